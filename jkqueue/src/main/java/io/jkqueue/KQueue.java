@@ -1,0 +1,91 @@
+package io.jkqueue;
+
+import io.jkqueue.core.KqueueImpl;
+
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * A kqueue: kqueue(2) and kevent(2) with FreeBSD's semantics. Any number of
+ * threads may call {@link #kevent} at once; each event is handed to exactly
+ * one of them. {@link #fd()} is a real descriptor (an epoll instance) that is
+ * readable when kevent has something to return, so one kqueue can watch
+ * another and any poller can wait on it.
+ */
+public final class KQueue implements AutoCloseable {
+    private final KqueueImpl kq;
+
+    private KQueue(KqueueImpl kq) {
+        this.kq = kq;
+    }
+
+    /** kqueue(2). */
+    public static KQueue open() throws IOException {
+        return new KQueue(KqueueImpl.open());
+    }
+
+    /**
+     * kevent(2). Applies {@code changes} in order, then waits for events.
+     * {@code timeout}: null waits forever, {@link Duration#ZERO} polls, negative is EINVAL.
+     * Returns how many entries it wrote to {@code events[0..n)}.
+     */
+    public int kevent(KEvent[] changes, KEvent[] events, Duration timeout) throws IOException {
+        long timeoutNanos = -1;
+        if (timeout != null) {
+            if (timeout.isNegative()) {
+                throw new KQueueException(Errno.EINVAL, "negative timeout " + timeout);
+            }
+            timeoutNanos = saturatedNanos(timeout);
+        }
+        KEventList ch = new KEventList(changes == null ? 0 : changes.length);
+        if (changes != null) {
+            for (KEvent c : changes) {
+                ch.add(c);
+            }
+        }
+        KEventList ev = new KEventList(events == null ? 0 : events.length);
+        int n = kq.kevent(ch, ev, timeoutNanos);
+        for (int i = 0; i < n; i++) {
+            events[i] = ev.get(i);
+        }
+        return n;
+    }
+
+    /**
+     * kevent(2) without allocation in steady state: reads
+     * {@code changes[0..changes.size())}, writes events from index 0 and sets
+     * {@code events.size()} to the return value; nevents is
+     * {@code events.capacity()}. {@code timeoutNanos} &lt; 0 waits forever, 0 polls.
+     */
+    public int kevent(KEventList changes, KEventList events, long timeoutNanos) throws IOException {
+        return kq.kevent(changes, events, timeoutNanos);
+    }
+
+    /** This kqueue's descriptor: usable as ident with EVFILT_READ in another kqueue. */
+    public int fd() {
+        return kq.fd();
+    }
+
+    public boolean isOpen() {
+        return kq.isOpen();
+    }
+
+    /** Closes the kqueue, waking every thread blocked in kevent (they throw EBADF). Idempotent. */
+    @Override
+    public void close() {
+        kq.close();
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "KQueue[fd=" + fd() + (isOpen() ? "" : ", closed") + "]";
+    }
+}

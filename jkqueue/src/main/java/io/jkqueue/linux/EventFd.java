@@ -1,0 +1,40 @@
+package io.jkqueue.linux;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+import static io.jkqueue.linux.Libc.C_INT;
+import static io.jkqueue.linux.Libc.C_LONG;
+import static io.jkqueue.linux.Libc.PTR;
+
+/** eventfd(2): literal bindings, no policy. */
+public final class EventFd {
+    private EventFd() {}
+
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EFD_NONBLOCK = 0x800;
+
+    private static final MethodHandle EVENTFD = Libc.bind("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    private static final MethodHandle WRITE = Libc.bind("write", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
+    private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
+
+    public static int create(int initval, int flags) {
+        try {
+            return (int) EVENTFD.invokeExact(Libc.state(), initval, flags);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Adds 1 to the counter: write(fd, &1, 8). Returns 8, or -1 with errno set. */
+    public static long signal(int fd) {
+        try {
+            return (long) WRITE.invokeExact(Libc.state(), fd, ONE, 8L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+}

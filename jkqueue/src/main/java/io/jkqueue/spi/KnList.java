@@ -1,0 +1,32 @@
+package io.jkqueue.spi;
+
+import io.jkqueue.core.KnListImpl;
+
+/**
+ * An event source's list of knotes: FreeBSD's {@code struct knlist}. A filter
+ * adds a knote in attach and removes it in detach; the source calls
+ * {@link #knote(long)} when something happens.
+ */
+public interface KnList {
+    /** A list with its own lock. */
+    static KnList create() {
+        return new KnListImpl();
+    }
+
+    /** knlist_add: the knote must be the one being attached. */
+    void add(Knote kn);
+
+    /** knlist_remove. */
+    void remove(Knote kn);
+
+    boolean isEmpty();
+
+    /** knote(list, hint): runs f_event(kn, hint) on every knote and activates those that fire. */
+    void knote(long hint);
+
+    /**
+     * knlist_clear: detaches every knote; each is reported once more with
+     * EV_EOF|EV_ONESHOT and then deleted. For a source that goes away.
+     */
+    void clear();
+}

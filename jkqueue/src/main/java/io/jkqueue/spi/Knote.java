@@ -1,0 +1,82 @@
+package io.jkqueue.spi;
+
+import io.jkqueue.KEventList;
+
+/**
+ * What a filter sees of a knote: its kevent fields (kn_kevent), the saved
+ * fflags/data of the last change (kn_sfflags, kn_sdata), two slots for the
+ * filter's own state (kn_hook, kn_hookid), and the calls a filter makes on a
+ * knote in FreeBSD (KNOTE_ACTIVATE, callouts).
+ */
+public interface Knote {
+    long ident();
+
+    int filter();
+
+    int flags();
+
+    void setFlags(int flags);
+
+    int fflags();
+
+    void setFflags(int fflags);
+
+    long data();
+
+    void setData(long data);
+
+    Object udata();
+
+    /** kn_sfflags: fflags of the change that added or last touched the knote. */
+    int sfflags();
+
+    void setSfflags(int sfflags);
+
+    /** kn_sdata: data of the change that added or last touched the knote. */
+    long sdata();
+
+    void setSdata(long sdata);
+
+    /** kn_hook: the filter's object for this knote. */
+    Object hook();
+
+    void setHook(Object hook);
+
+    /** kn_hookid: the filter's number for this knote. */
+    long hookId();
+
+    void setHookId(long hookId);
+
+    /** *kev = kn->kn_kevent: writes this knote's kevent into entry {@code i} of {@code kev}. */
+    void copyOut(KEventList kev, int i);
+
+    /** KNOTE_ACTIVATE: marks the knote active and queues it unless disabled or queued. */
+    void activate();
+
+    /**
+     * Throws away an undelivered activation: dequeues the knote, clears
+     * KN_ACTIVE (what filt_timertouch does under the kq lock).
+     */
+    void deactivate();
+
+    /** For a filter with no knlist whose detach must still run: clears KN_DETACHED. */
+    void markAttached();
+
+    /** The counterpart of {@link #markAttached()}, from the filter's detach. */
+    void markDetached();
+
+    /**
+     * callout_reset: runs {@code fn} once at System.nanoTime() time {@code whenNanos},
+     * with this knote's kqueue locked; replaces a pending callout.
+     */
+    void calloutReset(long whenNanos, Callout fn);
+
+    /** callout_drain: cancels a pending callout; after it returns, the callout does not run. */
+    void calloutStop();
+
+    /** A callout function: runs with the knote's kqueue locked, must not block. */
+    @FunctionalInterface
+    interface Callout {
+        void expire(Knote kn);
+    }
+}
