@@ -50,9 +50,9 @@ public final class Allocation {
             double poll = measure(mx, "poll, nothing pending, KEventList", () -> kq.kevent(none, events, 0), 0, calls, warm, repeats);
             double arr = measure(mx, "trigger + collect, KEvent[] (contrast)",
                     () -> kq.kevent(triggerArr, eventsArr, java.time.Duration.ZERO), 1, calls / 4, warm / 4, 1);
-            Rounds.summary(String.format(Locale.ROOT,
-                    "alloc: KEventList trigger+collect %.3f B/call, poll-empty %.3f B/call (target 0) %s; KEvent[] overload %.1f B/call",
-                    trig, poll, trig < 0.5 && poll < 0.5 ? "MET" : "NOT MET", arr));
+            Rounds.summary("(e) alloc trigger+collect", String.format(Locale.ROOT, "%.3f B/call", trig), "0", Rounds.verdict(trig < 0.5));
+            Rounds.summary("(e) alloc poll, nothing pending", String.format(Locale.ROOT, "%.3f B/call", poll), "0", Rounds.verdict(poll < 0.5));
+            Rounds.summary("(e) alloc KEvent[] overload", String.format(Locale.ROOT, "%.1f B/call", arr), "(contrast)", "");
         }
     }
 

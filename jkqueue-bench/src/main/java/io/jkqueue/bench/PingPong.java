@@ -177,25 +177,25 @@ public final class PingPong {
             r.add("Selector", unchecked(nio, nNio));
             r.run(warmup, rounds, "ns/rt");
 
-            System.out.println("  jkqueue  ns/rt: " + Rounds.describe(r.values("jkqueue"), "%.0f"));
-            System.out.println("  Selector ns/rt: " + Rounds.describe(r.values("Selector"), "%.0f"));
-            double[] sel = Rounds.stats(r.ratio("Selector", "jkqueue"));
-            double[] jkStats = Rounds.stats(r.values("jkqueue"));
-            String line = String.format(Locale.ROOT, "pingpong: jkqueue %.0f ns/rt (%.0f round trips/s)",
-                    jkStats[0], 1e9 / jkStats[0]);
-            if (c != null) {
-                System.out.println("  C        ns/rt: " + Rounds.describe(r.values("C"), "%.0f"));
-                double[] jc = Rounds.stats(r.ratio("jkqueue", "C"));
-                System.out.println("  ratio jkqueue/C:        " + Rounds.describe(r.ratio("jkqueue", "C"), "%.3f")
-                        + "  target <= 1.15 " + (jc[0] <= 1.15 ? "MET" : "NOT MET"));
-                line += String.format(Locale.ROOT, ", C %.0f ns/rt; jkqueue/C median %.3f [min %.3f, max %.3f] (target <= 1.15)",
-                        Rounds.stats(r.values("C"))[0], jc[0], jc[1], jc[2]);
+            for (String v : new String[] {"C", "jkqueue", "Selector"}) {
+                if (v.equals("C") && c == null) {
+                    continue;
+                }
+                System.out.printf(Locale.ROOT, "  %-8s ns/rt: %s%n", v, Rounds.describe(r.values(v), "%.0f"));
+                double m = Rounds.stats(r.values(v))[0];
+                Rounds.summary("(a) ping-pong " + v, Rounds.brief(r.values(v), "%.0f") + " ns/rt, "
+                        + String.format(Locale.ROOT, "%.0f rt/s", 1e9 / m), "", "");
             }
-            System.out.println("  ratio Selector/jkqueue: " + Rounds.describe(r.ratio("Selector", "jkqueue"), "%.3f")
-                    + "  target >= 2 " + (sel[0] >= 2 ? "MET" : "NOT MET"));
-            line += String.format(Locale.ROOT, "; Selector %.0f ns/rt; Selector/jkqueue median %.3f [min %.3f, max %.3f] (target >= 2)",
-                    Rounds.stats(r.values("Selector"))[0], sel[0], sel[1], sel[2]);
-            Rounds.summary(line);
+            if (c != null) {
+                double[] jc = r.ratio("jkqueue", "C");
+                boolean met = Rounds.stats(jc)[0] <= 1.15;
+                System.out.println("  ratio jkqueue/C:        " + Rounds.describe(jc, "%.3f") + "  target <= 1.15 " + Rounds.verdict(met));
+                Rounds.summary("(a) ping-pong jkqueue/C", Rounds.brief(jc, "%.3f"), "<= 1.15", Rounds.verdict(met));
+            }
+            double[] sj = r.ratio("Selector", "jkqueue");
+            boolean met = Rounds.stats(sj)[0] >= 2;
+            System.out.println("  ratio Selector/jkqueue: " + Rounds.describe(sj, "%.3f") + "  target >= 2 " + Rounds.verdict(met));
+            Rounds.summary("(a) ping-pong Selector/jkqueue", Rounds.brief(sj, "%.3f"), ">= 2", Rounds.verdict(met));
         }
     }
 

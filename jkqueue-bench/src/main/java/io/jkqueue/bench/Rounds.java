@@ -96,8 +96,18 @@ public final class Rounds {
         return def;
     }
 
-    /** A line that bench/run.sh collects into its final summary. */
-    public static void summary(String text) {
-        System.out.println("SUMMARY " + text);
+    /** A row of the final summary table that bench/run.sh collects: benchmark | result | target | verdict. */
+    public static void summary(String benchmark, String result, String target, String verdict) {
+        System.out.println("SUMMARY " + benchmark + " | " + result + " | " + target + " | " + verdict);
+    }
+
+    /** "median 1.234 [min 1.100, max 1.300]". */
+    public static String brief(double[] v, String fmt) {
+        double[] s = stats(v);
+        return String.format(Locale.ROOT, "median " + fmt + " [min " + fmt + ", max " + fmt + "]", s[0], s[1], s[2]);
+    }
+
+    public static String verdict(boolean met) {
+        return met ? "MET" : "NOT MET";
     }
 }

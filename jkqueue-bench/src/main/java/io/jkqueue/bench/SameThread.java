@@ -59,17 +59,15 @@ public final class SameThread {
             r.run(warmup, rounds, "ns/call");
             double[] jk = Rounds.stats(r.values("jkqueue"));
             System.out.println("  jkqueue ns/call: " + Rounds.describe(r.values("jkqueue"), "%.1f")
-                    + "  target <= 300 " + (jk[0] <= 300 ? "MET" : "NOT MET"));
-            String line = String.format(Locale.ROOT, "samethread (loop): jkqueue %.1f ns/call [min %.1f, max %.1f] (target <= 300)",
-                    jk[0], jk[1], jk[2]);
+                    + "  target <= 300 " + Rounds.verdict(jk[0] <= 300));
+            Rounds.summary("(b) same-thread loop jkqueue", Rounds.brief(r.values("jkqueue"), "%.1f") + " ns/call",
+                    "<= 300 ns", Rounds.verdict(jk[0] <= 300));
             if (c != null) {
                 System.out.println("  C (eventfd write + epoll_wait + read) ns/iter: " + Rounds.describe(r.values("C"), "%.1f"));
                 System.out.println("  ratio jkqueue/C: " + Rounds.describe(r.ratio("jkqueue", "C"), "%.3f"));
-                double[] q = Rounds.stats(r.ratio("jkqueue", "C"));
-                line += String.format(Locale.ROOT, "; C eventfd+epoll %.1f ns/iter; jkqueue/C median %.3f [min %.3f, max %.3f]",
-                        Rounds.stats(r.values("C"))[0], q[0], q[1], q[2]);
+                Rounds.summary("(b) same-thread C eventfd+epoll", Rounds.brief(r.values("C"), "%.1f") + " ns/iter", "", "");
+                Rounds.summary("(b) same-thread jkqueue/C", Rounds.brief(r.ratio("jkqueue", "C"), "%.3f"), "", "");
             }
-            Rounds.summary(line);
         }
     }
 }

@@ -82,9 +82,9 @@ public final class TimerLateness {
                     events, expirations, elapsedAll, 100.0 * expirations / elapsedAll, expirations / (double) events);
             System.out.printf(Locale.ROOT, "  lateness us: p50 %.1f  p99 %.1f  max %.1f  (min %.1f; %d deliveries before their expiry)%n",
                     p50, p99, max, min, early);
-            Rounds.summary(String.format(Locale.ROOT,
-                    "lateness: %d x %d ms periodic timers, %d s: p50 %.1f us, p99 %.1f us, max %.1f us; %,d events, %.2f%% of due expirations reported, %d early",
-                    timers, periodMs, seconds, p50, p99, max, events, 100.0 * expirations / elapsedAll, early));
+            Rounds.summary(String.format(Locale.ROOT, "(d) lateness %d x %d ms, %d s", timers, periodMs, seconds),
+                    String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us, max %.1f us; %.2f%% of due expirations, %d early",
+                            p50, p99, max, 100.0 * expirations / elapsedAll, early), "", early == 0 ? "" : "EARLY DELIVERIES");
         }
     }
 }

@@ -204,12 +204,15 @@ public final class Timers {
         double[] o = Rounds.stats(oratio);
         System.out.printf(Locale.ROOT, "  target jkqueue >= 3x faster: wall %s, cpu %s, overrun %s%n",
                 w[0] >= 3 ? "MET" : "NOT MET", c[0] >= 3 ? "MET" : "NOT MET", o[0] >= 3 ? "MET" : "NOT MET");
-        Rounds.summary(String.format(Locale.ROOT,
-                "timers: %,d one-shot; STPE/jkqueue wall median %.2f [min %.2f, max %.2f] (jkqueue %.0f ms, STPE %.0f ms); "
-                        + "cpu median %.2f [min %.2f, max %.2f]; overrun median %.2f [min %.2f, max %.2f]; "
-                        + "bytes/timer jkqueue %.1f, STPE %.1f (target >= 3x)",
-                count, w[0], w[1], w[2], Rounds.stats(column(jk, 0, 0))[0], Rounds.stats(column(st, 0, 0))[0],
-                c[0], c[1], c[2], o[0], o[1], o[2], jkBytes, stBytes));
+        Rounds.summary("(c) timers jkqueue wall", Rounds.brief(column(jk, 0, 0), "%.0f") + " ms", "", "");
+        Rounds.summary("(c) timers STPE wall", Rounds.brief(column(st, 0, 0), "%.0f") + " ms", "", "");
+        Rounds.summary("(c) timers STPE/jkqueue wall", Rounds.brief(wallRatio, "%.2f"), ">= 3", Rounds.verdict(w[0] >= 3));
+        Rounds.summary("(c) timers STPE/jkqueue cpu", Rounds.brief(cpuRatio, "%.2f"), ">= 3", Rounds.verdict(c[0] >= 3));
+        Rounds.summary("(c) timers STPE/jkqueue overrun", Rounds.brief(oratio, "%.2f")
+                + String.format(Locale.ROOT, " (jkqueue %.0f ms, STPE %.0f ms)", Rounds.stats(ox)[0], Rounds.stats(oy)[0]),
+                ">= 3", Rounds.verdict(o[0] >= 3));
+        Rounds.summary("(c) timers bytes per timer", String.format(Locale.ROOT, "jkqueue %.1f B, STPE %.1f B", jkBytes, stBytes),
+                "", "");
     }
 
     private static double[] column(List<double[]> rows, int m, double minus) {
