@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * the other thread, select() on each side) and with bench/c/pingpong.c
  * (eventfd + epoll, two threads), run as a child process in the same rounds.
  *
- * <p>Options: --rounds=N --warmup=N --round-ms=MS --c-pingpong=PATH
+ * <p>Options: --rounds=N --warmup=N --round-ms=MS --c-pingpong=PATH;
+ * --single=jkqueue|Selector --n=N runs one variant alone (for strace/perf).
  */
 public final class PingPong {
 
@@ -156,6 +157,17 @@ public final class PingPong {
         int warmup = (int) Rounds.opt(args, "warmup", 2);
         long roundMs = Rounds.opt(args, "round-ms", 400);
         NativeBaseline c = NativeBaseline.fromArgs(args, "c-pingpong");
+        String single = Rounds.optString(args, "single", null);
+        if (single != null) {
+            // For profiling one variant alone (strace -c, perf): --single=jkqueue|Selector --n=N
+            int n = (int) Rounds.opt(args, "n", 100_000);
+            try (Jkqueue jk = new Jkqueue(); Nio nio = new Nio()) {
+                Variant v = single.equals("Selector") ? nio : jk;
+                v.run(20_000);
+                System.out.printf(Locale.ROOT, "%s: %.0f ns/rt over %d round trips%n", single, v.run(n), n);
+            }
+            return;
+        }
 
         System.out.println("== (a) cross-thread ping-pong: ns per round trip (lower is better), "
                 + Runtime.getRuntime().availableProcessors() + " CPU(s) visible");
