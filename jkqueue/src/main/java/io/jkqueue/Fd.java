@@ -1,5 +1,7 @@
 package io.jkqueue;
 
+import io.jkqueue.filters.SystemFilters;
+
 import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -28,7 +30,9 @@ public final class Fd {
                     if (i.getName().equals("sun.nio.ch.SelChImpl")) {
                         Method m = i.getMethod("getFDVal");
                         m.setAccessible(true);
-                        return (int) m.invoke(ch);
+                        int fd = (int) m.invoke(ch);
+                        SystemFilters.rememberChannel(fd, ch);
+                        return fd;
                     }
                 }
             }
