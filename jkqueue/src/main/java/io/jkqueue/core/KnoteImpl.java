@@ -45,8 +45,9 @@ public final class KnoteImpl implements Knote {
     KnoteImpl tqeNext;       // kn_tqe: the kq's event queue
     KnoteImpl tqePrev;
 
-    int calloutIndex = -1;   // position in the kq's callout heap, -1 when idle
     Callout callout;
+    boolean calloutPending;  // a callout heap entry with this generation is live
+    int calloutGen;
 
     KqueueImpl.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;

@@ -738,7 +738,7 @@ public final class KqueueImpl {
                 if ((state & KQ_CLOSING) != 0) {
                     throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
                 }
-                if (callouts.size() > 0) {
+                if (callouts.hasLive()) {
                     runCallouts(System.nanoTime());
                 }
                 if (epollWatches > 0 && !looked && (count > 0 || poll)) {
@@ -937,7 +937,7 @@ public final class KqueueImpl {
                 }
             }
         }
-        if (callouts.size() > 0) {
+        if (callouts.hasLive()) {
             runCallouts(System.nanoTime());
         }
         return ready;
@@ -1037,10 +1037,9 @@ public final class KqueueImpl {
 
     /** softclock: runs every callout due by {@code now}, with the kq lock held. */
     private void runCallouts(long now) {
-        while (callouts.size() > 0 && callouts.earliest() <= now) {
-            KnoteImpl kn = callouts.first();
+        while (callouts.hasLive() && callouts.earliest() <= now) {
             long deadline = callouts.earliest();
-            callouts.remove(kn);
+            KnoteImpl kn = callouts.pop();
             Knote.Callout fn = kn.callout;
             kn.callout = null;
             try {
@@ -1057,7 +1056,7 @@ public final class KqueueImpl {
 
     /** Keeps the timerfd armed at or before the earliest callout, so fd() turns readable in time. */
     private void armTimerfd() {
-        if (callouts.size() > 0 && callouts.earliest() < timerfdArmed) {
+        if (callouts.hasLive() && callouts.earliest() < timerfdArmed) {
             long when = callouts.earliest();
             if (TimerFd.setAbsolute(tfd, when, timerScratch) == 0) {
                 timerfdArmed = when;
