@@ -618,7 +618,9 @@ public final class KqueueImpl {
                 kn.udata = kev.udata(i);
                 kn.sfflags = kev.fflags(i);
                 kn.sdata = kev.data(i);
-                kn.status = KN_DETACHED;
+                // KN_SCAN: a source that reports while attach runs must not be skipped by knote()
+                // (the seed's f_event after attach re-reads the source; ours may rely on that report)
+                kn.status = KN_DETACHED | KN_SCAN;
                 kn.enterFlux();
                 tableInsert(kn);
                 if (fops.isFd()) {
@@ -1106,7 +1108,7 @@ public final class KqueueImpl {
                     if (fdWatches[fd] != w) {
                         continue;   // emptied and removed meanwhile
                     }
-                    int error = register(fd, w, w.registered | interest);
+                    int error = register(fd, w, w.registered | interest, true);
                     if (error != 0) {
                         if (w.registered == 0) {
                             fdWatches[fd] = null;
@@ -1141,7 +1143,7 @@ public final class KqueueImpl {
             int union = w.knlist.watchInterest();
             lock();
             try {
-                register(fd, w, union);
+                register(fd, w, union, false);
                 if (union == 0 && fdWatches[fd] == w) {
                     fdWatches[fd] = null;
                 }
@@ -1153,9 +1155,14 @@ public final class KqueueImpl {
         }
     }
 
-    /** Brings epoll's entry for {@code fd} to {@code interest} (0 removes it); with the kq lock held. */
-    private int register(int fd, FdWatch w, int interest) {
-        if (interest == w.registered) {
+    /**
+     * Brings epoll's entry for {@code fd} to {@code interest} (0 removes it);
+     * with the kq lock held. An ADD or MOD makes epoll report the descriptor's
+     * current readiness once; {@code report} asks for that even when the
+     * interest is unchanged.
+     */
+    private int register(int fd, FdWatch w, int interest, boolean report) {
+        if (interest == w.registered && !report) {
             return 0;
         }
         int rc;

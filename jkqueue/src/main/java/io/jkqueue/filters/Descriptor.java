@@ -38,6 +38,9 @@ final class Descriptor {
     final boolean tcp;
     final int sndbuf;
 
+    /** Attached and watched, but epoll has not yet reported the first readiness. */
+    boolean reportPending;
+
     // learnt from epoll hints (guarded by the kq lock or the knote's flux)
     boolean rdhup;
     boolean hup;

@@ -5,6 +5,7 @@ import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
 import static io.jkqueue.KEvent.EV_DROP;
+import static io.jkqueue.KEvent.EV_ONESHOT;
 
 /**
  * EVFILT_EMPTY on a socket (filt_soempty): fires when everything written has
@@ -45,7 +46,9 @@ final class EmptyFilter implements FilterOps {
         Descriptor d = (Descriptor) kn.hook();
         if ((hint & Knote.HINT_FD) != 0) {
             d.note(hint);
-            return true; // re-checked by the scan
+            if ((kn.flags() & EV_ONESHOT) == 0) {
+                return true; // the scan re-checks it before handing it out
+            }
         }
         if (!d.isCurrent()) {
             kn.setFlags(kn.flags() | EV_DROP);

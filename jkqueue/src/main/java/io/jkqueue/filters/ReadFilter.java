@@ -6,6 +6,7 @@ import io.jkqueue.spi.Knote;
 
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_EOF;
+import static io.jkqueue.KEvent.EV_ONESHOT;
 import static io.jkqueue.KEvent.NOTE_FILE_POLL;
 import static io.jkqueue.KEvent.NOTE_LOWAT;
 
@@ -32,6 +33,7 @@ final class ReadFilter implements FilterOps {
         if (d.kind == Descriptor.Kind.FILE) {
             return 0; // always ready as far as poll goes (filt_vfsread): nothing to watch
         }
+        d.reportPending = true;
         return kn.watchFd(Knote.WATCH_READ);
     }
 
@@ -45,7 +47,18 @@ final class ReadFilter implements FilterOps {
         Descriptor d = (Descriptor) kn.hook();
         if ((hint & Knote.HINT_FD) != 0) {
             d.note(hint);
-            return (hint & (Knote.HINT_READABLE | Knote.HINT_RDHUP | Knote.HINT_HUP | Knote.HINT_ERROR)) != 0;
+            if ((hint & (Knote.HINT_READABLE | Knote.HINT_RDHUP | Knote.HINT_HUP | Knote.HINT_ERROR)) == 0) {
+                return false;
+            }
+            if ((kn.flags() & EV_ONESHOT) == 0) {
+                return true; // the scan measures it before handing it out
+            }
+            d.reportPending = false; // a oneshot is handed out as it is now: measure it here
+        } else if (d.reportPending) {
+            // right after attach: epoll's report of the current state will activate the knote,
+            // and a second activation now could hand an EV_CLEAR knote out twice
+            d.reportPending = false;
+            return false;
         }
         if (!d.isCurrent()) {
             kn.setFlags(kn.flags() | EV_DROP); // closed: knote_fdclose

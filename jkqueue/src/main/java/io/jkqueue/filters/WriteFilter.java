@@ -6,6 +6,7 @@ import io.jkqueue.spi.Knote;
 
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_EOF;
+import static io.jkqueue.KEvent.EV_ONESHOT;
 import static io.jkqueue.KEvent.NOTE_LOWAT;
 
 /**
@@ -30,6 +31,7 @@ final class WriteFilter implements FilterOps {
         if (d.kind == Descriptor.Kind.FILE) {
             return 0;
         }
+        d.reportPending = true;
         return kn.watchFd(Knote.WATCH_WRITE);
     }
 
@@ -43,7 +45,18 @@ final class WriteFilter implements FilterOps {
         Descriptor d = (Descriptor) kn.hook();
         if ((hint & Knote.HINT_FD) != 0) {
             d.note(hint);
-            return (hint & (Knote.HINT_WRITABLE | Knote.HINT_HUP | Knote.HINT_ERROR)) != 0;
+            if ((hint & (Knote.HINT_WRITABLE | Knote.HINT_HUP | Knote.HINT_ERROR)) == 0) {
+                return false;
+            }
+            if ((kn.flags() & EV_ONESHOT) == 0) {
+                return true; // the scan measures it before handing it out
+            }
+            d.reportPending = false; // a oneshot is handed out as it is now: measure it here
+        } else if (d.reportPending) {
+            // right after attach: epoll's report of the current state will activate the knote,
+            // and a second activation now could hand an EV_CLEAR knote out twice
+            d.reportPending = false;
+            return false;
         }
         if (!d.isCurrent()) {
             kn.setFlags(kn.flags() | EV_DROP);

@@ -84,8 +84,9 @@ public interface Knote {
     /**
      * Watches this knote's descriptor ({@link #ident()}) for {@code interest}
      * ({@link #WATCH_READ}, {@link #WATCH_WRITE}): each change of readiness
-     * reaches {@link FilterOps#event} as a hint with {@link #HINT_FD} set. The
-     * kqueue keeps one registration per descriptor for all its knotes. Returns
+     * reaches {@link FilterOps#event} as a hint with {@link #HINT_FD} set,
+     * starting with one report of the current readiness. The kqueue keeps one
+     * registration per descriptor for all its knotes. Returns
      * 0 or an errno code (EPERM: the descriptor cannot be polled, e.g. a
      * regular file). For attach; undone by {@link #unwatchFd()} in detach.
      */
