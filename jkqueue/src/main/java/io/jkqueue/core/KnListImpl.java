@@ -82,6 +82,15 @@ public final class KnListImpl implements KnList {
         }
     }
 
+    /** The union of the knotes' descriptor interests; with the list locked. */
+    int watchInterest() {
+        int union = 0;
+        for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
+            union |= kn.watchInterest;
+        }
+        return union;
+    }
+
     KnoteImpl first() {
         return first;
     }

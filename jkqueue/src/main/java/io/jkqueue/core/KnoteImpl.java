@@ -45,9 +45,12 @@ public final class KnoteImpl implements Knote {
     KnoteImpl tqeNext;       // kn_tqe: the kq's event queue
     KnoteImpl tqePrev;
 
-    long calloutWhen;        // callout deadline, System.nanoTime()
-    int calloutIndex = -1;   // position in the kq's callout heap, -1 when idle
     Callout callout;
+    boolean calloutPending;  // a callout heap entry with this generation is live
+    int calloutGen;
+
+    KqueueImpl.FdWatch fdWatch; // the descriptor registration this knote is on, if any
+    int watchInterest;
 
     KnoteImpl(KqueueImpl kq) {
         this.kq = kq;
@@ -107,6 +110,16 @@ public final class KnoteImpl implements Knote {
     @Override
     public void markDetached() {
         kq.setDetached(this, true);
+    }
+
+    @Override
+    public int watchFd(int interest) {
+        return kq.watchFd(this, interest);
+    }
+
+    @Override
+    public void unwatchFd() {
+        kq.unwatchFd(this);
     }
 
     @Override
