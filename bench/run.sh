@@ -77,6 +77,9 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     rm -f "$BUILD_LOG"
 fi
 [ -f "$JAR" ] || { echo "bench/run.sh: $JAR missing (build failed?)" >&2; exit 1; }
+if [ -n "$(find jkqueue/src/main jkqueue-bench/src -newer "$JAR" -type f 2>/dev/null | head -1)" ]; then
+    echo "WARNING: sources are newer than $JAR: the numbers below are for an older build" >&2
+fi
 
 CBIN="$ROOT/jkqueue-bench/target/c"
 mkdir -p "$CBIN"
