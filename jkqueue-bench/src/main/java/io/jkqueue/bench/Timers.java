@@ -113,15 +113,43 @@ public final class Timers {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
-    double jkqueueBytesPerTimer() throws Exception {
+    /** {bytes per timer, ms to EV_DELETE them all}. */
+    double[] jkqueueBytesPerTimer() throws Exception {
         try (KQueue kq = KQueue.open()) {
             KEventList changes = new KEventList(BATCH);
             KEventList none = new KEventList(0);
             long before = heapUsedAfterGc();
             addAll(kq, changes, none, 1_000_000);          // ~1000 s: nothing fires meanwhile
             long after = heapUsedAfterGc();
-            return (after - before) / (double) count;
+            // Delete them before close(): close() with many pending knotes is slow (see closeMillis).
+            long t0 = System.nanoTime();
+            for (int base = 0; base < count; base += BATCH) {
+                changes.clear();
+                for (int i = base; i < Math.min(count, base + BATCH); i++) {
+                    changes.add(i, KEvent.EVFILT_TIMER, KEvent.EV_DELETE, 0, 0, null);
+                }
+                kq.kevent(changes, none, 0);
+            }
+            long t1 = System.nanoTime();
+            return new double[] {(after - before) / (double) count, (t1 - t0) / 1e6};
         }
+    }
+
+    /** ms for close() of a kqueue with {@code pending} timers pending. */
+    static double closeMillis(int pending) throws Exception {
+        KQueue kq = KQueue.open();
+        KEventList changes = new KEventList(BATCH);
+        KEventList none = new KEventList(0);
+        for (int base = 0; base < pending; base += BATCH) {
+            changes.clear();
+            for (int i = base; i < Math.min(pending, base + BATCH); i++) {
+                changes.add(i, KEvent.EVFILT_TIMER, KEvent.EV_ADD | KEvent.EV_ONESHOT, 0, 1_000_000, null);
+            }
+            kq.kevent(changes, none, 0);
+        }
+        long t0 = System.nanoTime();
+        kq.close();
+        return (System.nanoTime() - t0) / 1e6;
     }
 
     double stpeBytesPerTimer() throws Exception {
@@ -195,9 +223,18 @@ public final class Timers {
             cpuRatio[i] = st.get(i)[1] / jk.get(i)[1];
         }
 
-        double jkBytes = t.jkqueueBytesPerTimer();
+        double[] jkMem = t.jkqueueBytesPerTimer();
+        double jkBytes = jkMem[0];
         double stBytes = t.stpeBytesPerTimer();
         System.out.printf(Locale.ROOT, "  bytes per pending timer (heap after GC): jkqueue %.1f, STPE %.1f%n", jkBytes, stBytes);
+        System.out.printf(Locale.ROOT, "  EV_DELETE of %,d pending timers: %.0f ms%n", count, jkMem[1]);
+        closeMillis(5_000);                                  // warm-up
+        int[] closeSizes = {20_000, 80_000};
+        double[] closeMs = new double[closeSizes.length];
+        for (int i = 0; i < closeSizes.length; i++) {
+            closeMs[i] = closeMillis(closeSizes[i]);
+            System.out.printf(Locale.ROOT, "  close() with %,d timers pending: %.1f ms%n", closeSizes[i], closeMs[i]);
+        }
 
         double[] w = Rounds.stats(wallRatio);
         double[] c = Rounds.stats(cpuRatio);
@@ -213,6 +250,9 @@ public final class Timers {
                 ">= 3", Rounds.verdict(o[0] >= 3));
         Rounds.summary("(c) timers bytes per timer", String.format(Locale.ROOT, "jkqueue %.1f B, STPE %.1f B", jkBytes, stBytes),
                 "", "");
+        Rounds.summary("(c) timers close() with pending", String.format(Locale.ROOT, "%,d: %.1f ms, %,d: %.1f ms (x%.1f for x%d timers)",
+                closeSizes[0], closeMs[0], closeSizes[1], closeMs[1], closeMs[1] / closeMs[0], closeSizes[1] / closeSizes[0]),
+                "linear", closeMs[1] / closeMs[0] < 2.0 * closeSizes[1] / closeSizes[0] ? "" : "SUPERLINEAR");
     }
 
     private static double[] column(List<double[]> rows, int m, double minus) {
