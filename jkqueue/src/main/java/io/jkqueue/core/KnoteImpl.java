@@ -114,7 +114,12 @@ public final class KnoteImpl implements Knote {
 
     @Override
     public int watchFd(int interest) {
-        return kq.watchFd(this, interest);
+        return kq.watchFd(this, (int) ident, interest);
+    }
+
+    @Override
+    public int watchFd(int fd, int interest) {
+        return kq.watchFd(this, fd, interest);
     }
 
     @Override

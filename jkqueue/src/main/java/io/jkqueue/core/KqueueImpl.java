@@ -115,8 +115,13 @@ public final class KqueueImpl {
      * their interests, which is what epoll has registered.
      */
     static final class FdWatch {
+        final int fd;
         final KnListImpl knlist = new KnListImpl();
         int registered;
+
+        FdWatch(int fd) {
+            this.fd = fd;
+        }
     }
 
     /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
@@ -1085,8 +1090,7 @@ public final class KqueueImpl {
      * the filters re-check the descriptor when they report, so a change only
      * needs to be seen once.
      */
-    int watchFd(KnoteImpl kn, int interest) {
-        int fd = (int) kn.ident;
+    int watchFd(KnoteImpl kn, int fd, int interest) {
         for (;;) {
             FdWatch w;
             lock();
@@ -1096,7 +1100,7 @@ public final class KqueueImpl {
                 }
                 w = fdWatches[fd];
                 if (w == null) {
-                    w = fdWatches[fd] = new FdWatch();
+                    w = fdWatches[fd] = new FdWatch(fd);
                 }
             } finally {
                 unlock();
@@ -1133,7 +1137,7 @@ public final class KqueueImpl {
         if (w == null) {
             return;
         }
-        int fd = (int) kn.ident;
+        int fd = w.fd;
         w.knlist.lock.lock();
         try {
             if (kn.knlist == w.knlist) {

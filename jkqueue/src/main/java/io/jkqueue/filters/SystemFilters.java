@@ -23,6 +23,7 @@ public final class SystemFilters {
         table.install(KEvent.EVFILT_USER, new UserFilter());
         table.install(KEvent.EVFILT_TIMER, new TimerFilter());
         table.install(KEvent.EVFILT_SIGNAL, new SignalFilter());
+        table.install(KEvent.EVFILT_PROC, new ProcFilter());
         table.installFile(KEvent.EVFILT_READ, new ReadFilter());
         table.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
         table.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());
