@@ -1,6 +1,7 @@
 package io.jkqueue.core;
 
 import io.jkqueue.KEventList;
+import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -125,6 +126,16 @@ public final class KnoteImpl implements Knote {
     @Override
     public void unwatchFd() {
         kq.unwatchFd(this);
+    }
+
+    @Override
+    public int watchSource(DescriptorSource source) {
+        return kq.watchSource(this, source);
+    }
+
+    @Override
+    public void unwatchSource() {
+        kq.unwatchSource(this);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.jkqueue.linux.EventFd;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.linux.TimerFd;
+import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -118,6 +119,8 @@ public final class KqueueImpl {
         final int fd;
         final KnListImpl knlist = new KnListImpl();
         int registered;
+        DescriptorSource source;   // set for a shared source's descriptor: drained, not knote()d
+        int sourceRefs;            // knotes of this kqueue that need the source
 
         FdWatch(int fd) {
             this.fd = fd;
@@ -953,8 +956,18 @@ public final class KqueueImpl {
     /** knote(so_rcv/so_snd, hint) for each ready descriptor; without the kq lock (knlist lock, then kq lock). */
     private static void deliverFdEvents(ScanContext ctx, int ready) {
         for (int i = 0; i < ready; i++) {
-            ctx.ready[i].knlist.knote(ctx.readyHints[i]);
+            FdWatch w = ctx.ready[i];
             ctx.ready[i] = null;
+            DescriptorSource source = w.source;
+            if (source == null) {
+                w.knlist.knote(ctx.readyHints[i]);
+                continue;
+            }
+            try {
+                source.drain();
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "event source on descriptor " + w.fd + " threw in drain", e);
+            }
         }
     }
 
@@ -1092,19 +1105,7 @@ public final class KqueueImpl {
      */
     int watchFd(KnoteImpl kn, int fd, int interest) {
         for (;;) {
-            FdWatch w;
-            lock();
-            try {
-                if (fd >= fdWatches.length) {
-                    fdWatches = Arrays.copyOf(fdWatches, (fd / KQEXTENT + 1) * KQEXTENT);
-                }
-                w = fdWatches[fd];
-                if (w == null) {
-                    w = fdWatches[fd] = new FdWatch(fd);
-                }
-            } finally {
-                unlock();
-            }
+            FdWatch w = fdWatch(fd);
             w.knlist.lock.lock();   // serializes the changes to this registration
             try {
                 lock();
@@ -1129,6 +1130,78 @@ public final class KqueueImpl {
             } finally {
                 w.knlist.lock.unlock();
             }
+        }
+    }
+
+    /** The registration of {@code fd}, created empty if there is none. */
+    private FdWatch fdWatch(int fd) {
+        lock();
+        try {
+            if (fd >= fdWatches.length) {
+                fdWatches = Arrays.copyOf(fdWatches, (fd / KQEXTENT + 1) * KQEXTENT);
+            }
+            FdWatch w = fdWatches[fd];
+            if (w == null) {
+                w = fdWatches[fd] = new FdWatch(fd);
+            }
+            return w;
+        } finally {
+            unlock();
+        }
+    }
+
+    int watchSource(KnoteImpl kn, DescriptorSource source) {
+        int fd = source.fd();
+        for (;;) {
+            FdWatch w = fdWatch(fd);
+            w.knlist.lock.lock();
+            try {
+                lock();
+                try {
+                    if (fdWatches[fd] != w) {
+                        continue;
+                    }
+                    if (w.sourceRefs == 0) {
+                        int error = register(fd, w, Knote.WATCH_READ, false);
+                        if (error != 0) {
+                            fdWatches[fd] = null;
+                            return error;
+                        }
+                        w.source = source;
+                    }
+                    w.sourceRefs++;
+                    kn.fdWatch = w;
+                    return 0;
+                } finally {
+                    unlock();
+                }
+            } finally {
+                w.knlist.lock.unlock();
+            }
+        }
+    }
+
+    void unwatchSource(KnoteImpl kn) {
+        FdWatch w = kn.fdWatch;
+        if (w == null) {
+            return;
+        }
+        kn.fdWatch = null;
+        w.knlist.lock.lock();
+        try {
+            lock();
+            try {
+                if (--w.sourceRefs == 0) {
+                    register(w.fd, w, 0, false);
+                    if (fdWatches[w.fd] == w) {
+                        fdWatches[w.fd] = null;
+                    }
+                }
+            } finally {
+                unlock();
+            }
+        } finally {
+            w.knlist.lock.unlock();
         }
     }
 

@@ -27,6 +27,7 @@ public final class SystemFilters {
         table.installFile(KEvent.EVFILT_READ, new ReadFilter());
         table.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
         table.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());
+        table.installFile(KEvent.EVFILT_VNODE, new VnodeFilter());
     }
 
     /** Fd.of(channel) tells the descriptor filters which channel a number belongs to. */

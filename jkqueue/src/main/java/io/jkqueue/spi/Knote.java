@@ -101,6 +101,16 @@ public interface Knote {
     void unwatchFd();
 
     /**
+     * Keeps {@code source}'s descriptor in this knote's kqueue's epoll set
+     * while the knote lives, so that the kqueue drains the source when it has
+     * news. For attach; undone by {@link #unwatchSource()} in detach. Returns
+     * 0 or an errno code.
+     */
+    int watchSource(DescriptorSource source);
+
+    void unwatchSource();
+
+    /**
      * callout_reset: runs {@code fn} once at System.nanoTime() time {@code whenNanos},
      * with this knote's kqueue locked; replaces a pending callout.
      */
