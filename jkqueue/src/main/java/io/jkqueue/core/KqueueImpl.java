@@ -1113,7 +1113,7 @@ public final class KqueueImpl {
                     if (fdWatches[fd] != w) {
                         continue;   // emptied and removed meanwhile
                     }
-                    int error = register(fd, w, w.registered | interest, true);
+                    int error = epollUpdate(fd, w, w.registered | interest, true);
                     if (error != 0) {
                         if (w.registered == 0) {
                             fdWatches[fd] = null;
@@ -1162,7 +1162,7 @@ public final class KqueueImpl {
                         continue;
                     }
                     if (w.sourceRefs == 0) {
-                        int error = register(fd, w, Knote.WATCH_READ, false);
+                        int error = epollUpdate(fd, w, Knote.WATCH_READ, false);
                         if (error != 0) {
                             fdWatches[fd] = null;
                             return error;
@@ -1192,7 +1192,7 @@ public final class KqueueImpl {
             lock();
             try {
                 if (--w.sourceRefs == 0) {
-                    register(w.fd, w, 0, false);
+                    epollUpdate(w.fd, w, 0, false);
                     if (fdWatches[w.fd] == w) {
                         fdWatches[w.fd] = null;
                     }
@@ -1220,7 +1220,7 @@ public final class KqueueImpl {
             int union = w.knlist.watchInterest();
             lock();
             try {
-                register(fd, w, union, false);
+                epollUpdate(fd, w, union, false);
                 if (union == 0 && fdWatches[fd] == w) {
                     fdWatches[fd] = null;
                 }
@@ -1238,7 +1238,7 @@ public final class KqueueImpl {
      * current readiness once; {@code report} asks for that even when the
      * interest is unchanged.
      */
-    private int register(int fd, FdWatch w, int interest, boolean report) {
+    private int epollUpdate(int fd, FdWatch w, int interest, boolean report) {
         if (interest == w.registered && !report) {
             return 0;
         }
