@@ -50,7 +50,8 @@ public final class KnoteImpl implements Knote {
     boolean calloutPending;  // a callout heap entry with this generation is live
     int calloutGen;
 
-    KqueueImpl.FdWatch fdWatch; // the descriptor registration this knote is on, if any
+    KqueueImpl.FdWatch fdWatch;     // the descriptor registration this knote is on, if any
+    KqueueImpl.FdWatch sourceWatch; // the shared source it keeps in the epoll set, if any
     int watchInterest;
 
     KnoteImpl(KqueueImpl kq) {

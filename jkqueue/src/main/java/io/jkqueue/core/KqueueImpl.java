@@ -27,6 +27,8 @@ import static io.jkqueue.KEvent.EV_DISPATCH;
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_ENABLE;
 import static io.jkqueue.KEvent.EV_ERROR;
+import static io.jkqueue.KEvent.EV_FLAG1;
+import static io.jkqueue.KEvent.EV_FLAG2;
 import static io.jkqueue.KEvent.EV_FORCEONESHOT;
 import static io.jkqueue.KEvent.EV_KEEPUDATA;
 import static io.jkqueue.KEvent.EV_ONESHOT;
@@ -249,7 +251,7 @@ public final class KqueueImpl {
     }
 
     /** KQ_FLUX_WAKEUP. */
-    private void fluxWakeup() {
+    void fluxWakeup() {
         if ((state & KQ_FLUXWAIT) != 0) {
             state &= ~KQ_FLUXWAIT;
             fluxCond.signalAll();
@@ -597,7 +599,9 @@ public final class KqueueImpl {
                     fdclose((int) ident);
                     continue;
                 }
-                kn = find(fops, ident, filter);
+                // an internal creation of a process tracking note is never coalesced with an existing note
+                kn = filter == KEvent.EVFILT_PROC && (flags & (EV_FLAG1 | EV_FLAG2)) != 0 ? null
+                        : find(fops, ident, filter);
                 if (kn != null && kn.inFlux()) {
                     // knote is in the process of changing, wait for it to stabilize
                     if (haskqglobal) {
@@ -696,6 +700,13 @@ public final class KqueueImpl {
                 FilterTable.release(filter);
             }
         }
+    }
+
+    /** kqueue_register from inside jkqueue (knote_fork): flags are taken as given, EV_FLAG1/EV_FLAG2 included. */
+    int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata) {
+        KEventList kev = new KEventList(1);
+        kev.add(ident, filter, flags, fflags, data, udata);
+        return register(kev, 0, flags);
     }
 
     /** knote_drop: the knote is in flux (once) and the kq is not locked. */
@@ -1170,7 +1181,7 @@ public final class KqueueImpl {
                         w.source = source;
                     }
                     w.sourceRefs++;
-                    kn.fdWatch = w;
+                    kn.sourceWatch = w;
                     return 0;
                 } finally {
                     unlock();
@@ -1182,11 +1193,11 @@ public final class KqueueImpl {
     }
 
     void unwatchSource(KnoteImpl kn) {
-        FdWatch w = kn.fdWatch;
+        FdWatch w = kn.sourceWatch;
         if (w == null) {
             return;
         }
-        kn.fdWatch = null;
+        kn.sourceWatch = null;
         w.knlist.lock.lock();
         try {
             lock();
