@@ -20,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.concurrent.Callable;
 
 import static io.jkqueue.KEvent.*;
@@ -32,6 +34,7 @@ import static io.jkqueue.KEvent.*;
         description = {"Watch files, processes, signals and timers with one kqueue; print one line per event.",
                 "With nothing to watch, watches the current directory."})
 final class Watch implements Callable<Integer> {
+    private static final int PROC_ALL = NOTE_EXIT | NOTE_FORK | NOTE_EXEC | NOTE_TRACK;
     private static final int VNODE_ALL = NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK
             | NOTE_RENAME | NOTE_REVOKE | NOTE_OPEN | NOTE_CLOSE | NOTE_CLOSE_WRITE | NOTE_READ;
 
@@ -94,13 +97,13 @@ final class Watch implements Callable<Integer> {
                 byFilter[~EVFILT_VNODE].put((long) fd, new Source("file", p.toString()));
             }
             for (long pid : pids) {
-                changes.add(pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null);
+                changes.add(pid, EVFILT_PROC, EV_ADD, PROC_ALL, 0, null);
                 byFilter[~EVFILT_PROC].put(pid, new Source("pid", Long.toString(pid)));
             }
             Process child = null;
             if (exec) {
                 child = new ProcessBuilder(command).inheritIO().start();
-                changes.add(child.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null);
+                changes.add(child.pid(), EVFILT_PROC, EV_ADD, PROC_ALL, 0, null);
                 byFilter[~EVFILT_PROC].put(child.pid(), new Source("exec", String.join(" ", command)));
             }
             for (String s : signals) {
@@ -119,7 +122,7 @@ final class Watch implements Callable<Integer> {
             long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + Durations.parse(timeout).toNanos();
             KEventList events = new KEventList(64);
             long printed = 0;
-            int exitedWatched = 0;
+            Set<Long> running = new HashSet<>(byFilter[~EVFILT_PROC].keySet());
             while (printed < count) {
                 long wait = deadline == Long.MAX_VALUE ? -1 : deadline - System.nanoTime();
                 if (deadline != Long.MAX_VALUE && wait <= 0) {
@@ -128,14 +131,17 @@ final class Watch implements Callable<Integer> {
                 int n = kq.kevent(null, events, wait);
                 for (int i = 0; i < n && printed < count; i++) {
                     Source src = byFilter[~events.filter(i)].get(events.ident(i));
+                    if (src == null) { // a process NOTE_TRACK follows
+                        src = new Source("child", Long.toString(events.ident(i)));
+                    }
                     print(src, events, i);
                     printed++;
                     if (events.filter(i) == EVFILT_PROC && (events.fflags(i) & NOTE_EXIT) != 0) {
-                        exitedWatched++;
+                        running.remove(events.ident(i));
                     }
                 }
-                if (nothingLeftToWatch(exitedWatched)) {
-                    break;
+                if (files.isEmpty() && signals.isEmpty() && timers.isEmpty() && running.isEmpty()) {
+                    break; // only processes were watched, and all have exited
                 }
             }
             if (child != null) {
@@ -156,7 +162,18 @@ final class Watch implements Callable<Integer> {
             one.clear();
             one.add(changes.ident(i), changes.filter(i), changes.flags(i), changes.fflags(i), changes.data(i), null);
             try {
-                kq.kevent(one, null, 0);
+                try {
+                    kq.kevent(one, null, 0);
+                } catch (KQueueException e) {
+                    if (e.errno() != Errno.EPERM || changes.filter(i) != EVFILT_PROC) {
+                        throw e;
+                    }
+                    // forks and execs need CAP_NET_ADMIN: watch the exit alone
+                    System.err.println("jkq: no privilege for fork/exec events of " + changes.ident(i)
+                            + "; watching its exit only");
+                    one.set(0, changes.ident(i), EVFILT_PROC, changes.flags(i), NOTE_EXIT, 0, null);
+                    kq.kevent(one, null, 0);
+                }
             } catch (KQueueException e) {
                 Source src = byFilter[~changes.filter(i)].get(changes.ident(i));
                 throw new IllegalArgumentException("cannot watch " + src.kind() + " " + src.name() + ": "
@@ -164,12 +181,6 @@ final class Watch implements Callable<Integer> {
                         : e.errno() == Errno.EINVAL ? " (not allowed here)" : ""), e);
             }
         }
-    }
-
-    /** When only processes are watched and all have exited, there is nothing more to wait for. */
-    private boolean nothingLeftToWatch(int exited) {
-        return files.isEmpty() && signals.isEmpty() && timers.isEmpty()
-                && exited >= pids.size() + (exec ? 1 : 0);
     }
 
     @SuppressWarnings("unchecked")
@@ -189,10 +200,14 @@ final class Watch implements Callable<Integer> {
         switch (filter) {
             case EVFILT_VNODE -> what.addAll(Notes.vnode(ev.fflags(i)));
             case EVFILT_PROC -> {
-                int status = (int) ev.data(i);
-                what.add("EXIT");
-                detail = (status & 0x7f) == 0 ? "exit code " + ((status >> 8) & 0xff)
-                        : "killed by " + Signals.name(status & 0x7f);
+                what.addAll(Notes.proc(ev.fflags(i)));
+                if ((ev.fflags(i) & NOTE_EXIT) != 0) {
+                    int status = (int) ev.data(i);
+                    detail = (status & 0x7f) == 0 ? "exit code " + ((status >> 8) & 0xff)
+                            : "killed by " + Signals.name(status & 0x7f);
+                } else if ((ev.fflags(i) & NOTE_CHILD) != 0) {
+                    detail = "child of " + ev.data(i);
+                }
             }
             case EVFILT_SIGNAL -> {
                 what.add("SIGNAL");
@@ -211,9 +226,14 @@ final class Watch implements Callable<Integer> {
             for (int k = 0; k < what.size(); k++) {
                 sb.append(k == 0 ? "" : ",").append(Json.string(what.get(k)));
             }
-            sb.append("],\"fflags\":").append(Integer.toUnsignedLong(ev.fflags(i)))
+            if (filter == EVFILT_PROC && (ev.fflags(i) & NOTE_CHILD) != 0) {
+                sb.append("],\"parent\":").append(ev.data(i)).append(",\"fflags\":");
+            } else {
+                sb.append("],\"fflags\":");
+            }
+            sb.append(Integer.toUnsignedLong(ev.fflags(i)))
                     .append(",\"data\":").append(ev.data(i));
-            if (filter == EVFILT_PROC) {
+            if (filter == EVFILT_PROC && (ev.fflags(i) & NOTE_EXIT) != 0) {
                 int status = (int) ev.data(i);
                 if ((status & 0x7f) == 0) {
                     sb.append(",\"exitCode\":").append((status >> 8) & 0xff);
@@ -295,14 +315,25 @@ final class Watch implements Callable<Integer> {
         private static final String[] NAMES = {"DELETE", "WRITE", "EXTEND", "ATTRIB", "LINK", "RENAME", "REVOKE",
                 "OPEN", "CLOSE", "CLOSE_WRITE", "READ"};
 
+        private static final int[] PROC_BITS = {NOTE_FORK, NOTE_EXEC, NOTE_EXIT, NOTE_CHILD, NOTE_TRACKERR};
+        private static final String[] PROC_NAMES = {"FORK", "EXEC", "EXIT", "CHILD", "TRACKERR"};
+
         static List<String> vnode(int fflags) {
-            List<String> names = new ArrayList<>();
-            for (int i = 0; i < BITS.length; i++) {
-                if ((fflags & BITS[i]) != 0) {
-                    names.add(NAMES[i]);
+            return names(fflags, BITS, NAMES);
+        }
+
+        static List<String> proc(int fflags) {
+            return names(fflags, PROC_BITS, PROC_NAMES);
+        }
+
+        private static List<String> names(int fflags, int[] bits, String[] names) {
+            List<String> found = new ArrayList<>();
+            for (int i = 0; i < bits.length; i++) {
+                if ((fflags & bits[i]) != 0) {
+                    found.add(names[i]);
                 }
             }
-            return names;
+            return found;
         }
     }
 

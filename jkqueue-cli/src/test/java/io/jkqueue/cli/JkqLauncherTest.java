@@ -31,26 +31,37 @@ class JkqLauncherTest {
     @Test
     void watchesAFileAChildProcessAndATimerInOneLoop(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("watched"), "");
-        Process jkq = start("watch", "--json", "--file", file.toString(), "--timer", "300ms", "--count", "6",
-                "--timeout", "60s", "--exec", "--", "sh", "-c", "read line; exit 5");
+        Process jkq = start("watch", "--json", "--file", file.toString(), "--timer", "300ms", "--count", "100",
+                "--timeout", "60s", "--exec", "--", "sh", "-c", "read line; sh -c 'sleep 1; exec true'; exit 5");
         jkq.getErrorStream().close();
         List<String> lines = new ArrayList<>();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(jkq.getInputStream(), StandardCharsets.UTF_8))) {
-            // the timer shows the loop is running; then change the file and let the child end
+        BufferedReader out = new BufferedReader(new InputStreamReader(jkq.getInputStream(), StandardCharsets.UTF_8));
+        try {
+            // the timer shows the loop is running; then change the file and let the child go on to its end
             lines.add(out.readLine());
             Files.writeString(file, "more", StandardOpenOption.APPEND);
             jkq.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8)); // the child inherits our pipe
             jkq.getOutputStream().close();
             for (String line; (line = out.readLine()) != null; ) {
                 lines.add(line);
+                if (line.contains("\"source\":\"exec\"") && line.contains("\"EXIT\"")) {
+                    break;
+                }
             }
+        } finally {
+            jkq.destroy(); // the timer would go on: Ctrl-C, as a user would
         }
         assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(jkq.exitValue()).isZero();
         assertThat(lines).allSatisfy(l -> assertThat(l).startsWith("{\"time\":\"").endsWith("}"));
         assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"timer\"").contains("\"events\":[\"TIMER\"]"));
         assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"file\"")
                 .contains("\"name\":\"" + file + "\"").contains("\"WRITE\"").contains("\"EXTEND\""));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"exec\"")
+                .contains("\"events\":[\"FORK\"]"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"child\"")
+                .contains("\"CHILD\"").contains("\"parent\":"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"child\"")
+                .contains("\"EXEC\""));
         assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"exec\"")
                 .contains("\"events\":[\"EXIT\"]").contains("\"exitCode\":5"));
     }
