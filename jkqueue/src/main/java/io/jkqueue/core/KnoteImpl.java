@@ -1,6 +1,7 @@
 package io.jkqueue.core;
 
 import io.jkqueue.KEventList;
+import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -49,7 +50,8 @@ public final class KnoteImpl implements Knote {
     boolean calloutPending;  // a callout heap entry with this generation is live
     int calloutGen;
 
-    KqueueImpl.FdWatch fdWatch; // the descriptor registration this knote is on, if any
+    KqueueImpl.FdWatch fdWatch;     // the descriptor registration this knote is on, if any
+    KqueueImpl.FdWatch sourceWatch; // the shared source it keeps in the epoll set, if any
     int watchInterest;
 
     KnoteImpl(KqueueImpl kq) {
@@ -114,12 +116,27 @@ public final class KnoteImpl implements Knote {
 
     @Override
     public int watchFd(int interest) {
-        return kq.watchFd(this, interest);
+        return kq.watchFd(this, (int) ident, interest);
+    }
+
+    @Override
+    public int watchFd(int fd, int interest) {
+        return kq.watchFd(this, fd, interest);
     }
 
     @Override
     public void unwatchFd() {
         kq.unwatchFd(this);
+    }
+
+    @Override
+    public int watchSource(DescriptorSource source) {
+        return kq.watchSource(this, source);
+    }
+
+    @Override
+    public void unwatchSource() {
+        kq.unwatchSource(this);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.jkqueue.linux.EventFd;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.linux.TimerFd;
+import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -26,6 +27,8 @@ import static io.jkqueue.KEvent.EV_DISPATCH;
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_ENABLE;
 import static io.jkqueue.KEvent.EV_ERROR;
+import static io.jkqueue.KEvent.EV_FLAG1;
+import static io.jkqueue.KEvent.EV_FLAG2;
 import static io.jkqueue.KEvent.EV_FORCEONESHOT;
 import static io.jkqueue.KEvent.EV_KEEPUDATA;
 import static io.jkqueue.KEvent.EV_ONESHOT;
@@ -115,8 +118,15 @@ public final class KqueueImpl {
      * their interests, which is what epoll has registered.
      */
     static final class FdWatch {
+        final int fd;
         final KnListImpl knlist = new KnListImpl();
         int registered;
+        DescriptorSource source;   // set for a shared source's descriptor: drained, not knote()d
+        int sourceRefs;            // knotes of this kqueue that need the source
+
+        FdWatch(int fd) {
+            this.fd = fd;
+        }
     }
 
     /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
@@ -241,7 +251,7 @@ public final class KqueueImpl {
     }
 
     /** KQ_FLUX_WAKEUP. */
-    private void fluxWakeup() {
+    void fluxWakeup() {
         if ((state & KQ_FLUXWAIT) != 0) {
             state &= ~KQ_FLUXWAIT;
             fluxCond.signalAll();
@@ -589,7 +599,9 @@ public final class KqueueImpl {
                     fdclose((int) ident);
                     continue;
                 }
-                kn = find(fops, ident, filter);
+                // an internal creation of a process tracking note is never coalesced with an existing note
+                kn = filter == KEvent.EVFILT_PROC && (flags & (EV_FLAG1 | EV_FLAG2)) != 0 ? null
+                        : find(fops, ident, filter);
                 if (kn != null && kn.inFlux()) {
                     // knote is in the process of changing, wait for it to stabilize
                     if (haskqglobal) {
@@ -688,6 +700,13 @@ public final class KqueueImpl {
                 FilterTable.release(filter);
             }
         }
+    }
+
+    /** kqueue_register from inside jkqueue (knote_fork): flags are taken as given, EV_FLAG1/EV_FLAG2 included. */
+    int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata) {
+        KEventList kev = new KEventList(1);
+        kev.add(ident, filter, flags, fflags, data, udata);
+        return register(kev, 0, flags);
     }
 
     /** knote_drop: the knote is in flux (once) and the kq is not locked. */
@@ -948,8 +967,18 @@ public final class KqueueImpl {
     /** knote(so_rcv/so_snd, hint) for each ready descriptor; without the kq lock (knlist lock, then kq lock). */
     private static void deliverFdEvents(ScanContext ctx, int ready) {
         for (int i = 0; i < ready; i++) {
-            ctx.ready[i].knlist.knote(ctx.readyHints[i]);
+            FdWatch w = ctx.ready[i];
             ctx.ready[i] = null;
+            DescriptorSource source = w.source;
+            if (source == null) {
+                w.knlist.knote(ctx.readyHints[i]);
+                continue;
+            }
+            try {
+                source.drain();
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "event source on descriptor " + w.fd + " threw in drain", e);
+            }
         }
     }
 
@@ -1085,22 +1114,9 @@ public final class KqueueImpl {
      * the filters re-check the descriptor when they report, so a change only
      * needs to be seen once.
      */
-    int watchFd(KnoteImpl kn, int interest) {
-        int fd = (int) kn.ident;
+    int watchFd(KnoteImpl kn, int fd, int interest) {
         for (;;) {
-            FdWatch w;
-            lock();
-            try {
-                if (fd >= fdWatches.length) {
-                    fdWatches = Arrays.copyOf(fdWatches, (fd / KQEXTENT + 1) * KQEXTENT);
-                }
-                w = fdWatches[fd];
-                if (w == null) {
-                    w = fdWatches[fd] = new FdWatch();
-                }
-            } finally {
-                unlock();
-            }
+            FdWatch w = fdWatch(fd);
             w.knlist.lock.lock();   // serializes the changes to this registration
             try {
                 lock();
@@ -1108,7 +1124,7 @@ public final class KqueueImpl {
                     if (fdWatches[fd] != w) {
                         continue;   // emptied and removed meanwhile
                     }
-                    int error = register(fd, w, w.registered | interest, true);
+                    int error = epollUpdate(fd, w, w.registered | interest, true);
                     if (error != 0) {
                         if (w.registered == 0) {
                             fdWatches[fd] = null;
@@ -1128,12 +1144,84 @@ public final class KqueueImpl {
         }
     }
 
+    /** The registration of {@code fd}, created empty if there is none. */
+    private FdWatch fdWatch(int fd) {
+        lock();
+        try {
+            if (fd >= fdWatches.length) {
+                fdWatches = Arrays.copyOf(fdWatches, (fd / KQEXTENT + 1) * KQEXTENT);
+            }
+            FdWatch w = fdWatches[fd];
+            if (w == null) {
+                w = fdWatches[fd] = new FdWatch(fd);
+            }
+            return w;
+        } finally {
+            unlock();
+        }
+    }
+
+    int watchSource(KnoteImpl kn, DescriptorSource source) {
+        int fd = source.fd();
+        for (;;) {
+            FdWatch w = fdWatch(fd);
+            w.knlist.lock.lock();
+            try {
+                lock();
+                try {
+                    if (fdWatches[fd] != w) {
+                        continue;
+                    }
+                    if (w.sourceRefs == 0) {
+                        int error = epollUpdate(fd, w, Knote.WATCH_READ, false);
+                        if (error != 0) {
+                            fdWatches[fd] = null;
+                            return error;
+                        }
+                        w.source = source;
+                    }
+                    w.sourceRefs++;
+                    kn.sourceWatch = w;
+                    return 0;
+                } finally {
+                    unlock();
+                }
+            } finally {
+                w.knlist.lock.unlock();
+            }
+        }
+    }
+
+    void unwatchSource(KnoteImpl kn) {
+        FdWatch w = kn.sourceWatch;
+        if (w == null) {
+            return;
+        }
+        kn.sourceWatch = null;
+        w.knlist.lock.lock();
+        try {
+            lock();
+            try {
+                if (--w.sourceRefs == 0) {
+                    epollUpdate(w.fd, w, 0, false);
+                    if (fdWatches[w.fd] == w) {
+                        fdWatches[w.fd] = null;
+                    }
+                }
+            } finally {
+                unlock();
+            }
+        } finally {
+            w.knlist.lock.unlock();
+        }
+    }
+
     void unwatchFd(KnoteImpl kn) {
         FdWatch w = kn.fdWatch;
         if (w == null) {
             return;
         }
-        int fd = (int) kn.ident;
+        int fd = w.fd;
         w.knlist.lock.lock();
         try {
             if (kn.knlist == w.knlist) {
@@ -1143,7 +1231,7 @@ public final class KqueueImpl {
             int union = w.knlist.watchInterest();
             lock();
             try {
-                register(fd, w, union, false);
+                epollUpdate(fd, w, union, false);
                 if (union == 0 && fdWatches[fd] == w) {
                     fdWatches[fd] = null;
                 }
@@ -1161,7 +1249,7 @@ public final class KqueueImpl {
      * current readiness once; {@code report} asks for that even when the
      * interest is unchanged.
      */
-    private int register(int fd, FdWatch w, int interest, boolean report) {
+    private int epollUpdate(int fd, FdWatch w, int interest, boolean report) {
         if (interest == w.registered && !report) {
             return 0;
         }

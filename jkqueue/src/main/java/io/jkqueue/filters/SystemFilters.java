@@ -22,9 +22,12 @@ public final class SystemFilters {
     public static void install(Installer table) {
         table.install(KEvent.EVFILT_USER, new UserFilter());
         table.install(KEvent.EVFILT_TIMER, new TimerFilter());
+        table.install(KEvent.EVFILT_SIGNAL, new SignalFilter());
+        table.install(KEvent.EVFILT_PROC, new ProcFilter());
         table.installFile(KEvent.EVFILT_READ, new ReadFilter());
         table.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
         table.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());
+        table.installFile(KEvent.EVFILT_VNODE, new VnodeFilter());
     }
 
     /** Fd.of(channel) tells the descriptor filters which channel a number belongs to. */

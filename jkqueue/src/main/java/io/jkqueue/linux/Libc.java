@@ -65,6 +65,7 @@ public final class Libc {
     public static final int EEXIST = 17;
     public static final int ENOENT = 2;
     public static final int EPERM = 1;
+    public static final int EACCES = 13;
     public static final int EINVAL = 22;
     public static final int ELOOP = 40;
 

@@ -67,6 +67,16 @@ public final class Stat {
         return buf.get(ValueLayout.JAVA_LONG, STX_SIZE);
     }
 
+    /** stx_mtime in nanoseconds. */
+    public static long mtime(MemorySegment buf) {
+        return buf.get(ValueLayout.JAVA_LONG, 112) * 1_000_000_000L + Integer.toUnsignedLong(buf.get(ValueLayout.JAVA_INT, 120));
+    }
+
+    /** stx_ctime in nanoseconds. */
+    public static long ctime(MemorySegment buf) {
+        return buf.get(ValueLayout.JAVA_LONG, 96) * 1_000_000_000L + Integer.toUnsignedLong(buf.get(ValueLayout.JAVA_INT, 104));
+    }
+
     public static int nlink(MemorySegment buf) {
         return buf.get(ValueLayout.JAVA_INT, STX_NLINK);
     }

@@ -92,7 +92,23 @@ public interface Knote {
      */
     int watchFd(int interest);
 
+    /**
+     * As {@link #watchFd(int)} for a descriptor the filter opened itself for
+     * this knote (e.g. a pidfd), rather than the knote's ident.
+     */
+    int watchFd(int fd, int interest);
+
     void unwatchFd();
+
+    /**
+     * Keeps {@code source}'s descriptor in this knote's kqueue's epoll set
+     * while the knote lives, so that the kqueue drains the source when it has
+     * news. For attach; undone by {@link #unwatchSource()} in detach. Returns
+     * 0 or an errno code.
+     */
+    int watchSource(DescriptorSource source);
+
+    void unwatchSource();
 
     /**
      * callout_reset: runs {@code fn} once at System.nanoTime() time {@code whenNanos},
