@@ -86,6 +86,7 @@ mkdir -p "$CBIN"
 command -v gcc >/dev/null || { echo "bench/run.sh: gcc not found (the C baselines need it)" >&2; exit 1; }
 gcc -O2 -Wall -pthread -o "$CBIN/pingpong" bench/c/pingpong.c
 gcc -O2 -Wall -o "$CBIN/samethread" bench/c/samethread.c
+gcc -O2 -Wall -o "$CBIN/lateness" bench/c/lateness.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -149,7 +150,8 @@ run_timers() {
 
 run_lateness() {
     echo; echo "### (d) lateness of 100 periodic 1 ms timers"
-    harness lateness "$JAVA" "${JVM[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.TimerLateness "${EXTRA[@]}"
+    harness lateness "$JAVA" "${JVM[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.TimerLateness \
+        "--c-lateness=$CBIN/lateness" "${EXTRA[@]}"
 }
 
 run_alloc() {

@@ -33,9 +33,14 @@ final class NativeBaseline {
 
     /** Runs the binary with {@code iterations}; returns its ns per operation. */
     double run(long iterations) {
+        return Double.parseDouble(runLine(Long.toString(iterations)));
+    }
+
+    /** Runs the binary with {@code args}; returns the last line it printed. */
+    String runLine(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary);
-        cmd.add(Long.toString(iterations));
+        cmd.addAll(List.of(args));
         try {
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String last = null;
@@ -48,7 +53,7 @@ final class NativeBaseline {
             if (rc != 0 || last == null) {
                 throw new IllegalStateException(binary + " exited " + rc);
             }
-            return Double.parseDouble(last);
+            return last;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
