@@ -3,7 +3,7 @@ package io.jkqueue;
 import static io.jkqueue.KEvent.*;
 import static io.jkqueue.Kq.*;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.time.Duration;
 import java.util.HashSet;
