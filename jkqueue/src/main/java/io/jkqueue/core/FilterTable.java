@@ -1,11 +1,121 @@
 package io.jkqueue.core;
 
+import io.jkqueue.Errno;
+import io.jkqueue.KEvent;
 import io.jkqueue.KQueueException;
+import io.jkqueue.filters.SystemFilters;
 import io.jkqueue.spi.FilterOps;
+import io.jkqueue.spi.Knote;
 
-/** Placeholder. */
+/**
+ * sysfilt_ops: filter number to FilterOps. Slots -1..-13 are FreeBSD's; an
+ * unimplemented one holds {@link #NULL_FILTOPS} (attach fails ENXIO). Slots
+ * below are free for Java event sources; an empty one is an unknown filter
+ * (EINVAL). System filters are never refcounted (for_nolock); added ones are,
+ * so that delete can answer EBUSY.
+ */
 public final class FilterTable {
+    private FilterTable() {}
+
     public static final int MIN_FILTER = -64;
-    public static void add(int filter, FilterOps ops) throws KQueueException { throw new UnsupportedOperationException(); }
-    public static void delete(int filter) throws KQueueException { throw new UnsupportedOperationException(); }
+
+    /** null_filtops: the slot of a filter that cannot be registered directly. */
+    static final FilterOps NULL_FILTOPS = new FilterOps() {
+        @Override public boolean isFd() { return false; }
+        @Override public int attach(Knote kn) { return Errno.ENXIO.code(); }
+        @Override public void detach(Knote kn) { }
+        @Override public boolean event(Knote kn, long hint) { return false; }
+    };
+
+    /** file_filtops: the descriptor decides the filter ops at attach (filt_fileattach). */
+    private static final FilterOps FILE_FILTOPS = new FilterOps() {
+        @Override public boolean isFd() { return true; }
+        @Override public int attach(Knote kn) { return KqueueImpl.fileAttach((KnoteImpl) kn); }
+        @Override public void detach(Knote kn) { }
+        @Override public boolean event(Knote kn, long hint) { return false; }
+    };
+
+    private static final FilterOps[] OPS = new FilterOps[-MIN_FILTER];
+    private static final boolean[] NOLOCK = new boolean[-MIN_FILTER];
+    private static final int[] REFCNT = new int[-MIN_FILTER];
+
+    static {
+        for (int i = 0; i < KEvent.EVFILT_SYSCOUNT; i++) {
+            OPS[i] = NULL_FILTOPS;
+        }
+        for (int filter : new int[] {KEvent.EVFILT_READ, KEvent.EVFILT_WRITE, KEvent.EVFILT_VNODE,
+                KEvent.EVFILT_EMPTY}) {
+            OPS[~filter] = FILE_FILTOPS;
+            NOLOCK[~filter] = true;
+        }
+        SystemFilters.install((filter, ops) -> {
+            OPS[~filter] = ops;
+            NOLOCK[~filter] = true;
+        });
+    }
+
+    private static boolean outOfRange(int filter) {
+        return filter >= 0 || filter < MIN_FILTER;
+    }
+
+    /** kqueue_fo_find: the ops for {@code filter}, referenced; null for an unknown filter. */
+    static FilterOps find(int filter) {
+        if (outOfRange(filter)) {
+            return null;
+        }
+        int slot = ~filter;
+        if (NOLOCK[slot]) {
+            return OPS[slot];
+        }
+        synchronized (OPS) {
+            FilterOps ops = OPS[slot];
+            if (ops != null) {
+                REFCNT[slot]++;
+            }
+            return ops;
+        }
+    }
+
+    /** kqueue_fo_release. */
+    static void release(int filter) {
+        if (outOfRange(filter) || NOLOCK[~filter]) {
+            return;
+        }
+        synchronized (OPS) {
+            REFCNT[~filter]--;
+        }
+    }
+
+    /** kqueue_add_filteropts. */
+    public static void add(int filter, FilterOps ops) throws KQueueException {
+        if (outOfRange(filter)) {
+            throw new KQueueException(Errno.EINVAL, "filter " + filter + " is out of range [" + MIN_FILTER + ", -1]");
+        }
+        synchronized (OPS) {
+            int slot = ~filter;
+            if (OPS[slot] != null && OPS[slot] != NULL_FILTOPS) {
+                throw new KQueueException(Errno.EEXIST, "filter " + filter + " is already installed");
+            }
+            OPS[slot] = ops;
+            REFCNT[slot] = 0;
+        }
+    }
+
+    /** kqueue_del_filteropts. */
+    public static void delete(int filter) throws KQueueException {
+        if (outOfRange(filter)) {
+            throw new KQueueException(Errno.EINVAL, "filter " + filter + " is out of range [" + MIN_FILTER + ", -1]");
+        }
+        synchronized (OPS) {
+            int slot = ~filter;
+            if (OPS[slot] == null || OPS[slot] == NULL_FILTOPS || NOLOCK[slot]) {
+                throw new KQueueException(Errno.EINVAL, "filter " + filter + " is not an installed filter");
+            }
+            if (REFCNT[slot] != 0) {
+                throw new KQueueException(Errno.EBUSY, "filter " + filter + " has " + REFCNT[slot] + " knotes");
+            }
+            OPS[slot] = slot < KEvent.EVFILT_SYSCOUNT ? NULL_FILTOPS : null;
+            REFCNT[slot] = 0;
+        }
+    }
 }

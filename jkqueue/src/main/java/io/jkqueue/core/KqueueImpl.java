@@ -1,13 +1,1173 @@
 package io.jkqueue.core;
 
+import io.jkqueue.Errno;
+import io.jkqueue.KEvent;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueueException;
+import io.jkqueue.linux.Epoll;
+import io.jkqueue.linux.EventFd;
+import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.TimerFd;
+import io.jkqueue.spi.FilterOps;
+import io.jkqueue.spi.Knote;
 
-/** Placeholder: the port of kern_event.c's struct kqueue lands next. */
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static io.jkqueue.KEvent.EV_ADD;
+import static io.jkqueue.KEvent.EV_CLEAR;
+import static io.jkqueue.KEvent.EV_DELETE;
+import static io.jkqueue.KEvent.EV_DISABLE;
+import static io.jkqueue.KEvent.EV_DISPATCH;
+import static io.jkqueue.KEvent.EV_DROP;
+import static io.jkqueue.KEvent.EV_ENABLE;
+import static io.jkqueue.KEvent.EV_ERROR;
+import static io.jkqueue.KEvent.EV_FORCEONESHOT;
+import static io.jkqueue.KEvent.EV_KEEPUDATA;
+import static io.jkqueue.KEvent.EV_ONESHOT;
+import static io.jkqueue.KEvent.EV_RECEIPT;
+import static io.jkqueue.KEvent.EV_SYSFLAGS;
+import static io.jkqueue.core.KnoteImpl.KN_ACTIVE;
+import static io.jkqueue.core.KnoteImpl.KN_DETACHED;
+import static io.jkqueue.core.KnoteImpl.KN_DISABLED;
+import static io.jkqueue.core.KnoteImpl.KN_KQUEUE;
+import static io.jkqueue.core.KnoteImpl.KN_MARKER;
+import static io.jkqueue.core.KnoteImpl.KN_QUEUED;
+import static io.jkqueue.core.KnoteImpl.KN_SCAN;
+
+/**
+ * struct kqueue and the functions of kern_event.c that work on it:
+ * kqueue_register, kqueue_scan, kqueue_kevent, kqueue_drain, knote_drop,
+ * knote_enqueue. One kqueue is one epoll instance holding an eventfd (a wake
+ * from another Java thread), a timerfd (armed to the earliest callout) and
+ * the descriptors its fd knotes watch, so that {@link #fd()} is readable
+ * when kevent would return something.
+ *
+ * <p>Threads: any. The kq lock guards knote status, the queue, the tables and
+ * the wait state; a thread never blocks in the kernel while holding it, and
+ * never writes the eventfd while holding it (see {@link #unlock()}).
+ */
 public final class KqueueImpl {
-    public static KqueueImpl open() throws KQueueException { throw new UnsupportedOperationException(); }
-    public int kevent(KEventList changes, KEventList events, long timeoutNanos) throws KQueueException { throw new UnsupportedOperationException(); }
-    public int fd() { return -1; }
-    public boolean isOpen() { return false; }
-    public void close() {}
+    private static final System.Logger LOG = System.getLogger("io.jkqueue");
+
+    // kq_state
+    private static final int KQ_CLOSING = 0x10;
+    private static final int KQ_FLUXWAIT = 0x40;
+
+    /** kq_global: the lock of every kqueue's kq_sel knlist, so nested kqueues never lock in a cycle. */
+    static final ReentrantLock KQ_GLOBAL = new ReentrantLock();
+
+    /** Passed as timeoutNanos by the Duration API for a negative timeout: EINVAL at scan time, as the seed. */
+    public static final long INVALID_TIMEOUT = Long.MIN_VALUE;
+
+    // A thread blocked in epoll cannot see Thread.interrupt(): it rechecks this often.
+    private static final long INTERRUPT_CHECK_NANOS = 50_000_000L;
+    private static final int KQEXTENT = 256;
+    private static final int WAIT_EVENTS = 256;
+
+    // epoll_event.data of the kqueue's own descriptors; a nested kqueue is NESTED | its fd
+    private static final long TOKEN_EVENTFD = -1L;
+    private static final long TOKEN_TIMERFD = -2L;
+    private static final long NESTED = 1L << 32;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition fluxCond = lock.newCondition();
+    private final Condition refCond = lock.newCondition();
+    private int state;
+    private int refcnt = 1;
+
+    private final KnoteImpl head = new KnoteImpl(this); // kq_head: circular, head is the sentinel
+    private volatile int count;                          // kq_count: knotes queued (markers excluded)
+
+    private KnoteImpl[] knlist = new KnoteImpl[0];       // kq_knlist: fd knotes by descriptor
+    private KnoteImpl[] knhash = new KnoteImpl[64];      // kq_knhash: other knotes by (ident, filter)
+    private int knhashCount;
+    private int knotes;
+
+    /** kq_sel.si_note: knotes of other kqueues watching this one. */
+    final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
+
+    // the wait path, guarded by the kq lock
+    private final int epfd;
+    private final int evfd;
+    private final int tfd;
+    private int sleepers;
+    private boolean eventfdSignalled;   // an eventfd edge is pending in the epoll set, or about to be written
+    private boolean eventfdWritePending;
+    private boolean selPending;
+    private final CalloutHeap callouts = new CalloutHeap();
+    private long timerfdArmed = Long.MAX_VALUE;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment ctlScratch;
+    private final MemorySegment timerScratch;
+    private ScanContext freeContexts;
+
+    /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
+    private static final class ScanContext {
+        final KnoteImpl marker;
+        final MemorySegment events;
+        final MemorySegment ts;
+        ScanContext next;
+
+        ScanContext(KqueueImpl kq, Arena arena) {
+            marker = new KnoteImpl(kq);
+            marker.status = KN_MARKER;
+            events = arena.allocate(Epoll.EVENT_SIZE * WAIT_EVENTS, 8);
+            ts = arena.allocate(Epoll.TIMESPEC);
+        }
+    }
+
+    private KqueueImpl(int epfd, int evfd, int tfd) {
+        this.epfd = epfd;
+        this.evfd = evfd;
+        this.tfd = tfd;
+        head.status = KN_MARKER;
+        head.tqeNext = head.tqePrev = head;
+        ctlScratch = arena.allocate(Epoll.EVENT);
+        timerScratch = arena.allocate(TimerFd.ITIMERSPEC);
+    }
+
+    /** kern_kqueue. */
+    public static KqueueImpl open() throws KQueueException {
+        int epfd = Epoll.create1(Epoll.EPOLL_CLOEXEC);
+        if (epfd < 0) {
+            throw nativeError("epoll_create1");
+        }
+        int evfd = EventFd.create(0, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC);
+        if (evfd < 0) {
+            KQueueException e = nativeError("eventfd");
+            Libc.close(epfd);
+            throw e;
+        }
+        int tfd = TimerFd.create(TimerFd.CLOCK_MONOTONIC, TimerFd.TFD_NONBLOCK | TimerFd.TFD_CLOEXEC);
+        if (tfd < 0) {
+            KQueueException e = nativeError("timerfd_create");
+            Libc.close(evfd);
+            Libc.close(epfd);
+            throw e;
+        }
+        KqueueImpl kq = new KqueueImpl(epfd, evfd, tfd);
+        // Edge-triggered: an edge wakes one waiter and nobody ever reads the counters.
+        if (Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, evfd, Epoll.EPOLLIN | Epoll.EPOLLET, TOKEN_EVENTFD, kq.ctlScratch) < 0
+                || Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, tfd, Epoll.EPOLLIN | Epoll.EPOLLET, TOKEN_TIMERFD,
+                        kq.ctlScratch) < 0) {
+            KQueueException e = nativeError("epoll_ctl");
+            kq.closeDescriptors();
+            throw e;
+        }
+        KqRegistry.put(epfd, kq);
+        return kq;
+    }
+
+    public int fd() {
+        return epfd;
+    }
+
+    public boolean isOpen() {
+        lock.lock();
+        try {
+            return (state & KQ_CLOSING) == 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The number of knotes this kqueue holds (for leak checks). */
+    public int knoteCount() {
+        lock.lock();
+        try {
+            return knotes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- locking -------------------------------------------------------
+
+    void lock() {
+        lock.lock();
+    }
+
+    /**
+     * KQ_UNLOCK. The wake-ups decided under the lock happen here, after it is
+     * released, so that a woken thread never finds the lock still held by its
+     * waker: the eventfd write (kqueue_wakeup) and the kq_sel knote
+     * (kqueue_task, done in the releasing thread instead of a taskqueue).
+     */
+    void unlock() {
+        boolean write = false;
+        boolean notifySel = false;
+        if (lock.getHoldCount() == 1) {
+            if (!eventfdSignalled && sleepers > 0 && (count > 0 || (state & KQ_CLOSING) != 0)) {
+                eventfdSignalled = true;   // a waiter must take the queued events (or see the close)
+                eventfdWritePending = true;
+            }
+            write = eventfdWritePending;
+            eventfdWritePending = false;
+            notifySel = selPending;
+            selPending = false;
+        }
+        lock.unlock();
+        if (write) {
+            EventFd.signal(evfd);
+        }
+        if (notifySel) {
+            KQ_GLOBAL.lock();
+            try {
+                sel.knoteLocked(0);
+            } finally {
+                KQ_GLOBAL.unlock();
+            }
+        }
+    }
+
+    /** KQ_FLUX_WAKEUP. */
+    private void fluxWakeup() {
+        if ((state & KQ_FLUXWAIT) != 0) {
+            state &= ~KQ_FLUXWAIT;
+            fluxCond.signalAll();
+        }
+    }
+
+    /** msleep(kq, "kqflxwt"): with the kq lock held once, waits for a knote to leave flux. */
+    void awaitFluxLocked() {
+        state |= KQ_FLUXWAIT;
+        fluxCond.awaitUninterruptibly();
+    }
+
+    private void acquire() throws KQueueException {
+        lock.lock();
+        try {
+            if ((state & KQ_CLOSING) != 0) {
+                throw new KQueueException(Errno.EBADF, "kqueue is closed");
+            }
+            refcnt++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release() {
+        lock.lock();
+        try {
+            if (--refcnt == 1) {
+                refCond.signalAll();
+            }
+        } finally {
+            unlock();
+        }
+    }
+
+    // ---- the queue -----------------------------------------------------
+
+    private void insertTail(KnoteImpl kn) {
+        KnoteImpl last = head.tqePrev;
+        kn.tqePrev = last;
+        kn.tqeNext = head;
+        last.tqeNext = kn;
+        head.tqePrev = kn;
+    }
+
+    private static void unlink(KnoteImpl kn) {
+        kn.tqePrev.tqeNext = kn.tqeNext;
+        kn.tqeNext.tqePrev = kn.tqePrev;
+        kn.tqeNext = kn.tqePrev = null;
+    }
+
+    /** knote_enqueue. */
+    private void enqueue(KnoteImpl kn) {
+        insertTail(kn);
+        kn.status |= KN_QUEUED;
+        count++;
+        wakeup();
+    }
+
+    /** knote_dequeue. */
+    private void dequeue(KnoteImpl kn) {
+        unlink(kn);
+        kn.status &= ~KN_QUEUED;
+        count--;
+    }
+
+    /**
+     * kqueue_wakeup: make the epoll fd readable for sleepers and outside
+     * pollers (one eventfd write until a waiter harvests it), and tell the
+     * kqueues watching this one.
+     */
+    private void wakeup() {
+        if (!eventfdSignalled) {
+            eventfdSignalled = true;
+            eventfdWritePending = true;
+        }
+        if (!sel.isEmpty()) {
+            selPending = true;
+        }
+    }
+
+    /** KNOTE_ACTIVATE. */
+    void activate(KnoteImpl kn) {
+        lock();
+        try {
+            kn.status |= KN_ACTIVE;
+            if ((kn.status & (KN_QUEUED | KN_DISABLED)) == 0) {
+                enqueue(kn);
+            }
+        } finally {
+            unlock();
+        }
+    }
+
+    void deactivate(KnoteImpl kn) {
+        lock();
+        try {
+            if ((kn.status & KN_QUEUED) != 0) {
+                dequeue(kn);
+            }
+            kn.status &= ~KN_ACTIVE;
+        } finally {
+            unlock();
+        }
+    }
+
+    void setDetached(KnoteImpl kn, boolean detached) {
+        lock();
+        try {
+            kn.status = detached ? kn.status | KN_DETACHED : kn.status & ~KN_DETACHED;
+        } finally {
+            unlock();
+        }
+    }
+
+    // ---- knote tables --------------------------------------------------
+
+    private int hashSlot(long ident, int mask) {
+        long h = ident * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 40) & mask;
+    }
+
+    private KnoteImpl find(FilterOps fops, long ident, int filter) {
+        KnoteImpl kn;
+        if (fops.isFd()) {
+            kn = ident < knlist.length ? knlist[(int) ident] : null;
+        } else {
+            kn = knhash[hashSlot(ident, knhash.length - 1)];
+        }
+        while (kn != null && (kn.ident != ident || kn.filter != filter)) {
+            kn = kn.link;
+        }
+        return kn;
+    }
+
+    /** kqueue_expand + knote_attach: links a new knote into its table. */
+    private void tableInsert(KnoteImpl kn) {
+        if (kn.fop.isFd()) {
+            int fd = (int) kn.ident;
+            if (fd >= knlist.length) {
+                knlist = Arrays.copyOf(knlist, (fd / KQEXTENT + 1) * KQEXTENT);
+            }
+            kn.link = knlist[fd];
+            knlist[fd] = kn;
+        } else {
+            if (knhashCount >= knhash.length - (knhash.length >>> 2)) {
+                rehash(knhash.length * 2);
+            }
+            int slot = hashSlot(kn.ident, knhash.length - 1);
+            kn.link = knhash[slot];
+            knhash[slot] = kn;
+            knhashCount++;
+        }
+        knotes++;
+    }
+
+    private void tableRemove(KnoteImpl kn) {
+        KnoteImpl[] table;
+        int slot;
+        if (kn.fop.isFd()) {
+            table = knlist;
+            slot = (int) kn.ident;
+        } else {
+            table = knhash;
+            slot = hashSlot(kn.ident, knhash.length - 1);
+            knhashCount--;
+        }
+        if (table[slot] == kn) {
+            table[slot] = kn.link;
+        } else {
+            KnoteImpl p = table[slot];
+            while (p.link != kn) {
+                p = p.link;
+            }
+            p.link = kn.link;
+        }
+        kn.link = null;
+        knotes--;
+    }
+
+    private void rehash(int size) {
+        KnoteImpl[] old = knhash;
+        knhash = new KnoteImpl[size];
+        for (KnoteImpl chain : old) {
+            for (KnoteImpl kn = chain, next; kn != null; kn = next) {
+                next = kn.link;
+                int slot = hashSlot(kn.ident, size - 1);
+                kn.link = knhash[slot];
+                knhash[slot] = kn;
+            }
+        }
+    }
+
+    // ---- calling filters: a throwing filter must not corrupt the kqueue --
+
+    private static int filterAttach(KnoteImpl kn) {
+        try {
+            return kn.fop.attach(kn);
+        } catch (RuntimeException | Error e) {
+            filterFault(kn, "attach", e);
+            return Errno.EINVAL.code();
+        }
+    }
+
+    private static void filterDetach(KnoteImpl kn) {
+        try {
+            kn.fop.detach(kn);
+        } catch (RuntimeException | Error e) {
+            filterFault(kn, "detach", e);
+        }
+        KnListImpl knl = kn.knlist;
+        if (knl != null) {
+            knl.remove(kn); // the filter forgot (or failed) to: never leave a freed knote on a list
+        }
+    }
+
+    boolean filterEvent(KnoteImpl kn, long hint) {
+        try {
+            return kn.fop.event(kn, hint);
+        } catch (RuntimeException | Error e) {
+            filterFault(kn, "event", e);
+            return false;
+        }
+    }
+
+    private static boolean filterTouch(KnoteImpl kn, KEventList kev, int i, int type) {
+        try {
+            kn.fop.touch(kn, kev, i, type);
+            return true;
+        } catch (RuntimeException | Error e) {
+            filterFault(kn, "touch", e);
+            return false;
+        }
+    }
+
+    private static void filterFault(KnoteImpl kn, String op, Throwable e) {
+        LOG.log(System.Logger.Level.ERROR, "filter " + kn.filter + " threw in " + op + " for ident " + kn.ident, e);
+    }
+
+    private static KnListImpl listLock(KnoteImpl kn) {
+        KnListImpl knl = kn.knlist;
+        if (knl != null) {
+            knl.lock.lock();
+        }
+        return knl;
+    }
+
+    private static void listUnlock(KnListImpl knl) {
+        if (knl != null) {
+            knl.lock.unlock();
+        }
+    }
+
+    // ---- kevent --------------------------------------------------------
+
+    /** kern_kevent_fp + kqueue_kevent. */
+    public int kevent(KEventList changes, KEventList events, long timeoutNanos) throws KQueueException {
+        acquire();
+        try {
+            int nevents = events == null ? 0 : events.capacity();
+            int nchanges = changes == null ? 0 : changes.size();
+            int nerrors = 0;
+            for (int i = 0; i < nchanges; i++) {
+                if (changes.filter(i) == 0) {
+                    continue;
+                }
+                int flags = changes.flags(i) & ~EV_SYSFLAGS;
+                int error = register(changes, i, flags);
+                if (error != 0 || (flags & EV_RECEIPT) != 0) {
+                    if (nevents == 0) {
+                        if (error != 0) {
+                            throw changeError(error, changes, i);
+                        }
+                        events.setSize(0);
+                        return 0;
+                    }
+                    events.set(nerrors, changes.ident(i), changes.filter(i), EV_ERROR, changes.fflags(i), error,
+                            changes.udata(i));
+                    nevents--;
+                    nerrors++;
+                }
+            }
+            if (nerrors > 0) {
+                events.setSize(nerrors);
+                return nerrors;
+            }
+            int n = nevents == 0 ? 0 : scan(events, nevents, timeoutNanos);
+            if (events != null) {
+                events.setSize(n);
+            }
+            return n;
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * kqueue_register: applies change {@code i} (flags already stripped of
+     * EV_SYSFLAGS). Returns 0 or an errno code.
+     */
+    int register(KEventList kev, int i, int flags) {
+        if ((flags & (EV_ENABLE | EV_DISABLE)) == (EV_ENABLE | EV_DISABLE)) {
+            return Errno.EINVAL.code();
+        }
+        long ident = kev.ident(i);
+        int filter = kev.filter(i);
+        FilterOps fops = FilterTable.find(filter);
+        if (fops == null) {
+            return Errno.EINVAL.code();
+        }
+        boolean fopsHeld = true;   // the filter reference passes to a new knote
+        boolean haskqglobal = false;
+        try {
+            KnoteImpl kn;
+            for (;;) {   // findkn
+                if (fops.isFd()) {
+                    if (ident < 0 || ident > Integer.MAX_VALUE || !Libc.isOpen((int) ident)) {
+                        return Errno.EBADF.code();
+                    }
+                    KqueueImpl target = KqRegistry.get((int) ident);
+                    if (target == this) {
+                        return Errno.EINVAL.code(); // a kqueue cannot watch itself
+                    }
+                    if (target != null && !haskqglobal) {
+                        KQ_GLOBAL.lock();
+                        haskqglobal = true;
+                    }
+                }
+                lock();
+                kn = find(fops, ident, filter);
+                if (kn != null && kn.inFlux()) {
+                    // knote is in the process of changing, wait for it to stabilize
+                    if (haskqglobal) {
+                        KQ_GLOBAL.unlock();
+                        haskqglobal = false;
+                    }
+                    awaitFluxLocked();
+                    unlock();
+                    continue;
+                }
+                break;
+            }
+
+            KnListImpl knl;
+            if (kn == null) {
+                if ((flags & EV_ADD) == 0) {
+                    unlock();
+                    return Errno.ENOENT.code();
+                }
+                kn = new KnoteImpl(this);
+                kn.fop = fops;
+                fopsHeld = false;
+                kn.ident = ident;
+                kn.filter = filter;
+                kn.flags = flags & ~(EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_FORCEONESHOT | EV_KEEPUDATA);
+                kn.udata = kev.udata(i);
+                kn.sfflags = kev.fflags(i);
+                kn.sdata = kev.data(i);
+                kn.status = KN_DETACHED;
+                kn.enterFlux();
+                tableInsert(kn);
+                unlock();
+                int error = filterAttach(kn);
+                if (error != 0) {
+                    dropDetached(kn);
+                    return error;
+                }
+                knl = listLock(kn);
+            } else {
+                if ((flags & EV_DELETE) != 0) {
+                    kn.enterFlux();
+                    unlock();
+                    drop(kn);
+                    return 0;
+                }
+                if ((flags & EV_FORCEONESHOT) != 0) {
+                    kn.flags |= EV_ONESHOT;
+                    activate(kn);
+                }
+                // The user may change some filter values after the initial EV_ADD,
+                // but doing so will not reset any filter which has already been triggered.
+                kn.status |= KN_SCAN;
+                kn.enterFlux();
+                unlock();
+                knl = listLock(kn);
+                if ((flags & EV_KEEPUDATA) == 0) {
+                    kn.udata = kev.udata(i);
+                }
+                if (!fops.isFd() && fops.hasTouch()) {
+                    filterTouch(kn, kev, i, FilterOps.EVENT_REGISTER);
+                } else {
+                    kn.sfflags = kev.fflags(i);
+                    kn.sdata = kev.data(i);
+                }
+            }
+
+            // done_ev_add: the knote is ours (in flux), so KN_DISABLED is stable until we relock
+            boolean disabled = (flags & EV_ENABLE) != 0 ? false
+                    : (flags & EV_DISABLE) != 0 || (kn.status & KN_DISABLED) != 0;
+            boolean event = !disabled && filterEvent(kn, 0);
+            lock();
+            kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
+            if (event) {
+                kn.status |= KN_ACTIVE;
+            }
+            if ((kn.status & (KN_ACTIVE | KN_DISABLED | KN_QUEUED)) == KN_ACTIVE) {
+                enqueue(kn);
+            }
+            kn.status &= ~KN_SCAN;
+            kn.leaveFlux();
+            listUnlock(knl);
+            fluxWakeup();
+            unlock();
+            return 0;
+        } finally {
+            if (haskqglobal) {
+                KQ_GLOBAL.unlock();
+            }
+            if (fopsHeld) {
+                FilterTable.release(filter);
+            }
+        }
+    }
+
+    /** knote_drop: the knote is in flux (once) and the kq is not locked. */
+    void drop(KnoteImpl kn) {
+        if ((kn.status & KN_DETACHED) == 0) {
+            filterDetach(kn);
+        }
+        dropDetached(kn);
+    }
+
+    /** knote_drop_detached. */
+    void dropDetached(KnoteImpl kn) {
+        lock();
+        try {
+            tableRemove(kn);
+            if ((kn.status & KN_QUEUED) != 0) {
+                dequeue(kn);
+            }
+            callouts.remove(kn);
+            fluxWakeup();
+        } finally {
+            unlock();
+        }
+        FilterTable.release(kn.filter);
+        kn.fop = null;
+    }
+
+    // ---- kqueue_scan ---------------------------------------------------
+
+    /**
+     * kqueue_scan: copies up to {@code maxevents} triggered knotes to
+     * {@code out}, waiting up to {@code timeoutNanos} (&lt; 0 forever, 0 poll)
+     * for the first. A marker bounds the walk so that level-triggered knotes
+     * re-queued behind it are not returned twice in one call.
+     */
+    private int scan(KEventList out, int maxevents, long timeoutNanos) throws KQueueException {
+        if (timeoutNanos == INVALID_TIMEOUT) {
+            throw new KQueueException(Errno.EINVAL, "negative timeout");
+        }
+        boolean poll = timeoutNanos == 0;
+        long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : saturatedAdd(System.nanoTime(), timeoutNanos);
+        int remaining = maxevents;
+        int nkev = 0;
+        boolean polled = false;
+        ScanContext ctx = null;
+        lock();
+        try {
+            retry:
+            for (;;) {
+                if ((state & KQ_CLOSING) != 0) {
+                    throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
+                }
+                if (callouts.size() > 0) {
+                    runCallouts(System.nanoTime());
+                }
+                if (count == 0) {
+                    if (polled) {
+                        return 0;
+                    }
+                    long wait = 0;
+                    if (!poll) {
+                        wait = deadline == Long.MAX_VALUE ? INTERRUPT_CHECK_NANOS : deadline - System.nanoTime();
+                        if (wait <= 0) {
+                            return 0;
+                        }
+                        if (Thread.currentThread().isInterrupted()) {
+                            throw new KQueueException(Errno.EINTR, "interrupted");
+                        }
+                        wait = Math.min(wait, INTERRUPT_CHECK_NANOS);
+                    }
+                    if (ctx == null) {
+                        ctx = takeContext();
+                    }
+                    sleep(ctx, wait);
+                    polled = poll;
+                    continue;
+                }
+
+                if (ctx == null) {
+                    ctx = takeContext();
+                }
+                KnoteImpl marker = ctx.marker;
+                insertTail(marker);
+                boolean influx = false;
+                while (remaining > 0) {
+                    KnoteImpl kn = head.tqeNext;
+                    if ((kn.status == KN_MARKER && kn != marker) || kn.inFlux()) {
+                        if (influx) {
+                            influx = false;
+                            fluxWakeup();
+                        }
+                        awaitFluxLocked();
+                        continue;
+                    }
+                    unlink(kn);
+                    if ((kn.status & KN_DISABLED) != 0) {
+                        kn.status &= ~KN_QUEUED;
+                        count--;
+                        continue;
+                    }
+                    if (kn == marker) {
+                        fluxWakeup();
+                        if (remaining == maxevents) {
+                            continue retry;
+                        }
+                        return nkev;
+                    }
+                    if ((kn.flags & EV_DROP) != 0) {
+                        kn.status &= ~KN_QUEUED;
+                        kn.enterFlux();
+                        count--;
+                        unlock();
+                        drop(kn);
+                        lock();
+                        continue;
+                    } else if ((kn.flags & EV_ONESHOT) != 0) {
+                        kn.status &= ~KN_QUEUED;
+                        kn.enterFlux();
+                        count--;
+                        unlock();
+                        kn.copyOut(out, nkev);
+                        drop(kn);
+                        lock();
+                    } else {
+                        kn.status |= KN_SCAN;
+                        kn.enterFlux();
+                        unlock();
+                        KnListImpl knl = listLock(kn);
+                        if (!filterEvent(kn, 0)) {
+                            lock();
+                            kn.status &= ~(KN_QUEUED | KN_ACTIVE | KN_SCAN);
+                            kn.leaveFlux();
+                            count--;
+                            listUnlock(knl);
+                            influx = true;
+                            continue;
+                        }
+                        boolean touch = !kn.fop.isFd() && kn.fop.hasTouch();
+                        if (!touch || !filterTouch(kn, out, nkev, FilterOps.EVENT_PROCESS)) {
+                            kn.copyOut(out, nkev);
+                        }
+                        lock();
+                        if ((kn.flags & (EV_CLEAR | EV_DISPATCH)) != 0) {
+                            // manually clear knotes who weren't 'touch'ed
+                            if (!touch && (kn.flags & EV_CLEAR) != 0) {
+                                kn.data = 0;
+                                kn.fflags = 0;
+                            }
+                            if ((kn.flags & EV_DISPATCH) != 0) {
+                                kn.status |= KN_DISABLED;
+                            }
+                            kn.status &= ~(KN_QUEUED | KN_ACTIVE);
+                            count--;
+                        } else {
+                            insertTail(kn);
+                        }
+                        kn.status &= ~KN_SCAN;
+                        kn.leaveFlux();
+                        listUnlock(knl);
+                        influx = true;
+                    }
+                    nkev++;
+                    remaining--;
+                }
+                unlink(marker);
+                return nkev;
+            }
+        } finally {
+            fluxWakeup();
+            if (ctx != null) {
+                ctx.next = freeContexts;
+                freeContexts = ctx;
+            }
+            unlock();
+        }
+    }
+
+    private ScanContext takeContext() {
+        ScanContext ctx = freeContexts;
+        if (ctx == null) {
+            return new ScanContext(this, arena);
+        }
+        freeContexts = ctx.next;
+        ctx.next = null;
+        return ctx;
+    }
+
+    /**
+     * Called with the kq lock held once; returns with it held. Blocks in
+     * epoll_pwait2 for up to {@code waitNanos} (0 = poll) without the lock,
+     * then turns what the kernel reported into activations.
+     */
+    private void sleep(ScanContext ctx, long waitNanos) throws KQueueException {
+        sleepers++;
+        unlock();
+        int n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
+        int errno = n < 0 ? Libc.errno() : 0;
+        pumpNested(ctx, n);
+        lock();
+        sleepers--;
+        if (n < 0 && errno != Libc.EINTR) {
+            throw new KQueueException(Errno.EINVAL, "epoll_wait failed, errno " + errno);
+        }
+        harvest(ctx, n);
+    }
+
+    /** With the kq lock held: what epoll reported for this kqueue's own descriptors. */
+    private void harvest(ScanContext ctx, int n) {
+        for (int i = 0; i < n; i++) {
+            long data = Epoll.data(ctx.events, i);
+            if (data == TOKEN_EVENTFD) {
+                eventfdSignalled = false;
+            } else if (data == TOKEN_TIMERFD) {
+                timerfdArmed = Long.MAX_VALUE;   // it fired: the next earliest callout must re-arm it
+            }
+        }
+        if (callouts.size() > 0) {
+            runCallouts(System.nanoTime());
+        }
+    }
+
+    /** Without any lock: lets each nested kqueue that epoll reported ready look at its own descriptors. */
+    private static void pumpNested(ScanContext ctx, int n) {
+        for (int i = 0; i < n; i++) {
+            long data = Epoll.data(ctx.events, i);
+            if (data >= 0 && (data & NESTED) != 0) {
+                KqueueImpl inner = KqRegistry.get((int) data);
+                if (inner != null) {
+                    inner.pump();
+                }
+            }
+        }
+    }
+
+    /**
+     * A non-blocking look at this kqueue's epoll set and callouts, for a
+     * kqueue watching this one: whatever fires is queued here, and the
+     * watchers learn of it through kq_sel.
+     */
+    private void pump() {
+        ScanContext ctx;
+        int n;
+        lock();
+        try {
+            if ((state & KQ_CLOSING) != 0) {
+                return;
+            }
+            ctx = takeContext();
+            n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
+            harvest(ctx, n);
+        } finally {
+            unlock();
+        }
+        pumpNested(ctx, n);
+        lock();
+        ctx.next = freeContexts;
+        freeContexts = ctx;
+        unlock();
+    }
+
+    // ---- callouts ------------------------------------------------------
+
+    void calloutReset(KnoteImpl kn, long whenNanos, Knote.Callout fn) {
+        lock();
+        try {
+            kn.callout = fn;
+            callouts.schedule(kn, whenNanos);
+            armTimerfd();
+        } finally {
+            unlock();
+        }
+    }
+
+    void calloutStop(KnoteImpl kn) {
+        lock();
+        try {
+            callouts.remove(kn);
+            kn.callout = null;
+        } finally {
+            unlock();
+        }
+    }
+
+    /** softclock: runs every callout due by {@code now}, with the kq lock held. */
+    private void runCallouts(long now) {
+        while (callouts.size() > 0 && callouts.earliest() <= now) {
+            KnoteImpl kn = callouts.first();
+            long deadline = callouts.earliest();
+            callouts.remove(kn);
+            Knote.Callout fn = kn.callout;
+            kn.callout = null;
+            try {
+                fn.expire(kn, deadline);
+            } catch (RuntimeException | Error e) {
+                filterFault(kn, "callout", e);
+            }
+        }
+        if (timerfdArmed <= now) {
+            timerfdArmed = Long.MAX_VALUE;
+        }
+        armTimerfd();
+    }
+
+    /** Keeps the timerfd armed at or before the earliest callout, so fd() turns readable in time. */
+    private void armTimerfd() {
+        if (callouts.size() > 0 && callouts.earliest() < timerfdArmed) {
+            long when = callouts.earliest();
+            if (TimerFd.setAbsolute(tfd, when, timerScratch) == 0) {
+                timerfdArmed = when;
+            }
+        }
+    }
+
+    // ---- nested kqueues (kqueue_kqfilter, filt_kqdetach, filt_kqueue) ----
+
+    private static final FilterOps KQREAD_FILTOPS = new FilterOps() {
+        @Override
+        public boolean isFd() {
+            return true;
+        }
+
+        @Override
+        public int attach(Knote kn) {
+            throw new IllegalStateException("kqread knotes are attached by kqueue_kqfilter");
+        }
+
+        @Override
+        public void detach(Knote k) {
+            KnoteImpl kn = (KnoteImpl) k;
+            KqueueImpl inner = (KqueueImpl) kn.hook;
+            inner.sel.remove(kn);
+            if (kn.hookId != 0) {
+                kn.kq.epollDelete(inner.epfd);
+            }
+        }
+
+        @Override
+        public boolean event(Knote k, long hint) {
+            KnoteImpl kn = (KnoteImpl) k;
+            kn.data = ((KqueueImpl) kn.hook).count;
+            return kn.data > 0;
+        }
+    };
+
+    /**
+     * kqueue_kqfilter: {@code kn} (a knote of another kqueue) watches this
+     * one. Its kqueue also puts our epoll fd in its epoll set, so that our
+     * descriptors and timerfd wake it; where epoll refuses (a cycle, or too
+     * deep a nesting) the watch still works for everything that happens in
+     * the JVM.
+     */
+    int kqfilter(KnoteImpl kn) {
+        if (kn.filter != KEvent.EVFILT_READ) {
+            return Errno.EINVAL.code();
+        }
+        kn.status |= KN_KQUEUE;
+        kn.fop = KQREAD_FILTOPS;
+        kn.hook = this;
+        kn.hookId = kn.kq.epollAdd(epfd, Epoll.EPOLLIN | Epoll.EPOLLET, NESTED | epfd) ? 1 : 0;
+        sel.add(kn);
+        return 0;
+    }
+
+    /** Attaches a file knote: what the descriptor is decides its filter ops (filt_fileattach). */
+    static int fileAttach(KnoteImpl kn) {
+        KqueueImpl target = KqRegistry.get((int) kn.ident);
+        if (target != null) {
+            return target.kqfilter(kn);
+        }
+        return Errno.ENXIO.code(); // descriptor filters other than kqueues are not implemented yet
+    }
+
+    private boolean epollAdd(int fd, int events, long data) {
+        lock();
+        try {
+            return Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, events, data, ctlScratch) == 0;
+        } finally {
+            unlock();
+        }
+    }
+
+    private void epollDelete(int fd) {
+        lock();
+        try {
+            Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0, ctlScratch);
+        } finally {
+            unlock();
+        }
+    }
+
+    // ---- close ---------------------------------------------------------
+
+    /**
+     * kqueue_close: wakes every waiter (DEVIATION: they throw EBADF), waits for
+     * the calls in progress, drops the knotes of kqueues watching this one
+     * (knote_fdclose), then this kqueue's own (kqueue_drain). Idempotent.
+     */
+    public void close() {
+        lock();
+        if ((state & KQ_CLOSING) != 0) {
+            unlock();
+            return;
+        }
+        state |= KQ_CLOSING;
+        unlock(); // wakes a sleeper; each one leaving with EBADF wakes the next
+        lock.lock();
+        try {
+            while (refcnt > 1) {
+                refCond.awaitUninterruptibly();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (;;) {
+            KnoteImpl watcher;
+            KQ_GLOBAL.lock();
+            try {
+                watcher = sel.first();
+            } finally {
+                KQ_GLOBAL.unlock();
+            }
+            if (watcher == null) {
+                break;
+            }
+            watcher.kq.fdclose(epfd);
+        }
+        drain();
+        KqRegistry.remove(epfd, this);
+        closeDescriptors();
+        arena.close();
+    }
+
+    /** kqueue_drain: drops every knote, waiting for those in flux. */
+    private void drain() {
+        lock();
+        try {
+            for (;;) {
+                KnoteImpl kn = anyKnote();
+                if (kn == null) {
+                    break;
+                }
+                if (kn.inFlux()) {
+                    awaitFluxLocked();
+                    continue;
+                }
+                kn.enterFlux();
+                unlock();
+                drop(kn);
+                lock();
+            }
+        } finally {
+            unlock();
+        }
+    }
+
+    private KnoteImpl anyKnote() {
+        for (KnoteImpl kn : knlist) {
+            if (kn != null) {
+                return kn;
+            }
+        }
+        for (KnoteImpl kn : knhash) {
+            if (kn != null) {
+                return kn;
+            }
+        }
+        return null;
+    }
+
+    /** knote_fdclose: drops every knote on descriptor {@code fd}. */
+    void fdclose(int fd) {
+        lock();
+        try {
+            while (fd < knlist.length && knlist[fd] != null) {
+                KnoteImpl kn = knlist[fd];
+                if (kn.inFlux()) {
+                    awaitFluxLocked();
+                    continue;
+                }
+                kn.enterFlux();
+                unlock();
+                drop(kn);
+                lock();
+            }
+        } finally {
+            unlock();
+        }
+    }
+
+    private void closeDescriptors() {
+        Libc.close(tfd);
+        Libc.close(evfd);
+        Libc.close(epfd);
+    }
+
+    // ---- errors --------------------------------------------------------
+
+    private static KQueueException changeError(int error, KEventList kev, int i) {
+        return new KQueueException(Errno.of(error), "change " + i + " (ident " + kev.ident(i) + ", filter "
+                + kev.filter(i) + ", flags 0x" + Integer.toHexString(kev.flags(i)) + ") failed");
+    }
+
+    private static KQueueException nativeError(String call) {
+        int errno = Libc.errno();
+        Errno e;
+        try {
+            e = Errno.of(errno);
+        } catch (IllegalArgumentException unknown) {
+            e = Errno.EINVAL;
+        }
+        return new KQueueException(e, call + " failed (errno " + errno + ")");
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
+    @Override
+    public String toString() {
+        return "kqueue[fd=" + epfd + "]";
+    }
 }

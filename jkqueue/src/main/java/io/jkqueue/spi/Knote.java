@@ -74,9 +74,13 @@ public interface Knote {
     /** callout_drain: cancels a pending callout; after it returns, the callout does not run. */
     void calloutStop();
 
-    /** A callout function: runs with the knote's kqueue locked, must not block. */
+    /**
+     * A callout function: runs with the knote's kqueue locked and must not
+     * block. {@code deadline} is the time it was scheduled for, so that a
+     * periodic callout can reschedule without drift.
+     */
     @FunctionalInterface
     interface Callout {
-        void expire(Knote kn);
+        void expire(Knote kn, long deadline);
     }
 }
