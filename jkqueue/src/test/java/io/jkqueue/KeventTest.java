@@ -192,6 +192,16 @@ class KeventTest {
     }
 
     @Test
+    void fdFilterOnAnInvalidDescriptorIsEbadf() {
+        // kqueue_register: ident > INT_MAX or a descriptor fget cannot find is EBADF, also for EV_DELETE
+        for (long fd : new long[] {Integer.MAX_VALUE, 1L << 40, -1L}) {
+            assertThat(applyFails(kq, ev(fd, EVFILT_READ, EV_ADD))).as("fd %d", fd).isEqualTo(Errno.EBADF);
+            assertThat(applyFails(kq, ev(fd, EVFILT_WRITE, EV_ADD))).as("fd %d", fd).isEqualTo(Errno.EBADF);
+            assertThat(applyFails(kq, ev(fd, EVFILT_READ, EV_DELETE))).as("fd %d", fd).isEqualTo(Errno.EBADF);
+        }
+    }
+
+    @Test
     void unknownFilterWithRoomForEventsIsAnEvErrorEntry() throws Exception {
         KEvent[] out = new KEvent[2];
         assertThat(kq.kevent(new KEvent[] {ev(3, -100, EV_ADD)}, out, WAIT)).isEqualTo(1);
