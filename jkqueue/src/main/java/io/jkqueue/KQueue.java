@@ -32,10 +32,8 @@ public final class KQueue implements AutoCloseable {
     public int kevent(KEvent[] changes, KEvent[] events, Duration timeout) throws IOException {
         long timeoutNanos = -1;
         if (timeout != null) {
-            if (timeout.isNegative()) {
-                throw new KQueueException(Errno.EINVAL, "negative timeout " + timeout);
-            }
-            timeoutNanos = saturatedNanos(timeout);
+            // as kevent(2): the changes are applied first, the scan then fails EINVAL
+            timeoutNanos = timeout.isNegative() ? KqueueImpl.INVALID_TIMEOUT : saturatedNanos(timeout);
         }
         KEventList ch = new KEventList(changes == null ? 0 : changes.length);
         if (changes != null) {
@@ -58,7 +56,7 @@ public final class KQueue implements AutoCloseable {
      * {@code events.capacity()}. {@code timeoutNanos} &lt; 0 waits forever, 0 polls.
      */
     public int kevent(KEventList changes, KEventList events, long timeoutNanos) throws IOException {
-        return kq.kevent(changes, events, timeoutNanos);
+        return kq.kevent(changes, events, timeoutNanos < 0 ? -1 : timeoutNanos);
     }
 
     /** This kqueue's descriptor: usable as ident with EVFILT_READ in another kqueue. */

@@ -95,6 +95,7 @@ public final class KqueueImpl {
     private final int evfd;
     private final int tfd;
     private int sleepers;
+    private int epollWatches;           // descriptors in the epoll set besides the eventfd and timerfd
     private boolean eventfdSignalled;   // an eventfd edge is pending in the epoll set, or about to be written
     private boolean eventfdWritePending;
     private boolean selPending;
@@ -718,6 +719,9 @@ public final class KqueueImpl {
                         }
                         wait = Math.min(wait, INTERRUPT_CHECK_NANOS);
                     }
+                    if (poll && epollWatches == 0) {
+                        return 0; // nothing outside the JVM to look at: a poll needs no syscall
+                    }
                     if (ctx == null) {
                         ctx = takeContext();
                     }
@@ -1023,7 +1027,11 @@ public final class KqueueImpl {
     private boolean epollAdd(int fd, int events, long data) {
         lock();
         try {
-            return Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, events, data, ctlScratch) == 0;
+            if (Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, events, data, ctlScratch) != 0) {
+                return false;
+            }
+            epollWatches++;
+            return true;
         } finally {
             unlock();
         }
@@ -1033,6 +1041,7 @@ public final class KqueueImpl {
         lock();
         try {
             Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0, ctlScratch);
+            epollWatches--;
         } finally {
             unlock();
         }

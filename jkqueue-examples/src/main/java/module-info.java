@@ -1,0 +1,4 @@
+/** Example programs for jkqueue. */
+module io.jkqueue.examples {
+    requires io.jkqueue;
+}
