@@ -145,7 +145,7 @@ class ConcurrencyTest {
         // one EV_CLEAR knote triggered once: among many concurrent scanners exactly one gets it
         try (KQueue kq = KQueue.open()) {
             apply(kq, user(1, EV_ADD | EV_CLEAR));
-            for (int round = 0; round < 20; round++) {
+            for (int round = 0; round < 10; round++) {
                 AtomicLong got = new AtomicLong();
                 AtomicReference<Throwable> failure = new AtomicReference<>();
                 CountDownLatch go = new CountDownLatch(1);
@@ -154,7 +154,7 @@ class ConcurrencyTest {
                     Thread t = new Thread(() -> {
                         try {
                             go.await();
-                            got.addAndGet(kq.kevent(null, new KEvent[4], Duration.ofMillis(150)));
+                            got.addAndGet(kq.kevent(null, new KEvent[4], Duration.ofMillis(500)));
                         } catch (Throwable e) {
                             failure.set(e);
                         }

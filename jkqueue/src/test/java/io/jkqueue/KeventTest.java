@@ -230,6 +230,23 @@ class KeventTest {
     }
 
     @Test
+    void negativeTimeoutFailsTheScanAfterTheChangesWereApplied() throws Exception {
+        // seed: kqueue_kevent applies the changes, then kqueue_scan rejects the timespec
+        assertThat(errno(() -> kq.kevent(new KEvent[] {user(1, EV_ADD | EV_CLEAR), trigger(1)}, new KEvent[2],
+                Duration.ofMillis(-1)))).isEqualTo(Errno.EINVAL);
+        assertThat(poll(kq)).extracting(KEvent::ident).containsExactly(1L);
+    }
+
+    @Test
+    void negativeTimeoutWithAFailingChangeReturnsTheErrorEntry() throws Exception {
+        // seed: with error entries kqueue_kevent returns before kqueue_scan looks at the timeout
+        KEvent[] out = new KEvent[2];
+        assertThat(kq.kevent(new KEvent[] {user(2, EV_DELETE)}, out, Duration.ofSeconds(-1))).isEqualTo(1);
+        assertThat(out[0].flags()).isEqualTo(EV_ERROR);
+        assertThat(out[0].data()).isEqualTo(Errno.ENOENT.code());
+    }
+
+    @Test
     void nullTimeoutWaitsForAnEvent() throws Exception {
         apply(kq, user(50, EV_ADD | EV_CLEAR));
         CountDownLatch started = new CountDownLatch(1);
@@ -398,13 +415,14 @@ class KeventTest {
 
     @Test
     void closeReleasesTheDescriptor() throws Exception {
+        KQueue.open().close();
         int before = openFds();
         for (int i = 0; i < 50; i++) {
             KQueue k = KQueue.open();
             apply(k, user(1, EV_ADD), trigger(1), timer(2, EV_ADD, 0, 1000));
             k.close();
         }
-        assertThat(openFds()).isEqualTo(before);
+        assertThat(awaitOpenFds(before)).isEqualTo(before);
     }
 
     private interface Call {

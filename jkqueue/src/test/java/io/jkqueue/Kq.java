@@ -85,6 +85,16 @@ final class Kq {
         assertThat(poll(kq)).as("no pending events").isEmpty();
     }
 
+    /** Waits (briefly) until /proc/self/fd has {@code expected} entries; returns the last count. */
+    static int awaitOpenFds(int expected) throws IOException, InterruptedException {
+        int n = openFds();
+        for (int i = 0; i < 50 && n != expected; i++) {
+            Thread.sleep(20);
+            n = openFds();
+        }
+        return n;
+    }
+
     /** Number of entries in /proc/self/fd. */
     static int openFds() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {

@@ -176,11 +176,7 @@ class StateMachineStressTest {
             assertThat(kq.kevent(none, new KEventList(16), 0)).isZero();
         }
         // descriptors come back once every kqueue is closed
-        int fdsAfter = Kq.openFds();
-        for (int i = 0; i < 50 && fdsAfter != fdsBefore; i++) {
-            Thread.sleep(20);
-            fdsAfter = Kq.openFds();
-        }
+        int fdsAfter = Kq.awaitOpenFds(fdsBefore);
         assertThat(fdsAfter).as("open descriptors").isEqualTo(fdsBefore);
     }
 

@@ -87,11 +87,11 @@ class TimerFilterTest {
 
     @Test
     void unitsAreHonouredForLongIntervals() throws Exception {
-        // 3 s in each unit: none may have fired right after the add (e.g. read as milliseconds)
+        // about 3 s in each unit (NSECONDS below 1 s: the seed converts >= 1e9 ns with US_TO_SBT): none may have fired right after the add (e.g. read as milliseconds)
         apply(kq,
                 timer(20, EV_ADD, NOTE_SECONDS, 3),
                 timer(21, EV_ADD, NOTE_USECONDS, 3_000_000),
-                timer(22, EV_ADD, NOTE_NSECONDS, 900_000_000),
+                timer(22, EV_ADD, NOTE_NSECONDS, 999_999_999),
                 timer(23, EV_ADD, NOTE_MSECONDS, 3_000));
         assertNoEvents(kq);
     }
