@@ -17,8 +17,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Several threads on one kqueue: each event to exactly one scanner; close() and interrupt wake waiters. */
+// a hung kevent fails the test instead of stalling the build
+@Timeout(value = 150, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConcurrencyTest {
     private static final int CONSUMERS = 8;
     private static final int IDENTS = 64;

@@ -13,8 +13,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** General kevent semantics: kqueue_kevent, kqueue_register and kqueue_scan of the seed (SPEC §2). */
+// a hung kevent fails the test instead of stalling the build
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class KeventTest {
     private KQueue kq;
 

@@ -13,8 +13,11 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** A kqueue watched by another kqueue: kqueue_kqfilter / filt_kqueue (KN_KQUEUE knotes) of the seed. */
+// a hung kevent fails the test instead of stalling the build
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class NestedKqueueTest {
     private KQueue outer;
     private KQueue inner;

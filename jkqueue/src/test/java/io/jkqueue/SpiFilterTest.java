@@ -21,11 +21,14 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A Java object as an event source through io.jkqueue.spi: kqueue_add_filteropts /
  * kqueue_del_filteropts, filterops attach/detach/event and knlist/knote() of the seed.
  */
+// a hung kevent fails the test instead of stalling the build
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SpiFilterTest {
     private static final int FILTER = -20;
     private static final long THROW = 666;

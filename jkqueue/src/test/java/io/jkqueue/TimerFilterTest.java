@@ -10,11 +10,14 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * EVFILT_TIMER: filt_timerattach / filt_timervalidate / timer2sbintime / filt_timerexpire /
  * filt_timertouch of the seed. Only lower bounds on expiration counts are asserted, never timing.
  */
+// a hung kevent fails the test instead of stalling the build
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TimerFilterTest {
     private static final long HOUR_MS = 3_600_000;
     private KQueue kq;
@@ -27,6 +30,17 @@ class TimerFilterTest {
     @AfterEach
     void close() {
         kq.close(); // drops the knotes, so the global callout count does not leak between tests
+    }
+
+    /**
+     * Waits until {@code k} has a queued event, without taking it: another kqueue watching
+     * {@code k} reports when k's kq_count becomes non-zero (filt_kqueue).
+     */
+    private static void awaitPending(KQueue k) throws Exception {
+        try (KQueue watcher = KQueue.open()) {
+            apply(watcher, ev(k.fd(), EVFILT_READ, EV_ADD));
+            assertThat(one(watcher).data()).as("pending events").isGreaterThanOrEqualTo(1);
+        }
     }
 
     @Test
@@ -108,7 +122,7 @@ class TimerFilterTest {
     @Test
     void reAddThrowsAwayPendingExpirations() throws Exception {
         apply(kq, timer(31, EV_ADD, 0, 10));
-        Thread.sleep(200); // expirations are now pending
+        awaitPending(kq); // expirations are now recorded and queued
         // filt_timertouch: dequeue, clear KN_ACTIVE and kn_data, restart with the new period
         apply(kq, timer(31, EV_ADD, 0, HOUR_MS));
         assertNoEvents(kq);
@@ -129,7 +143,7 @@ class TimerFilterTest {
     @Test
     void reAddOfAnExpiredOneshotReportsOnlyTheNewExpiration() throws Exception {
         apply(kq, timer(33, EV_ADD | EV_ONESHOT, NOTE_USECONDS, 1000));
-        Thread.sleep(50); // the first expiration is pending now
+        awaitPending(kq); // the first expiration is recorded and queued now
         apply(kq, timer(33, EV_ADD | EV_ONESHOT, NOTE_MSECONDS, HOUR_MS));
         assertNoEvents(kq);
         apply(kq, timer(33, EV_ADD | EV_ONESHOT, NOTE_MSECONDS, 20));
@@ -164,6 +178,7 @@ class TimerFilterTest {
         apply(kq, timer(41, EV_ADD, 0, 10));
         apply(kq, timer(41, EV_DISABLE, 0, 0));
         Thread.sleep(200);
+        assertNoEvents(kq); // a scan while disabled: nothing reported, expirations keep counting
         apply(kq, timer(41, EV_ADD, 0, HOUR_MS)); // resets; EV_ADD does not enable
         apply(kq, timer(41, EV_ENABLE, 0, 0));
         assertNoEvents(kq); // what accumulated under the old parameters was thrown away

@@ -11,8 +11,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** EVFILT_USER: kqueue_register plus filt_userattach / filt_user / filt_usertouch of the seed. */
+// a hung kevent fails the test instead of stalling the build
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class UserFilterTest {
     private KQueue kq;
 
