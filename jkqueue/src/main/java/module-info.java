@@ -2,4 +2,5 @@
 module io.jkqueue {
     exports io.jkqueue;
     exports io.jkqueue.spi;
+    requires jdk.unsupported; // sun.misc.Signal: EVFILT_SIGNAL rides on the JVM's signal handling
 }

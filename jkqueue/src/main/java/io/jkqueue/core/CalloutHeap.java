@@ -3,101 +3,142 @@ package io.jkqueue.core;
 import java.util.Arrays;
 
 /**
- * A kqueue's pending callouts: a binary min-heap of knotes by deadline. The
- * deadlines sit in a parallel long[] so sifting touches one array; each knote
- * records its slot so that a stop is O(log n). Guarded by the kq lock.
+ * A kqueue's pending callouts: a 4-ary min-heap of (deadline, knote,
+ * generation) in parallel arrays. Sifting never touches a knote, so a heap of
+ * a million timers stays in a few cache-friendly arrays. A stop is lazy: it
+ * bumps the knote's generation and the stale entry is discarded when it
+ * surfaces, or in a rebuild once stale entries outnumber live ones (so a
+ * dropped knote is not kept reachable for long). Guarded by the kq lock.
  */
 final class CalloutHeap {
-    private KnoteImpl[] knotes = new KnoteImpl[16];
-    private long[] when = new long[16];
-    private int size;
+    private static final int MIN_REBUILD = 1024;
 
-    int size() {
-        return size;
+    private long[] when = new long[16];
+    private KnoteImpl[] knotes = new KnoteImpl[16];
+    private int[] gens = new int[16];
+    private int size;    // entries, live and stale
+    private int stale;
+
+    /** Schedules {@code kn} at {@code deadline}, replacing its pending callout if any. */
+    void schedule(KnoteImpl kn, long deadline) {
+        if (kn.calloutPending) {
+            stale++;
+        }
+        kn.calloutGen++;
+        kn.calloutPending = true;
+        if (size == when.length) {
+            int cap = size * 2;
+            when = Arrays.copyOf(when, cap);
+            knotes = Arrays.copyOf(knotes, cap);
+            gens = Arrays.copyOf(gens, cap);
+        }
+        siftUp(size++, deadline, kn, kn.calloutGen);
     }
 
-    /** The earliest deadline; only when size() > 0. */
+    /** Cancels {@code kn}'s pending callout, if any. */
+    void remove(KnoteImpl kn) {
+        if (!kn.calloutPending) {
+            return;
+        }
+        kn.calloutPending = false;
+        kn.calloutGen++;
+        if (++stale >= MIN_REBUILD && stale > size - stale) {
+            rebuild();
+        }
+    }
+
+    /** Whether a live callout is pending; discards stale entries on top. */
+    boolean hasLive() {
+        while (size > 0 && gens[0] != knotes[0].calloutGen) {
+            stale--;
+            removeTop();
+        }
+        return size > 0;
+    }
+
+    /** The earliest deadline; only after {@link #hasLive()} returned true. */
     long earliest() {
         return when[0];
     }
 
-    KnoteImpl first() {
-        return knotes[0];
+    /** Takes the earliest callout's knote; only after {@link #hasLive()} returned true. */
+    KnoteImpl pop() {
+        KnoteImpl kn = knotes[0];
+        kn.calloutPending = false;
+        removeTop();
+        return kn;
     }
 
-    /** Schedules {@code kn} at {@code deadline}, moving it if already scheduled. */
-    void schedule(KnoteImpl kn, long deadline) {
-        int i = kn.calloutIndex;
-        if (i < 0) {
-            if (size == knotes.length) {
-                knotes = Arrays.copyOf(knotes, size * 2);
-                when = Arrays.copyOf(when, size * 2);
-            }
-            i = size++;
-        } else if (deadline > when[i]) {
-            set(i, kn, deadline);
-            siftDown(i);
-            return;
-        }
-        set(i, kn, deadline);
-        siftUp(i);
-    }
-
-    void remove(KnoteImpl kn) {
-        int i = kn.calloutIndex;
-        if (i < 0) {
-            return;
-        }
-        kn.calloutIndex = -1;
+    private void removeTop() {
         int last = --size;
-        if (i != last) {
-            KnoteImpl moved = knotes[last];
-            long movedWhen = when[last];
-            set(i, moved, movedWhen);
-            siftDown(i);
-            if (moved.calloutIndex == i) {
-                siftUp(i);
-            }
-        }
+        long w = when[last];
+        KnoteImpl kn = knotes[last];
+        int g = gens[last];
         knotes[last] = null;
+        if (last > 0) {
+            siftDown(0, w, kn, g);
+        }
     }
 
-    private void set(int i, KnoteImpl kn, long deadline) {
-        knotes[i] = kn;
-        when[i] = deadline;
-        kn.calloutIndex = i;
-    }
-
-    private void siftUp(int i) {
-        KnoteImpl kn = knotes[i];
-        long w = when[i];
+    private void siftUp(int i, long w, KnoteImpl kn, int g) {
         while (i > 0) {
-            int parent = (i - 1) >>> 1;
+            int parent = (i - 1) >>> 2;
             if (when[parent] <= w) {
                 break;
             }
-            set(i, knotes[parent], when[parent]);
+            move(parent, i);
             i = parent;
         }
-        set(i, kn, w);
+        put(i, w, kn, g);
     }
 
-    private void siftDown(int i) {
-        KnoteImpl kn = knotes[i];
-        long w = when[i];
-        int half = size >>> 1;
-        while (i < half) {
-            int child = 2 * i + 1;
-            int right = child + 1;
-            if (right < size && when[right] < when[child]) {
-                child = right;
-            }
-            if (w <= when[child]) {
+    private void siftDown(int i, long w, KnoteImpl kn, int g) {
+        for (;;) {
+            int first = 4 * i + 1;
+            if (first >= size) {
                 break;
             }
-            set(i, knotes[child], when[child]);
-            i = child;
+            int min = first;
+            int end = Math.min(first + 4, size);
+            for (int c = first + 1; c < end; c++) {
+                if (when[c] < when[min]) {
+                    min = c;
+                }
+            }
+            if (w <= when[min]) {
+                break;
+            }
+            move(min, i);
+            i = min;
         }
-        set(i, kn, w);
+        put(i, w, kn, g);
+    }
+
+    private void move(int from, int to) {
+        when[to] = when[from];
+        knotes[to] = knotes[from];
+        gens[to] = gens[from];
+    }
+
+    private void put(int i, long w, KnoteImpl kn, int g) {
+        when[i] = w;
+        knotes[i] = kn;
+        gens[i] = g;
+    }
+
+    /** Drops every stale entry and restores the heap order (Floyd's heapify). */
+    private void rebuild() {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            if (gens[i] == knotes[i].calloutGen) {
+                move(i, n++);
+            }
+        }
+        Arrays.fill(knotes, n, size, null);
+        size = n;
+        stale = 0;
+        for (int i = (n - 2) >>> 2; n > 1 && i >= 0; i--) {
+            siftDown(i, when[i], knotes[i], gens[i]);
+        }
     }
 }

@@ -36,6 +36,7 @@ public final class FilterTable {
     };
 
     private static final FilterOps[] OPS = new FilterOps[-MIN_FILTER];
+    private static final FilterOps[] FILE_OPS = new FilterOps[KEvent.EVFILT_SYSCOUNT];
     private static final boolean[] NOLOCK = new boolean[-MIN_FILTER];
     private static final int[] REFCNT = new int[-MIN_FILTER];
 
@@ -48,10 +49,23 @@ public final class FilterTable {
             OPS[~filter] = FILE_FILTOPS;
             NOLOCK[~filter] = true;
         }
-        SystemFilters.install((filter, ops) -> {
-            OPS[~filter] = ops;
-            NOLOCK[~filter] = true;
+        SystemFilters.install(new SystemFilters.Installer() {
+            @Override
+            public void install(int filter, FilterOps ops) {
+                OPS[~filter] = ops;
+                NOLOCK[~filter] = true;
+            }
+
+            @Override
+            public void installFile(int filter, FilterOps ops) {
+                FILE_OPS[~filter] = ops;
+            }
         });
+    }
+
+    /** fo_kqfilter of an ordinary descriptor: the filter ops for {@code filter}, or null. */
+    static FilterOps fileOps(int filter) {
+        return FILE_OPS[~filter];
     }
 
     private static boolean outOfRange(int filter) {

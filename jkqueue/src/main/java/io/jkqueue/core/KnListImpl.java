@@ -82,6 +82,15 @@ public final class KnListImpl implements KnList {
         }
     }
 
+    /** The union of the knotes' descriptor interests; with the list locked. */
+    int watchInterest() {
+        int union = 0;
+        for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
+            union |= kn.watchInterest;
+        }
+        return union;
+    }
+
     KnoteImpl first() {
         return first;
     }
@@ -121,6 +130,62 @@ public final class KnListImpl implements KnList {
             } finally {
                 kq.unlock();
             }
+        }
+    }
+
+    /**
+     * knote_fork: as knote(NOTE_FORK) for the knotes that only want the
+     * event; for those with NOTE_TRACK, also registers in their kqueue a
+     * one-shot NOTE_CHILD note and a tracking note for the child (with the
+     * list and kq unlocked, the knote held in flux); NOTE_TRACKERR when that fails.
+     */
+    @Override
+    public void knoteFork(int pid) {
+        lock.lock();
+        try {
+            for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
+                KqueueImpl kq = kn.kq;
+                kq.lock();
+                if (kn.inFlux() && (kn.status & KnoteImpl.KN_SCAN) == 0) {
+                    kq.unlock();
+                    continue;
+                }
+                if ((kn.sfflags & KEvent.NOTE_TRACK) == 0) {
+                    if (kq.filterEvent(kn, KEvent.NOTE_FORK)) {
+                        kq.activate(kn);
+                    }
+                    kq.unlock();
+                    continue;
+                }
+                kn.enterFlux();
+                kq.unlock();
+                lock.unlock();
+                try {
+                    // first the child note alone: NOTE_CHILD and NOTE_EXIT would both use data
+                    int error = kq.registerInternal(pid, kn.filter,
+                            kn.flags | KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_ONESHOT | KEvent.EV_FLAG2,
+                            kn.sfflags, kn.ident, kn.udata);
+                    if (error == 0) {
+                        error = kq.registerInternal(pid, kn.filter,
+                                kn.flags | KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1, kn.sfflags, kn.ident,
+                                kn.udata);
+                    }
+                    kq.lock();
+                    if (error != 0) {
+                        kn.fflags |= KEvent.NOTE_TRACKERR;
+                    }
+                    if (kq.filterEvent(kn, KEvent.NOTE_FORK)) {
+                        kq.activate(kn);
+                    }
+                    kn.leaveFlux();
+                    kq.fluxWakeup();
+                    kq.unlock();
+                } finally {
+                    lock.lock();
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jkqueue.core;
 
 import io.jkqueue.KEventList;
+import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -45,9 +46,13 @@ public final class KnoteImpl implements Knote {
     KnoteImpl tqeNext;       // kn_tqe: the kq's event queue
     KnoteImpl tqePrev;
 
-    long calloutWhen;        // callout deadline, System.nanoTime()
-    int calloutIndex = -1;   // position in the kq's callout heap, -1 when idle
     Callout callout;
+    boolean calloutPending;  // a callout heap entry with this generation is live
+    int calloutGen;
+
+    KqueueImpl.FdWatch fdWatch;     // the descriptor registration this knote is on, if any
+    KqueueImpl.FdWatch sourceWatch; // the shared source it keeps in the epoll set, if any
+    int watchInterest;
 
     KnoteImpl(KqueueImpl kq) {
         this.kq = kq;
@@ -107,6 +112,31 @@ public final class KnoteImpl implements Knote {
     @Override
     public void markDetached() {
         kq.setDetached(this, true);
+    }
+
+    @Override
+    public int watchFd(int interest) {
+        return kq.watchFd(this, (int) ident, interest);
+    }
+
+    @Override
+    public int watchFd(int fd, int interest) {
+        return kq.watchFd(this, fd, interest);
+    }
+
+    @Override
+    public void unwatchFd() {
+        kq.unwatchFd(this);
+    }
+
+    @Override
+    public int watchSource(DescriptorSource source) {
+        return kq.watchSource(this, source);
+    }
+
+    @Override
+    public void unwatchSource() {
+        kq.unwatchSource(this);
     }
 
     @Override

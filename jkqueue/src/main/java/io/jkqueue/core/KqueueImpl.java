@@ -7,7 +7,9 @@ import io.jkqueue.KQueueException;
 import io.jkqueue.linux.Epoll;
 import io.jkqueue.linux.EventFd;
 import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.Stat;
 import io.jkqueue.linux.TimerFd;
+import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -25,6 +27,8 @@ import static io.jkqueue.KEvent.EV_DISPATCH;
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_ENABLE;
 import static io.jkqueue.KEvent.EV_ERROR;
+import static io.jkqueue.KEvent.EV_FLAG1;
+import static io.jkqueue.KEvent.EV_FLAG2;
 import static io.jkqueue.KEvent.EV_FORCEONESHOT;
 import static io.jkqueue.KEvent.EV_KEEPUDATA;
 import static io.jkqueue.KEvent.EV_ONESHOT;
@@ -83,6 +87,8 @@ public final class KqueueImpl {
     private volatile int count;                          // kq_count: knotes queued (markers excluded)
 
     private KnoteImpl[] knlist = new KnoteImpl[0];       // kq_knlist: fd knotes by descriptor
+    private long[] fdIdentity = new long[0];             // per descriptor with knotes: dev, ino of its file
+    private FdWatch[] fdWatches = new FdWatch[0];        // per descriptor in the epoll set: its registration
     private KnoteImpl[] knhash = new KnoteImpl[64];      // kq_knhash: other knotes by (ident, filter)
     private int knhashCount;
     private int knotes;
@@ -106,11 +112,30 @@ public final class KqueueImpl {
     private final MemorySegment timerScratch;
     private ScanContext freeContexts;
 
+    /**
+     * One descriptor in this kqueue's epoll set: the knotes watching it (the
+     * socket's knlist in the seed, filled here by epoll) and the union of
+     * their interests, which is what epoll has registered.
+     */
+    static final class FdWatch {
+        final int fd;
+        final KnListImpl knlist = new KnListImpl();
+        int registered;
+        DescriptorSource source;   // set for a shared source's descriptor: drained, not knote()d
+        int sourceRefs;            // knotes of this kqueue that need the source
+
+        FdWatch(int fd) {
+            this.fd = fd;
+        }
+    }
+
     /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
     private static final class ScanContext {
         final KnoteImpl marker;
         final MemorySegment events;
         final MemorySegment ts;
+        final FdWatch[] ready = new FdWatch[WAIT_EVENTS];
+        final long[] readyHints = new long[WAIT_EVENTS];
         ScanContext next;
 
         ScanContext(KqueueImpl kq, Arena arena) {
@@ -226,7 +251,7 @@ public final class KqueueImpl {
     }
 
     /** KQ_FLUX_WAKEUP. */
-    private void fluxWakeup() {
+    void fluxWakeup() {
         if ((state & KQ_FLUXWAIT) != 0) {
             state &= ~KQ_FLUXWAIT;
             fluxCond.signalAll();
@@ -368,6 +393,7 @@ public final class KqueueImpl {
             int fd = (int) kn.ident;
             if (fd >= knlist.length) {
                 knlist = Arrays.copyOf(knlist, (fd / KQEXTENT + 1) * KQEXTENT);
+                fdIdentity = Arrays.copyOf(fdIdentity, 2 * knlist.length);
             }
             kn.link = knlist[fd];
             knlist[fd] = kn;
@@ -381,6 +407,12 @@ public final class KqueueImpl {
             knhashCount++;
         }
         knotes++;
+    }
+
+    /** Whether knotes exist on {@code fd} for a file other than (dev, ino); with the kq lock held. */
+    private boolean isStaleFd(int fd, long dev, long ino) {
+        return fd < knlist.length && knlist[fd] != null
+                && (fdIdentity[2 * fd] != dev || fdIdentity[2 * fd + 1] != ino);
     }
 
     private void tableRemove(KnoteImpl kn) {
@@ -541,11 +573,16 @@ public final class KqueueImpl {
         boolean haskqglobal = false;
         try {
             KnoteImpl kn;
+            long dev = 0;
+            long ino = 0;
             for (;;) {   // findkn
                 if (fops.isFd()) {
-                    if (ident < 0 || ident > Integer.MAX_VALUE || !Libc.isOpen((int) ident)) {
+                    MemorySegment stx = Libc.scratch();
+                    if (ident < 0 || ident > Integer.MAX_VALUE || Stat.fstatx((int) ident, stx) != 0) {
                         return Errno.EBADF.code();
                     }
+                    dev = Stat.dev(stx);
+                    ino = Stat.ino(stx);
                     KqueueImpl target = KqRegistry.get((int) ident);
                     if (target == this) {
                         return Errno.EINVAL.code(); // a kqueue cannot watch itself
@@ -556,7 +593,15 @@ public final class KqueueImpl {
                     }
                 }
                 lock();
-                kn = find(fops, ident, filter);
+                if (fops.isFd() && (flags & EV_ADD) != 0 && isStaleFd((int) ident, dev, ino)) {
+                    // the descriptor was closed and its number reused: the old file's knotes go first
+                    unlock();
+                    fdclose((int) ident);
+                    continue;
+                }
+                // an internal creation of a process tracking note is never coalesced with an existing note
+                kn = filter == KEvent.EVFILT_PROC && (flags & (EV_FLAG1 | EV_FLAG2)) != 0 ? null
+                        : find(fops, ident, filter);
                 if (kn != null && kn.inFlux()) {
                     // knote is in the process of changing, wait for it to stabilize
                     if (haskqglobal) {
@@ -585,9 +630,15 @@ public final class KqueueImpl {
                 kn.udata = kev.udata(i);
                 kn.sfflags = kev.fflags(i);
                 kn.sdata = kev.data(i);
-                kn.status = KN_DETACHED;
+                // KN_SCAN: a source that reports while attach runs must not be skipped by knote()
+                // (the seed's f_event after attach re-reads the source; ours may rely on that report)
+                kn.status = KN_DETACHED | KN_SCAN;
                 kn.enterFlux();
                 tableInsert(kn);
+                if (fops.isFd()) {
+                    fdIdentity[2 * (int) ident] = dev;
+                    fdIdentity[2 * (int) ident + 1] = ino;
+                }
                 unlock();
                 int error = filterAttach(kn);
                 if (error != 0) {
@@ -651,6 +702,13 @@ public final class KqueueImpl {
         }
     }
 
+    /** kqueue_register from inside jkqueue (knote_fork): flags are taken as given, EV_FLAG1/EV_FLAG2 included. */
+    int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata) {
+        KEventList kev = new KEventList(1);
+        kev.add(ident, filter, flags, fflags, data, udata);
+        return register(kev, 0, flags);
+    }
+
     /** knote_drop: the knote is in flux (once) and the kq is not locked. */
     void drop(KnoteImpl kn) {
         if ((kn.status & KN_DETACHED) == 0) {
@@ -692,7 +750,7 @@ public final class KqueueImpl {
         long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : saturatedAdd(System.nanoTime(), timeoutNanos);
         int remaining = maxevents;
         int nkev = 0;
-        boolean polled = false;
+        boolean looked = false;   // epoll was consulted during this call
         ScanContext ctx = null;
         lock();
         try {
@@ -701,32 +759,35 @@ public final class KqueueImpl {
                 if ((state & KQ_CLOSING) != 0) {
                     throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
                 }
-                if (callouts.size() > 0) {
+                if (callouts.hasLive()) {
                     runCallouts(System.nanoTime());
                 }
+                if (epollWatches > 0 && !looked && (count > 0 || poll)) {
+                    // look at the descriptors before answering, so that queued
+                    // in-JVM events never starve them
+                    if (ctx == null) {
+                        ctx = takeContext();
+                    }
+                    waitForEvents(ctx, 0);
+                    looked = true;
+                    continue;
+                }
                 if (count == 0) {
-                    if (polled) {
+                    if (poll) {
                         return 0;
                     }
-                    long wait = 0;
-                    if (!poll) {
-                        wait = deadline == Long.MAX_VALUE ? INTERRUPT_CHECK_NANOS : deadline - System.nanoTime();
-                        if (wait <= 0) {
-                            return 0;
-                        }
-                        if (Thread.currentThread().isInterrupted()) {
-                            throw new KQueueException(Errno.EINTR, "interrupted");
-                        }
-                        wait = Math.min(wait, INTERRUPT_CHECK_NANOS);
+                    long wait = deadline == Long.MAX_VALUE ? INTERRUPT_CHECK_NANOS : deadline - System.nanoTime();
+                    if (wait <= 0) {
+                        return 0;
                     }
-                    if (poll && epollWatches == 0) {
-                        return 0; // nothing outside the JVM to look at: a poll needs no syscall
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new KQueueException(Errno.EINTR, "interrupted");
                     }
                     if (ctx == null) {
                         ctx = takeContext();
                     }
-                    sleep(ctx, wait);
-                    polled = poll;
+                    waitForEvents(ctx, Math.min(wait, INTERRUPT_CHECK_NANOS));
+                    looked = true;
                     continue;
                 }
 
@@ -783,9 +844,16 @@ public final class KqueueImpl {
                         if (!filterEvent(kn, 0)) {
                             lock();
                             kn.status &= ~(KN_QUEUED | KN_ACTIVE | KN_SCAN);
-                            kn.leaveFlux();
                             count--;
                             listUnlock(knl);
+                            if ((kn.flags & EV_DROP) != 0) {
+                                // the filter found its source gone (e.g. the descriptor was closed)
+                                unlock();
+                                drop(kn);
+                                lock();
+                            } else {
+                                kn.leaveFlux();
+                            }
                             influx = true;
                             continue;
                         }
@@ -844,33 +912,94 @@ public final class KqueueImpl {
      * epoll_pwait2 for up to {@code waitNanos} (0 = poll) without the lock,
      * then turns what the kernel reported into activations.
      */
-    private void sleep(ScanContext ctx, long waitNanos) throws KQueueException {
-        sleepers++;
+    private void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
+        boolean sleeping = waitNanos > 0;
+        if (sleeping) {
+            sleepers++;
+        }
         unlock();
         int n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
         int errno = n < 0 ? Libc.errno() : 0;
         pumpNested(ctx, n);
         lock();
-        sleepers--;
+        if (sleeping) {
+            sleepers--;
+        }
         if (n < 0 && errno != Libc.EINTR) {
             throw new KQueueException(Errno.EINVAL, "epoll_wait failed, errno " + errno);
         }
-        harvest(ctx, n);
+        int ready = harvest(ctx, n);
+        if (ready > 0) {
+            unlock();
+            deliverFdEvents(ctx, ready);
+            lock();
+        }
     }
 
-    /** With the kq lock held: what epoll reported for this kqueue's own descriptors. */
-    private void harvest(ScanContext ctx, int n) {
+    /**
+     * With the kq lock held: takes in what epoll reported for this kqueue's
+     * eventfd and timerfd, runs due callouts, and collects the watched
+     * descriptors that changed into {@code ctx.ready}; returns their count.
+     */
+    private int harvest(ScanContext ctx, int n) {
+        int ready = 0;
         for (int i = 0; i < n; i++) {
             long data = Epoll.data(ctx.events, i);
             if (data == TOKEN_EVENTFD) {
                 eventfdSignalled = false;
             } else if (data == TOKEN_TIMERFD) {
                 timerfdArmed = Long.MAX_VALUE;   // it fired: the next earliest callout must re-arm it
+            } else if ((data & NESTED) == 0) {
+                int fd = (int) data;
+                FdWatch w = fd < fdWatches.length ? fdWatches[fd] : null;
+                if (w != null) {
+                    ctx.ready[ready] = w;
+                    ctx.readyHints[ready++] = fdHint(Epoll.events(ctx.events, i));
+                }
             }
         }
-        if (callouts.size() > 0) {
+        if (callouts.hasLive()) {
             runCallouts(System.nanoTime());
         }
+        return ready;
+    }
+
+    /** knote(so_rcv/so_snd, hint) for each ready descriptor; without the kq lock (knlist lock, then kq lock). */
+    private static void deliverFdEvents(ScanContext ctx, int ready) {
+        for (int i = 0; i < ready; i++) {
+            FdWatch w = ctx.ready[i];
+            ctx.ready[i] = null;
+            DescriptorSource source = w.source;
+            if (source == null) {
+                w.knlist.knote(ctx.readyHints[i]);
+                continue;
+            }
+            try {
+                source.drain();
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "event source on descriptor " + w.fd + " threw in drain", e);
+            }
+        }
+    }
+
+    private static long fdHint(int events) {
+        long hint = Knote.HINT_FD;
+        if ((events & Epoll.EPOLLIN) != 0) {
+            hint |= Knote.HINT_READABLE;
+        }
+        if ((events & Epoll.EPOLLOUT) != 0) {
+            hint |= Knote.HINT_WRITABLE;
+        }
+        if ((events & Epoll.EPOLLRDHUP) != 0) {
+            hint |= Knote.HINT_RDHUP;
+        }
+        if ((events & Epoll.EPOLLHUP) != 0) {
+            hint |= Knote.HINT_HUP;
+        }
+        if ((events & Epoll.EPOLLERR) != 0) {
+            hint |= Knote.HINT_ERROR;
+        }
+        return hint;
     }
 
     /** Without any lock: lets each nested kqueue that epoll reported ready look at its own descriptors. */
@@ -894,6 +1023,7 @@ public final class KqueueImpl {
     private void pump() {
         ScanContext ctx;
         int n;
+        int ready;
         lock();
         try {
             if ((state & KQ_CLOSING) != 0) {
@@ -901,10 +1031,11 @@ public final class KqueueImpl {
             }
             ctx = takeContext();
             n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
-            harvest(ctx, n);
+            ready = harvest(ctx, n);
         } finally {
             unlock();
         }
+        deliverFdEvents(ctx, ready);
         pumpNested(ctx, n);
         lock();
         ctx.next = freeContexts;
@@ -937,10 +1068,9 @@ public final class KqueueImpl {
 
     /** softclock: runs every callout due by {@code now}, with the kq lock held. */
     private void runCallouts(long now) {
-        while (callouts.size() > 0 && callouts.earliest() <= now) {
-            KnoteImpl kn = callouts.first();
+        while (callouts.hasLive() && callouts.earliest() <= now) {
             long deadline = callouts.earliest();
-            callouts.remove(kn);
+            KnoteImpl kn = callouts.pop();
             Knote.Callout fn = kn.callout;
             kn.callout = null;
             try {
@@ -957,12 +1087,201 @@ public final class KqueueImpl {
 
     /** Keeps the timerfd armed at or before the earliest callout, so fd() turns readable in time. */
     private void armTimerfd() {
-        if (callouts.size() > 0 && callouts.earliest() < timerfdArmed) {
+        if (callouts.hasLive() && callouts.earliest() < timerfdArmed) {
             long when = callouts.earliest();
             if (TimerFd.setAbsolute(tfd, when, timerScratch) == 0) {
                 timerfdArmed = when;
             }
         }
+    }
+
+    // ---- descriptors in the epoll set ------------------------------------
+
+    private static int epollInterest(int watch) {
+        int events = Epoll.EPOLLET;
+        if ((watch & Knote.WATCH_READ) != 0) {
+            events |= Epoll.EPOLLIN | Epoll.EPOLLRDHUP;
+        }
+        if ((watch & Knote.WATCH_WRITE) != 0) {
+            events |= Epoll.EPOLLOUT;
+        }
+        return events;
+    }
+
+    /**
+     * Adds {@code kn} to its descriptor's registration, creating or widening
+     * it (one epoll entry per descriptor: ADD once, then MOD). Edge-triggered:
+     * the filters re-check the descriptor when they report, so a change only
+     * needs to be seen once.
+     */
+    int watchFd(KnoteImpl kn, int fd, int interest) {
+        for (;;) {
+            FdWatch w = fdWatch(fd);
+            w.knlist.lock.lock();   // serializes the changes to this registration
+            try {
+                lock();
+                try {
+                    if (fdWatches[fd] != w) {
+                        continue;   // emptied and removed meanwhile
+                    }
+                    int error = epollUpdate(fd, w, w.registered | interest, true);
+                    if (error != 0) {
+                        if (w.registered == 0) {
+                            fdWatches[fd] = null;
+                        }
+                        return error;
+                    }
+                } finally {
+                    unlock();
+                }
+                kn.watchInterest = interest;
+                kn.fdWatch = w;
+                w.knlist.addLocked(kn);
+                return 0;
+            } finally {
+                w.knlist.lock.unlock();
+            }
+        }
+    }
+
+    /** The registration of {@code fd}, created empty if there is none. */
+    private FdWatch fdWatch(int fd) {
+        lock();
+        try {
+            if (fd >= fdWatches.length) {
+                fdWatches = Arrays.copyOf(fdWatches, (fd / KQEXTENT + 1) * KQEXTENT);
+            }
+            FdWatch w = fdWatches[fd];
+            if (w == null) {
+                w = fdWatches[fd] = new FdWatch(fd);
+            }
+            return w;
+        } finally {
+            unlock();
+        }
+    }
+
+    int watchSource(KnoteImpl kn, DescriptorSource source) {
+        int fd = source.fd();
+        for (;;) {
+            FdWatch w = fdWatch(fd);
+            w.knlist.lock.lock();
+            try {
+                lock();
+                try {
+                    if (fdWatches[fd] != w) {
+                        continue;
+                    }
+                    if (w.sourceRefs == 0) {
+                        int error = epollUpdate(fd, w, Knote.WATCH_READ, false);
+                        if (error != 0) {
+                            fdWatches[fd] = null;
+                            return error;
+                        }
+                        w.source = source;
+                    }
+                    w.sourceRefs++;
+                    kn.sourceWatch = w;
+                    return 0;
+                } finally {
+                    unlock();
+                }
+            } finally {
+                w.knlist.lock.unlock();
+            }
+        }
+    }
+
+    void unwatchSource(KnoteImpl kn) {
+        FdWatch w = kn.sourceWatch;
+        if (w == null) {
+            return;
+        }
+        kn.sourceWatch = null;
+        w.knlist.lock.lock();
+        try {
+            lock();
+            try {
+                if (--w.sourceRefs == 0) {
+                    epollUpdate(w.fd, w, 0, false);
+                    if (fdWatches[w.fd] == w) {
+                        fdWatches[w.fd] = null;
+                    }
+                }
+            } finally {
+                unlock();
+            }
+        } finally {
+            w.knlist.lock.unlock();
+        }
+    }
+
+    void unwatchFd(KnoteImpl kn) {
+        FdWatch w = kn.fdWatch;
+        if (w == null) {
+            return;
+        }
+        int fd = w.fd;
+        w.knlist.lock.lock();
+        try {
+            if (kn.knlist == w.knlist) {
+                w.knlist.removeLocked(kn, false);
+            }
+            kn.fdWatch = null;
+            int union = w.knlist.watchInterest();
+            lock();
+            try {
+                epollUpdate(fd, w, union, false);
+                if (union == 0 && fdWatches[fd] == w) {
+                    fdWatches[fd] = null;
+                }
+            } finally {
+                unlock();
+            }
+        } finally {
+            w.knlist.lock.unlock();
+        }
+    }
+
+    /**
+     * Brings epoll's entry for {@code fd} to {@code interest} (0 removes it);
+     * with the kq lock held. An ADD or MOD makes epoll report the descriptor's
+     * current readiness once; {@code report} asks for that even when the
+     * interest is unchanged.
+     */
+    private int epollUpdate(int fd, FdWatch w, int interest, boolean report) {
+        if (interest == w.registered && !report) {
+            return 0;
+        }
+        int rc;
+        if (interest == 0) {
+            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0, ctlScratch);
+            epollWatches--;
+            w.registered = 0;
+            return 0; // the descriptor may be closed already, which removed it
+        }
+        if (w.registered == 0) {
+            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, epollInterest(interest), fd, ctlScratch);
+            if (rc != 0 && Libc.errno() == Libc.EEXIST) {
+                // an entry left by a closed file of the same number that is still open elsewhere (dup)
+                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, epollInterest(interest), fd, ctlScratch);
+            }
+            if (rc == 0) {
+                epollWatches++;
+            }
+        } else {
+            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, epollInterest(interest), fd, ctlScratch);
+            if (rc != 0 && Libc.errno() == Libc.ENOENT) {
+                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, epollInterest(interest), fd, ctlScratch);
+            }
+        }
+        if (rc != 0) {
+            int errno = Libc.errno();
+            return errno == Libc.EPERM ? Errno.EPERM.code() : errno == Libc.EBADF ? Errno.EBADF.code()
+                    : Errno.ENOMEM.code();
+        }
+        w.registered = interest;
+        return 0;
     }
 
     // ---- nested kqueues (kqueue_kqfilter, filt_kqdetach, filt_kqueue) ----
@@ -1021,7 +1340,12 @@ public final class KqueueImpl {
         if (target != null) {
             return target.kqfilter(kn);
         }
-        return Errno.ENXIO.code(); // descriptor filters other than kqueues are not implemented yet
+        FilterOps ops = FilterTable.fileOps(kn.filter);
+        if (ops == null) {
+            return Errno.ENXIO.code();
+        }
+        kn.fop = ops;
+        return ops.attach(kn);
     }
 
     private boolean epollAdd(int fd, int events, long data) {

@@ -63,6 +63,9 @@ public final class Libc {
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
     public static final int EEXIST = 17;
+    public static final int ENOENT = 2;
+    public static final int EPERM = 1;
+    public static final int EACCES = 13;
     public static final int EINVAL = 22;
     public static final int ELOOP = 40;
 
@@ -70,6 +73,7 @@ public final class Libc {
     private static final MethodHandle FCNTL = LINKER.downcallHandle(find("fcntl"),
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final int F_GETFD = 1;
+    public static final int F_GETPIPE_SZ = 1032;
 
     /** close(2); returns 0 or -1 (errno in {@link #errno()}). */
     public static int close(int fd) {
@@ -80,12 +84,30 @@ public final class Libc {
         }
     }
 
-    /** Whether {@code fd} names an open descriptor of this process (fcntl F_GETFD). */
-    public static boolean isOpen(int fd) {
+    /** fcntl(fd, cmd, arg) for an int-valued command; the result or -1 with errno set. */
+    public static int fcntl(int fd, int cmd, int arg) {
         try {
-            return (int) FCNTL.invokeExact(state(), fd, F_GETFD, 0) >= 0;
+            return (int) FCNTL.invokeExact(state(), fd, cmd, arg);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** Whether {@code fd} names an open descriptor of this process (fcntl F_GETFD). */
+    public static boolean isOpen(int fd) {
+        return fcntl(fd, F_GETFD, 0) >= 0;
+    }
+
+    public static final long SCRATCH_BYTES = 512;
+    private static final ThreadLocal<MemorySegment> SCRATCH =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(SCRATCH_BYTES, 8));
+
+    /**
+     * This thread's scratch buffer ({@link #SCRATCH_BYTES} bytes) for the
+     * out-parameters of short calls (ioctl ints, statx, getsockopt): the hot
+     * path allocates nothing. Valid until this thread's next call that uses it.
+     */
+    public static MemorySegment scratch() {
+        return SCRATCH.get();
     }
 }

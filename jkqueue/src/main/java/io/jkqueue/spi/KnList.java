@@ -25,6 +25,13 @@ public interface KnList {
     void knote(long hint);
 
     /**
+     * knote_fork: the process this list belongs to forked {@code pid}; each
+     * knote sees NOTE_FORK as a hint, and those with NOTE_TRACK get notes for
+     * the child in their kqueue (NOTE_CHILD, and one that tracks it further).
+     */
+    void knoteFork(int pid);
+
+    /**
      * knlist_clear: detaches every knote; each is reported once more with
      * EV_EOF|EV_ONESHOT and then deleted. For a source that goes away.
      */

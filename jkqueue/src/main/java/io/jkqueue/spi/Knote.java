@@ -9,6 +9,22 @@ import io.jkqueue.KEventList;
  * knote in FreeBSD (KNOTE_ACTIVATE, callouts).
  */
 public interface Knote {
+    /** {@link #watchFd} interest: the descriptor turning readable (or its peer shutting down). */
+    int WATCH_READ = 1;
+    /** {@link #watchFd} interest: the descriptor turning writable. */
+    int WATCH_WRITE = 2;
+
+    /** knote() hint bit: the hint reports descriptor readiness; the bits below say what. */
+    long HINT_FD = 1L << 62;
+    long HINT_READABLE = 0x01;
+    long HINT_WRITABLE = 0x02;
+    /** Peer shut down writing: reads will reach end of file. */
+    long HINT_RDHUP = 0x04;
+    /** Hang-up: both directions are gone (for a pipe's read end, the last writer closed). */
+    long HINT_HUP = 0x08;
+    /** An error is pending on the descriptor (for a pipe's write end, the reader is gone). */
+    long HINT_ERROR = 0x10;
+
     long ident();
 
     int filter();
@@ -64,6 +80,35 @@ public interface Knote {
 
     /** The counterpart of {@link #markAttached()}, from the filter's detach. */
     void markDetached();
+
+    /**
+     * Watches this knote's descriptor ({@link #ident()}) for {@code interest}
+     * ({@link #WATCH_READ}, {@link #WATCH_WRITE}): each change of readiness
+     * reaches {@link FilterOps#event} as a hint with {@link #HINT_FD} set,
+     * starting with one report of the current readiness. The kqueue keeps one
+     * registration per descriptor for all its knotes. Returns
+     * 0 or an errno code (EPERM: the descriptor cannot be polled, e.g. a
+     * regular file). For attach; undone by {@link #unwatchFd()} in detach.
+     */
+    int watchFd(int interest);
+
+    /**
+     * As {@link #watchFd(int)} for a descriptor the filter opened itself for
+     * this knote (e.g. a pidfd), rather than the knote's ident.
+     */
+    int watchFd(int fd, int interest);
+
+    void unwatchFd();
+
+    /**
+     * Keeps {@code source}'s descriptor in this knote's kqueue's epoll set
+     * while the knote lives, so that the kqueue drains the source when it has
+     * news. For attach; undone by {@link #unwatchSource()} in detach. Returns
+     * 0 or an errno code.
+     */
+    int watchSource(DescriptorSource source);
+
+    void unwatchSource();
 
     /**
      * callout_reset: runs {@code fn} once at System.nanoTime() time {@code whenNanos},

@@ -1,0 +1,25 @@
+package io.jkqueue.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code jkq}: the jkqueue command line. */
+@Command(name = "jkq", mixinStandardHelpOptions = true, version = "jkq 0.1.0",
+        description = "FreeBSD's kqueue for the JVM, from the shell.",
+        subcommands = Watch.class)
+public final class Jkq {
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new Jkq(), new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                return cls == Watch.class ? cls.cast(new Watch(System.out)) : CommandLine.defaultFactory().create(cls);
+            }
+        });
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("jkq: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 2;
+        });
+        System.exit(cli.execute(args.length == 0 ? new String[] {"watch"} : args));
+    }
+}

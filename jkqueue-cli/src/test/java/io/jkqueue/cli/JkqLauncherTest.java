@@ -1,0 +1,77 @@
+package io.jkqueue.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Runs the bin/jkq launcher as a user would and reads its JSON lines. */
+class JkqLauncherTest {
+    private static final Path LAUNCHER = Path.of("..", "bin", "jkq").toAbsolutePath().normalize();
+
+    private static Process start(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        return pb.start();
+    }
+
+    @Test
+    void watchesAFileAChildProcessAndATimerInOneLoop(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("watched"), "");
+        Process jkq = start("watch", "--json", "--file", file.toString(), "--timer", "300ms", "--count", "100",
+                "--timeout", "60s", "--exec", "--", "sh", "-c", "read line; sh -c 'sleep 1; exec true'; exit 5");
+        jkq.getErrorStream().close();
+        List<String> lines = new ArrayList<>();
+        BufferedReader out = new BufferedReader(new InputStreamReader(jkq.getInputStream(), StandardCharsets.UTF_8));
+        try {
+            // the timer shows the loop is running; then change the file and let the child go on to its end
+            lines.add(out.readLine());
+            Files.writeString(file, "more", StandardOpenOption.APPEND);
+            jkq.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8)); // the child inherits our pipe
+            jkq.getOutputStream().close();
+            for (String line; (line = out.readLine()) != null; ) {
+                lines.add(line);
+                if (line.contains("\"source\":\"exec\"") && line.contains("\"EXIT\"")) {
+                    break;
+                }
+            }
+        } finally {
+            jkq.destroy(); // the timer would go on: Ctrl-C, as a user would
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(lines).allSatisfy(l -> assertThat(l).startsWith("{\"time\":\"").endsWith("}"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"timer\"").contains("\"events\":[\"TIMER\"]"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"file\"")
+                .contains("\"name\":\"" + file + "\"").contains("\"WRITE\"").contains("\"EXTEND\""));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"exec\"")
+                .contains("\"events\":[\"FORK\"]"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"child\"")
+                .contains("\"CHILD\"").contains("\"parent\":"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"child\"")
+                .contains("\"EXEC\""));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"source\":\"exec\"")
+                .contains("\"events\":[\"EXIT\"]").contains("\"exitCode\":5"));
+    }
+
+    @Test
+    void badInputIsReportedWithStatus2() throws Exception {
+        Process jkq = start("watch", "--pid", "1073741823");
+        String err = new String(jkq.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(jkq.exitValue()).isEqualTo(2);
+        assertThat(err).contains("cannot watch pid 1073741823: ESRCH (no such process)");
+    }
+}

@@ -1,0 +1,159 @@
+package io.jkqueue.filters;
+
+import io.jkqueue.linux.Ioctl;
+import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.Poll;
+import io.jkqueue.linux.Sockets;
+import io.jkqueue.linux.Stat;
+import io.jkqueue.spi.Knote;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.WeakReference;
+import java.nio.channels.Channel;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What the descriptor filters know about one knote's descriptor: its kind,
+ * which file it was when attached (to notice a close and a reuse of the
+ * number, knote_fdclose), and the end-of-file and error conditions epoll has
+ * reported, which last for the life of the file.
+ */
+final class Descriptor {
+    enum Kind { SOCKET, PIPE, FILE, TERMINAL }
+
+    // Channels whose numbers Fd.of handed out: their isOpen() tells a close without a syscall.
+    private static final ConcurrentHashMap<Integer, WeakReference<Channel>> CHANNELS = new ConcurrentHashMap<>();
+
+    static void remember(int fd, Channel ch) {
+        CHANNELS.put(fd, new WeakReference<>(ch));
+    }
+
+    final int fd;
+    final Kind kind;
+    private final long dev;
+    private final long ino;
+    private final Channel channel;
+    final boolean listening;
+    final boolean tcp;
+    final int sndbuf;
+
+    /** Attached and watched, but epoll has not yet reported the first readiness. */
+    boolean reportPending;
+
+    // learnt from epoll hints (guarded by the kq lock or the knote's flux)
+    boolean rdhup;
+    boolean hup;
+    boolean error;
+    int soError;
+
+    private Descriptor(int fd, Kind kind, long dev, long ino, Channel channel, boolean listening, boolean tcp,
+                       int sndbuf) {
+        this.fd = fd;
+        this.kind = kind;
+        this.dev = dev;
+        this.ino = ino;
+        this.channel = channel;
+        this.listening = listening;
+        this.tcp = tcp;
+        this.sndbuf = sndbuf;
+    }
+
+    /** What {@code fd} is now, or null if it is not open. */
+    static Descriptor of(int fd) {
+        MemorySegment buf = Libc.scratch();
+        if (Stat.fstatx(fd, buf) != 0) {
+            return null;
+        }
+        int fmt = Stat.mode(buf) & Stat.S_IFMT;
+        long dev = Stat.dev(buf);
+        long ino = Stat.ino(buf);
+        WeakReference<Channel> ref = CHANNELS.get(fd);
+        Channel ch = ref == null ? null : ref.get();
+        if (ch != null && !ch.isOpen()) {
+            ch = null;
+        }
+        return switch (fmt) {
+            case Stat.S_IFSOCK -> {
+                boolean listening = intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ACCEPTCONN) == 1;
+                boolean tcp = Sockets.getsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_INFO, buf,
+                        Sockets.TCP_INFO_SIZE, buf.asSlice(Sockets.TCP_INFO_SIZE)) == 0;
+                int sndbuf = intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF);
+                yield new Descriptor(fd, Kind.SOCKET, dev, ino, ch, listening, tcp, Math.max(sndbuf, 0));
+            }
+            case Stat.S_IFIFO -> new Descriptor(fd, Kind.PIPE, dev, ino, ch, false, false, 0);
+            case Stat.S_IFCHR -> new Descriptor(fd, Kind.TERMINAL, dev, ino, ch, false, false, 0);
+            default -> new Descriptor(fd, Kind.FILE, dev, ino, ch, false, false, 0);
+        };
+    }
+
+    /** Whether the number still names the file it named at attach. */
+    boolean isCurrent() {
+        if (channel != null) {
+            return channel.isOpen();
+        }
+        MemorySegment buf = Libc.scratch();
+        return Stat.fstatx(fd, buf) == 0 && Stat.dev(buf) == dev && Stat.ino(buf) == ino;
+    }
+
+    /** Takes in an epoll report (a hint with HINT_FD): end of file and errors are for good. */
+    void note(long hint) {
+        rdhup |= (hint & Knote.HINT_RDHUP) != 0;
+        hup |= (hint & Knote.HINT_HUP) != 0;
+        if ((hint & Knote.HINT_ERROR) != 0 && !error) {
+            error = true;
+            if (kind == Kind.SOCKET) {
+                soError = Math.max(intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR), 0);
+            }
+        }
+    }
+
+    /** FIONREAD: bytes readable now (for a pipe's write end, bytes in the pipe); 0 if it cannot say. */
+    int bytesReadable() {
+        return Math.max(intIoctl(Ioctl.FIONREAD), 0);
+    }
+
+    /** SIOCOUTQ: bytes queued in a socket's send buffer; -1 if it cannot say. */
+    int bytesUnsent() {
+        return intIoctl(Ioctl.TIOCOUTQ);
+    }
+
+    /** Connections waiting to be accepted on a listening socket. */
+    long pendingConnections() {
+        MemorySegment buf = Libc.scratch();
+        if (tcp && Sockets.getsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_INFO, buf, Sockets.TCP_INFO_SIZE,
+                buf.asSlice(Sockets.TCP_INFO_SIZE)) == 0) {
+            return Integer.toUnsignedLong(buf.get(ValueLayout.JAVA_INT, Sockets.TCPI_UNACKED_OFFSET));
+        }
+        // other families keep the length to themselves: say whether there is one
+        return (Poll.now(fd, Poll.POLLIN, buf) & Poll.POLLIN) != 0 ? 1 : 0;
+    }
+
+    /** Free space in a pipe or FIFO. */
+    int pipeSpace() {
+        int size = Libc.fcntl(fd, Libc.F_GETPIPE_SZ, 0);
+        return size < 0 ? 0 : Math.max(size - bytesReadable(), 0);
+    }
+
+    /** For a regular file: bytes from the offset to the end. */
+    long bytesToEof() {
+        MemorySegment buf = Libc.scratch();
+        if (Stat.fstatx(fd, buf) != 0) {
+            return 0;
+        }
+        long size = Stat.size(buf);
+        long off = Stat.lseek(fd, 0, Stat.SEEK_CUR);
+        return off < 0 ? 0 : Math.max(size - off, 0);
+    }
+
+    private int intIoctl(int request) {
+        MemorySegment buf = Libc.scratch();
+        return Ioctl.intRequest(fd, request, buf) == 0 ? buf.get(ValueLayout.JAVA_INT, 0) : -1;
+    }
+
+    private static int intOption(int fd, int level, int name) {
+        MemorySegment buf = Libc.scratch();
+        return Sockets.getsockopt(fd, level, name, buf, 4, buf.asSlice(8)) == 0
+                ? buf.get(ValueLayout.JAVA_INT, 0) : -1;
+    }
+}

@@ -1,0 +1,73 @@
+package io.jkqueue.filters;
+
+import io.jkqueue.Errno;
+import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.Stat;
+import io.jkqueue.spi.FilterOps;
+import io.jkqueue.spi.Knote;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.jkqueue.KEvent.EV_CLEAR;
+import static io.jkqueue.KEvent.EV_EOF;
+import static io.jkqueue.KEvent.NOTE_REVOKE;
+
+/**
+ * EVFILT_VNODE (filt_vfsattach, filt_vfsvnode) on an open file or directory:
+ * fflags collects the subscribed NOTE_* that happened since the last report.
+ * The events come from the JVM's shared inotify instance.
+ */
+final class VnodeFilter implements FilterOps {
+    private static final InotifySource INOTIFY = new InotifySource();
+
+    @Override
+    public boolean isFd() {
+        return true;
+    }
+
+    @Override
+    public int attach(Knote kn) {
+        int fd = (int) kn.ident();
+        MemorySegment stx = Libc.scratch();
+        if (Stat.fstatx(fd, stx) != 0) {
+            return Errno.EBADF.code();
+        }
+        if ((Stat.mode(stx) & Stat.S_IFMT) == Stat.S_IFSOCK) {
+            return Errno.EINVAL.code(); // not a vnode
+        }
+        int[] error = new int[1];
+        InotifySource.Watch w = INOTIFY.watch(fd, error);
+        if (w == null) {
+            return error[0];
+        }
+        int rc = kn.watchSource(INOTIFY);
+        if (rc != 0) {
+            INOTIFY.release(w);
+            return rc;
+        }
+        kn.setHook(w);
+        kn.setFlags(kn.flags() | EV_CLEAR);   // automatically set
+        w.knlist.add(kn);
+        return 0;
+    }
+
+    @Override
+    public void detach(Knote kn) {
+        InotifySource.Watch w = (InotifySource.Watch) kn.hook();
+        w.knlist.remove(kn);
+        INOTIFY.release(w);
+        kn.unwatchSource();
+    }
+
+    /** filt_vfsvnode: the hint is the NOTE_* bits that happened. */
+    @Override
+    public boolean event(Knote kn, long hint) {
+        int notes = (int) hint & kn.sfflags();
+        kn.setFflags(kn.fflags() | notes);
+        if ((hint & NOTE_REVOKE) != 0) {
+            kn.setFlags(kn.flags() | EV_EOF);
+            return true;
+        }
+        return kn.fflags() != 0;
+    }
+}

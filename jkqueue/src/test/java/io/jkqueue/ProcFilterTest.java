@@ -1,0 +1,155 @@
+package io.jkqueue;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static io.jkqueue.KEvent.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** EVFILT_PROC NOTE_EXIT on real child processes (tests/sys/kqueue proc.c). */
+class ProcFilterTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static KEvent waitExit(KQueue kq) throws IOException {
+        KEvent[] out = new KEvent[1];
+        assertThat(kq.kevent(null, out, WAIT)).isEqualTo(1);
+        return out[0];
+    }
+
+    @Test
+    void exitStatusOfAProcessBuilderChildDespiteTheJdkReaper() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            Process p = new ProcessBuilder("sh", "-c", "read x; exit 7").start();
+            kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, p)}, null, null);
+            assertThat(kq.kevent(null, new KEvent[1], Duration.ZERO)).isZero();
+            p.getOutputStream().close();
+            KEvent ev = waitExit(kq);
+            assertThat(ev.ident()).isEqualTo(p.pid());
+            assertThat(ev.fflags() & NOTE_EXIT).isEqualTo(NOTE_EXIT);
+            assertThat(ev.flags() & (EV_EOF | EV_ONESHOT)).isEqualTo(EV_EOF | EV_ONESHOT);
+            assertThat(ev.data()).as("wait(2) status of exit(7)").isEqualTo(7 << 8);
+            assertThat(ev.udata()).isSameAs(p);
+            assertThat(p.waitFor()).isEqualTo(7); // the JDK still reaps it and sees the same
+            // oneshot: the knote is gone
+            assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_DELETE)}, null, null))
+                    .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+        }
+    }
+
+    @Test
+    void killedBySignalGivesTheSignalStatus() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            Process p = new ProcessBuilder("sleep", "60").start();
+            kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+            p.destroyForcibly(); // SIGKILL
+            assertThat(waitExit(kq).data()).isEqualTo(9);
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aProcessThatExitedBeforeRegistrationIsReportedAtOnce() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            Process p = new ProcessBuilder("sh", "-c", "exit 3").start();
+            long pid = p.pid();
+            // registered while the child may be running, a zombie, or reaped by the JDK already
+            try {
+                kq.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+            } catch (KQueueException e) {
+                assertThat(e.errno()).isEqualTo(Errno.ESRCH); // reaped before we looked: gone, as FreeBSD says
+                return;
+            }
+            KEvent ev = waitExit(kq);
+            assertThat(ev.fflags() & NOTE_EXIT).isEqualTo(NOTE_EXIT);
+            assertThat(ev.data()).isEqualTo(3 << 8);
+        }
+    }
+
+    @Test
+    void execOfTheWatchedProcess() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            Process p = new ProcessBuilder("sh", "-c", "read x; exec sh -c 'exit 6'").start();
+            kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXEC | NOTE_EXIT, 0, null)}, null, null);
+            p.getOutputStream().close();
+            int seen = 0;
+            KEvent[] out = new KEvent[4];
+            while ((seen & NOTE_EXIT) == 0) {
+                int n = kq.kevent(null, out, WAIT);
+                assertThat(n).isPositive();
+                for (int i = 0; i < n; i++) {
+                    assertThat(out[i].ident()).isEqualTo(p.pid());
+                    seen |= out[i].fflags();
+                    if ((out[i].fflags() & NOTE_EXIT) != 0) {
+                        assertThat(out[i].data()).isEqualTo(6 << 8);
+                    }
+                }
+            }
+            assertThat(seen & NOTE_EXEC).isEqualTo(NOTE_EXEC);
+        }
+    }
+
+    @Test
+    void trackFollowsAChildThatForksAndExecs() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            // the parent forks a child that waits a little, then execs something that exits 4
+            Process p = new ProcessBuilder("sh", "-c", "read x; sh -c 'sleep 1; exec sh -c \"exit 4\"'; exit 5").start();
+            long parent = p.pid();
+            kq.kevent(new KEvent[] {KEvent.of(parent, EVFILT_PROC, EV_ADD,
+                    NOTE_EXIT | NOTE_FORK | NOTE_EXEC | NOTE_TRACK, 0, "tracked")}, null, null);
+            p.getOutputStream().close();
+            java.util.Map<Long, Integer> fflags = new java.util.HashMap<>();
+            java.util.Map<Long, Long> childOf = new java.util.HashMap<>();
+            java.util.Map<Long, Long> exitStatus = new java.util.HashMap<>();
+            KEvent[] out = new KEvent[16];
+            while (!exitStatus.containsKey(parent)) {
+                int n = kq.kevent(null, out, WAIT);
+                assertThat(n).as("events so far %s", fflags).isPositive();
+                for (int i = 0; i < n; i++) {
+                    KEvent e = out[i];
+                    assertThat(e.filter()).isEqualTo(EVFILT_PROC);
+                    assertThat(e.udata()).isEqualTo("tracked");
+                    assertThat(e.flags() & EV_ERROR).isZero();
+                    fflags.merge(e.ident(), e.fflags(), (a, b) -> a | b);
+                    if ((e.fflags() & NOTE_CHILD) != 0) {
+                        childOf.put(e.ident(), e.data());
+                    }
+                    if ((e.fflags() & NOTE_EXIT) != 0) {
+                        exitStatus.put(e.ident(), e.data());
+                    }
+                }
+            }
+            assertThat(fflags.get(parent) & (NOTE_FORK | NOTE_EXIT)).isEqualTo(NOTE_FORK | NOTE_EXIT);
+            assertThat(exitStatus.get(parent)).isEqualTo(5L << 8);
+            // the child: reported as NOTE_CHILD of the parent, then its exec and its exit(4)
+            long child = childOf.entrySet().stream().filter(c -> c.getValue() == parent).findFirst().orElseThrow().getKey();
+            assertThat(fflags.get(child) & (NOTE_EXEC | NOTE_TRACKERR)).isEqualTo(NOTE_EXEC);
+            assertThat(exitStatus.get(child)).isEqualTo(4L << 8);
+        }
+    }
+
+    @Test
+    void noSuchProcessIsEsrch() throws IOException {
+        try (KQueue kq = KQueue.open()) {
+            assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(0x3fffffff, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null))
+                    .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ESRCH));
+        }
+    }
+
+    @Test
+    void withoutNoteExitTheExitIsDroppedSilently() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            Process p = new ProcessBuilder("sh", "-c", "read x").start();
+            kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, 0, 0, null)}, null, null);
+            p.getOutputStream().close();
+            p.waitFor(10, TimeUnit.SECONDS);
+            // EV_DROP: nothing is reported, and the knote is gone once the exit was seen
+            assertThat(kq.kevent(null, new KEvent[1], Duration.ofMillis(200))).isZero();
+            assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_DELETE)}, null, null))
+                    .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.jkqueue;
+
+import org.junit.jupiter.api.Test;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.jkqueue.KEvent.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** EVFILT_SIGNAL with real signals (tests/sys/kqueue signal.c). */
+class SignalFilterTest {
+    private static final int SIGUSR1 = 10;
+    private static final int SIGTERM = 15;
+
+    @Test
+    void countsDeliveriesSinceLastReportAndKeepsThePreviousHandler() throws Exception {
+        Signal usr1 = new Signal("USR1");
+        List<Integer> seenByPrevious = new ArrayList<>();
+        SignalHandler old = Signal.handle(usr1, sig -> {
+            synchronized (seenByPrevious) {
+                seenByPrevious.add(sig.getNumber());
+                seenByPrevious.notifyAll();
+            }
+        });
+        try (KQueue kq = KQueue.open()) {
+            kq.kevent(new KEvent[] {KEvent.of(SIGUSR1, EVFILT_SIGNAL, EV_ADD)}, null, null);
+            Signal.raise(usr1);
+            KEvent[] out = new KEvent[4];
+            assertThat(kq.kevent(null, out, Duration.ofSeconds(10))).isEqualTo(1);
+            assertThat(out[0].ident()).isEqualTo(SIGUSR1);
+            assertThat(out[0].data()).isEqualTo(1);
+            assertThat(out[0].flags() & EV_CLEAR).as("EV_CLEAR is implied").isEqualTo(EV_CLEAR);
+            // two more: counted together
+            Signal.raise(usr1);
+            Signal.raise(usr1);
+            waitForHandler(seenByPrevious, 3);
+            assertThat(kq.kevent(null, out, Duration.ofSeconds(10))).isEqualTo(1);
+            assertThat(out[0].data()).isEqualTo(2);
+            assertThat(kq.kevent(null, out, Duration.ZERO)).isZero();
+            // disabled: deliveries are counted, reported once enabled
+            kq.kevent(new KEvent[] {KEvent.of(SIGUSR1, EVFILT_SIGNAL, EV_DISABLE)}, null, null);
+            Signal.raise(usr1);
+            waitForHandler(seenByPrevious, 4);
+            assertThat(kq.kevent(null, out, Duration.ZERO)).isZero();
+            kq.kevent(new KEvent[] {KEvent.of(SIGUSR1, EVFILT_SIGNAL, EV_ENABLE)}, null, null);
+            assertThat(kq.kevent(null, out, Duration.ofSeconds(10))).isEqualTo(1);
+            assertThat(out[0].data()).isEqualTo(1);
+            kq.kevent(new KEvent[] {KEvent.of(SIGUSR1, EVFILT_SIGNAL, EV_DELETE)}, null, null);
+        } finally {
+            Signal.handle(usr1, old);
+        }
+        waitForHandler(seenByPrevious, 4);
+        assertThat(seenByPrevious).containsOnly(SIGUSR1);
+    }
+
+    private static void waitForHandler(List<Integer> seen, int n) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        synchronized (seen) {
+            while (seen.size() < n && System.nanoTime() < end) {
+                seen.wait(100);
+            }
+            assertThat(seen).hasSize(n);
+        }
+    }
+
+    @Test
+    void reservedAndUncatchableSignalsAreEinval() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            for (int sig : new int[] {9, 19, 11, 0, 65, -1}) {   // KILL, STOP, SEGV (the JVM's), out of range
+                assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(sig, EVFILT_SIGNAL, EV_ADD)}, null, null))
+                        .as("signal %d", sig)
+                        .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+            }
+        }
+    }
+
+    /** A child JVM watching SIGTERM still ends through its shutdown hooks when it gets one. */
+    public static final class TermChild {
+        public static void main(String[] args) throws Exception {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println("hook ran")));
+            KQueue kq = KQueue.open();
+            kq.kevent(new KEvent[] {KEvent.of(SIGTERM, EVFILT_SIGNAL, EV_ADD)}, null, null);
+            System.out.println("watching");
+            System.out.flush();
+            KEvent[] out = new KEvent[1];
+            if (kq.kevent(null, out, Duration.ofSeconds(30)) == 1) {
+                System.out.println("event " + out[0].ident());
+            }
+            Thread.sleep(30_000);
+        }
+    }
+
+    @Test
+    void sigtermStillRunsShutdownHooks() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), TermChild.class.getName())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("watching");
+            // SIGTERM from outside (Process.destroy would close our end of its output)
+            assertThat(new ProcessBuilder("kill", "-TERM", String.valueOf(child.pid())).start().waitFor()).isZero();
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            List<String> lines = out.lines().toList();
+            assertThat(lines).contains("hook ran");
+            assertThat(child.exitValue()).isEqualTo(143);
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+}
