@@ -321,6 +321,38 @@ class UserFilterTest {
     }
 
     @Test
+    void forceOneshotOnADisabledKnoteWaitsForEnable() throws Exception {
+        // seed: KNOTE_ACTIVATE marks it active but does not queue a disabled knote
+        apply(kq, user(72, EV_ADD | EV_CLEAR | EV_DISABLE));
+        apply(kq, user(72, EV_FORCEONESHOT));
+        assertNoEvents(kq);
+        apply(kq, user(72, EV_ENABLE));
+        KEvent e = one(kq);
+        assertThat(e.ident()).isEqualTo(72);
+        assertThat(e.flags() & EV_ONESHOT).isEqualTo(EV_ONESHOT);
+        assertThat(applyFails(kq, user(72, EV_DELETE))).isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void addDisabledKeepsTriggersUntilEnable() throws Exception {
+        apply(kq, user(73, EV_ADD | EV_CLEAR | EV_DISABLE));
+        apply(kq, trigger(73));
+        assertNoEvents(kq);
+        apply(kq, user(73, EV_ENABLE));
+        assertThat(one(kq).flags()).isEqualTo(EV_CLEAR);
+        assertNoEvents(kq);
+    }
+
+    @Test
+    void reAddWithDisableDisablesAnExistingKnote() throws Exception {
+        apply(kq, user(74, EV_ADD));
+        apply(kq, user(74, EV_ADD | EV_DISABLE), trigger(74));
+        assertNoEvents(kq);
+        apply(kq, user(74, EV_ADD | EV_ENABLE));
+        assertThat(one(kq).ident()).isEqualTo(74);
+    }
+
+    @Test
     void forceOneshotOnMissingKnoteIsEnoent() {
         assertThat(applyFails(kq, user(71, EV_FORCEONESHOT))).isEqualTo(Errno.ENOENT);
     }
