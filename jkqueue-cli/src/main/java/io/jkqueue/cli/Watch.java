@@ -102,7 +102,10 @@ final class Watch implements Callable<Integer> {
             }
             Process child = null;
             if (exec) {
-                child = new ProcessBuilder(command).inheritIO().start();
+                // the child stops itself before it runs the command, so that its first fork and its exec are seen
+                List<String> gated = new ArrayList<>(List.of("sh", "-c", "kill -STOP $$; exec \"$@\"", "sh"));
+                gated.addAll(command);
+                child = new ProcessBuilder(gated).inheritIO().start();
                 changes.add(child.pid(), EVFILT_PROC, EV_ADD, PROC_ALL, 0, null);
                 byFilter[~EVFILT_PROC].put(child.pid(), new Source("exec", String.join(" ", command)));
             }
@@ -118,6 +121,9 @@ final class Watch implements Callable<Integer> {
                 byFilter[~EVFILT_TIMER].put(timerId++, new Source("timer", t));
             }
             register(kq, changes, byFilter);
+            if (child != null) {
+                resume(child);
+            }
 
             long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + Durations.parse(timeout).toNanos();
             KEventList events = new KEventList(64);
@@ -181,6 +187,20 @@ final class Watch implements Callable<Integer> {
                         : e.errno() == Errno.EINVAL ? " (not allowed here)" : ""), e);
             }
         }
+    }
+
+    /** Sends SIGCONT once the gated child has stopped itself. */
+    private static void resume(Process child) throws IOException, InterruptedException {
+        Path stat = Path.of("/proc", Long.toString(child.pid()), "stat");
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (child.isAlive() && System.nanoTime() < end) {
+            String s = java.nio.file.Files.readString(stat);
+            if (s.substring(s.lastIndexOf(')') + 2).startsWith("T")) {
+                break;
+            }
+            Thread.sleep(1);
+        }
+        new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).inheritIO().start().waitFor();
     }
 
     @SuppressWarnings("unchecked")

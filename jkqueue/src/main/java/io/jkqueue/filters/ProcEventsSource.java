@@ -53,49 +53,43 @@ final class ProcEventsSource implements DescriptorSource {
         }
     }
 
+    /**
+     * One message at a time: a fork seen by a tracking knote registers notes
+     * for the child before the next message (perhaps the child's own fork)
+     * is looked at.
+     */
     @Override
     public void drain() {
-        List<KnList> forked = new ArrayList<>();
-        List<Integer> children = new ArrayList<>();
-        List<KnList> execed = new ArrayList<>();
-        List<KnList> lost = new ArrayList<>();
-        synchronized (this) {
-            for (;;) {
-                long n = Netlink.receive(fd, buf);
-                if (n < 0) {
-                    if (Libc.errno() == Netlink.ENOBUFS) {
-                        lost.addAll(byPid.values()); // the kernel dropped events: nobody may trust silence
-                        continue;
+        for (;;) {
+            KnList list = null;
+            List<KnList> lost = null;
+            int what = 0;
+            int child = 0;
+            synchronized (this) {
+                if (Netlink.receive(fd, buf) < 0) {
+                    if (Libc.errno() != Netlink.ENOBUFS) {
+                        return; // drained
                     }
-                    break;
-                }
-                switch (Netlink.what(buf)) {
-                    case Netlink.PROC_EVENT_FORK -> {
-                        KnList list = byPid.get(Netlink.forkParent(buf));
-                        int child = Netlink.forkChildTgid(buf);
-                        if (list != null && child == Netlink.forkChildPid(buf)) { // a process, not a thread
-                            forked.add(list);
-                            children.add(child);
-                        }
+                    lost = new ArrayList<>(byPid.values());
+                } else {
+                    what = Netlink.what(buf);
+                    if (what == Netlink.PROC_EVENT_FORK && Netlink.forkChildTgid(buf) == Netlink.forkChildPid(buf)) {
+                        list = byPid.get(Netlink.forkParent(buf)); // a new process, not a thread
+                        child = Netlink.forkChildTgid(buf);
+                    } else if (what == Netlink.PROC_EVENT_EXEC) {
+                        list = byPid.get(Netlink.execProcess(buf));
                     }
-                    case Netlink.PROC_EVENT_EXEC -> {
-                        KnList list = byPid.get(Netlink.execProcess(buf));
-                        if (list != null) {
-                            execed.add(list);
-                        }
-                    }
-                    default -> { }
                 }
             }
-        }
-        for (int i = 0; i < forked.size(); i++) {
-            forked.get(i).knoteFork(children.get(i));
-        }
-        for (KnList list : execed) {
-            list.knote(NOTE_EXEC);
-        }
-        for (KnList list : lost) {
-            list.knote(NOTE_TRACKERR);
+            if (lost != null) {
+                for (KnList l : lost) {
+                    l.knote(NOTE_TRACKERR); // the kernel dropped events: nobody may trust silence
+                }
+            } else if (list != null && what == Netlink.PROC_EVENT_FORK) {
+                list.knoteFork(child);
+            } else if (list != null) {
+                list.knote(NOTE_EXEC);
+            }
         }
     }
 }
