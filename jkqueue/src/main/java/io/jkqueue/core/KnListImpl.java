@@ -36,6 +36,9 @@ public final class KnListImpl implements KnList {
 
     /** knlist_add: the knote is in flux and detached. */
     void addLocked(KnoteImpl kn) {
+        if (kn.knlist != null) {
+            throw new IllegalStateException("a knote is on one knlist at a time: " + kn);
+        }
         kn.selPrev = null;
         kn.selNext = first;
         if (first != null) {
@@ -62,6 +65,9 @@ public final class KnListImpl implements KnList {
 
     /** knlist_remove_kq: unlinks the knote and marks it KN_DETACHED. */
     void removeLocked(KnoteImpl kn, boolean kqLocked) {
+        if (kn.knlist != this) {
+            throw new IllegalStateException("knote is not on this knlist: " + kn);
+        }
         if (kn.selPrev != null) {
             kn.selPrev.selNext = kn.selNext;
         } else {

@@ -50,8 +50,7 @@ public final class KnoteImpl implements Knote {
     boolean calloutPending;  // a callout heap entry with this generation is live
     int calloutGen;
 
-    KqueueImpl.FdWatch fdWatch;     // the descriptor registration this knote is on, if any
-    KqueueImpl.FdWatch sourceWatch; // the shared source it keeps in the epoll set, if any
+    KqueueImpl.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;
 
     KnoteImpl(KqueueImpl kq) {
@@ -131,12 +130,12 @@ public final class KnoteImpl implements Knote {
 
     @Override
     public int watchSource(DescriptorSource source) {
-        return kq.watchSource(this, source);
+        return kq.watchSource(source);
     }
 
     @Override
-    public void unwatchSource() {
-        kq.unwatchSource(this);
+    public void unwatchSource(DescriptorSource source) {
+        kq.unwatchSource(source);
     }
 
     @Override

@@ -1161,7 +1161,8 @@ public final class KqueueImpl {
         }
     }
 
-    int watchSource(KnoteImpl kn, DescriptorSource source) {
+    /** Counts one more knote needing {@code source}; its descriptor joins the epoll set with the first. */
+    int watchSource(DescriptorSource source) {
         int fd = source.fd();
         for (;;) {
             FdWatch w = fdWatch(fd);
@@ -1181,7 +1182,6 @@ public final class KqueueImpl {
                         w.source = source;
                     }
                     w.sourceRefs++;
-                    kn.sourceWatch = w;
                     return 0;
                 } finally {
                     unlock();
@@ -1192,17 +1192,23 @@ public final class KqueueImpl {
         }
     }
 
-    void unwatchSource(KnoteImpl kn) {
-        FdWatch w = kn.sourceWatch;
-        if (w == null) {
-            return;
+    void unwatchSource(DescriptorSource source) {
+        FdWatch w;
+        lock();
+        try {
+            int fd = source.fd();
+            w = fd < fdWatches.length ? fdWatches[fd] : null;
+            if (w == null || w.source != source) {
+                return;
+            }
+        } finally {
+            unlock();
         }
-        kn.sourceWatch = null;
         w.knlist.lock.lock();
         try {
             lock();
             try {
-                if (--w.sourceRefs == 0) {
+                if (w.sourceRefs > 0 && --w.sourceRefs == 0) {
                     epollUpdate(w.fd, w, 0, false);
                     if (fdWatches[w.fd] == w) {
                         fdWatches[w.fd] = null;

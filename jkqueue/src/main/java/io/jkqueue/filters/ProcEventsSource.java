@@ -1,6 +1,5 @@
 package io.jkqueue.filters;
 
-import io.jkqueue.Errno;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Netlink;
 import io.jkqueue.spi.DescriptorSource;
@@ -8,10 +7,6 @@ import io.jkqueue.spi.KnList;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 import static io.jkqueue.KEvent.NOTE_EXEC;
 import static io.jkqueue.KEvent.NOTE_TRACKERR;
@@ -19,38 +14,29 @@ import static io.jkqueue.KEvent.NOTE_TRACKERR;
 /**
  * The kernel's process-events connector, the source of NOTE_FORK and
  * NOTE_EXEC: one netlink socket per JVM, opened on first use (it needs
- * CAP_NET_ADMIN), and a knlist per watched pid. When the kernel had to drop
- * messages (ENOBUFS), every watcher gets NOTE_TRACKERR rather than silence.
+ * CAP_NET_ADMIN). Each event goes to the knlist of the process it is about.
+ * When the kernel had to drop messages (ENOBUFS), every watched process's
+ * knotes get NOTE_TRACKERR rather than silence.
  */
 final class ProcEventsSource implements DescriptorSource {
     private int fd = -1;
-    private final Map<Integer, KnList> byPid = new HashMap<>();
-    private final Map<Integer, Integer> users = new HashMap<>();
     private final MemorySegment buf = Arena.ofAuto().allocate(4096, 8);
+
+    /** Opens the connector unless it is open; false when this process may not. */
+    synchronized boolean open() {
+        if (fd < 0) {
+            int rc = Netlink.openProcEvents();
+            if (rc < 0) {
+                return false;
+            }
+            fd = rc;
+        }
+        return true;
+    }
 
     @Override
     public synchronized int fd() {
         return fd;
-    }
-
-    /** The knlist for {@code pid}'s fork and exec events; minus an errno when the connector is not open to us. */
-    synchronized Object watch(int pid) {
-        if (fd < 0) {
-            int rc = Netlink.openProcEvents();
-            if (rc < 0) {
-                return -rc == Libc.EPERM || -rc == Libc.EACCES ? Errno.EPERM.code() : Errno.ENOMEM.code();
-            }
-            fd = rc;
-        }
-        users.merge(pid, 1, Integer::sum);
-        return byPid.computeIfAbsent(pid, p -> KnList.create());
-    }
-
-    synchronized void release(int pid) {
-        if (users.merge(pid, -1, Integer::sum) == 0) {
-            users.remove(pid);
-            byPid.remove(pid);
-        }
     }
 
     /**
@@ -61,33 +47,39 @@ final class ProcEventsSource implements DescriptorSource {
     @Override
     public void drain() {
         for (;;) {
-            KnList list = null;
-            List<KnList> lost = null;
             int what = 0;
+            int pid = 0;
             int child = 0;
+            boolean lost = false;
             synchronized (this) {
                 if (Netlink.receive(fd, buf) < 0) {
                     if (Libc.errno() != Netlink.ENOBUFS) {
                         return; // drained
                     }
-                    lost = new ArrayList<>(byPid.values());
+                    lost = true;
                 } else {
                     what = Netlink.what(buf);
                     if (what == Netlink.PROC_EVENT_FORK && Netlink.forkChildTgid(buf) == Netlink.forkChildPid(buf)) {
-                        list = byPid.get(Netlink.forkParent(buf)); // a new process, not a thread
+                        pid = Netlink.forkParent(buf); // a new process, not a thread
                         child = Netlink.forkChildTgid(buf);
                     } else if (what == Netlink.PROC_EVENT_EXEC) {
-                        list = byPid.get(Netlink.execProcess(buf));
+                        pid = Netlink.execProcess(buf);
+                    } else {
+                        continue;
                     }
                 }
             }
-            if (lost != null) {
-                for (KnList l : lost) {
-                    l.knote(NOTE_TRACKERR); // the kernel dropped events: nobody may trust silence
-                }
-            } else if (list != null && what == Netlink.PROC_EVENT_FORK) {
+            if (lost) {
+                ProcSource.forEachKnlist(l -> l.knote(NOTE_TRACKERR)); // the kernel dropped events
+                continue;
+            }
+            KnList list = ProcSource.knlistOf(pid);
+            if (list == null) {
+                continue;
+            }
+            if (what == Netlink.PROC_EVENT_FORK) {
                 list.knoteFork(child);
-            } else if (list != null) {
+            } else {
                 list.knote(NOTE_EXEC);
             }
         }

@@ -56,7 +56,7 @@ final class VnodeFilter implements FilterOps {
         InotifySource.Watch w = (InotifySource.Watch) kn.hook();
         w.knlist.remove(kn);
         INOTIFY.release(w);
-        kn.unwatchSource();
+        kn.unwatchSource(INOTIFY);
     }
 
     /** filt_vfsvnode: the hint is the NOTE_* bits that happened. */

@@ -103,12 +103,12 @@ public interface Knote {
     /**
      * Keeps {@code source}'s descriptor in this knote's kqueue's epoll set
      * while the knote lives, so that the kqueue drains the source when it has
-     * news. For attach; undone by {@link #unwatchSource()} in detach. Returns
-     * 0 or an errno code.
+     * news (a knote may need several sources). For attach; undone by
+     * {@link #unwatchSource} in detach. Returns 0 or an errno code.
      */
     int watchSource(DescriptorSource source);
 
-    void unwatchSource();
+    void unwatchSource(DescriptorSource source);
 
     /**
      * callout_reset: runs {@code fn} once at System.nanoTime() time {@code whenNanos},

@@ -1,0 +1,134 @@
+package io.jkqueue.filters;
+
+import io.jkqueue.Errno;
+import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.PidFd;
+import io.jkqueue.spi.DescriptorSource;
+import io.jkqueue.spi.KnList;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import static io.jkqueue.KEvent.NOTE_EXIT;
+
+/**
+ * One watched process (the seed's struct proc with its p_klist): a pidfd,
+ * shared by every knote on the process in any kqueue, that turns readable
+ * when the process exits, and the knlist its events go to. Its exit status
+ * is taken once, from the kernel's record of the exit (PIDFD_GET_INFO, Linux
+ * 6.15), which survives whoever reaps the process (for a ProcessBuilder
+ * child, the JDK's reaper), or before the reaping from waitid(WNOWAIT) or the
+ * zombie's /proc stat.
+ */
+final class ProcSource implements DescriptorSource {
+    private static final Map<Integer, ProcSource> BY_PID = new HashMap<>();
+
+    final int pid;
+    private final int pidfd;
+    final KnList knlist = KnList.create();
+    private int users;
+    private volatile int exitStatus = -1;
+
+    private ProcSource(int pid, int pidfd) {
+        this.pid = pid;
+        this.pidfd = pidfd;
+    }
+
+    /** The source of {@code pid}, opened if need be; minus an errno if there is no such process. */
+    static Object acquire(int pid) {
+        synchronized (BY_PID) {
+            ProcSource src = BY_PID.get(pid);
+            if (src == null) {
+                int pidfd = PidFd.open(pid);
+                if (pidfd < 0) {
+                    return -(Libc.errno() == Libc.EPERM ? Errno.EPERM.code() : Errno.ESRCH.code());
+                }
+                src = new ProcSource(pid, pidfd);
+                BY_PID.put(pid, src);
+            }
+            src.users++;
+            return src;
+        }
+    }
+
+    void release() {
+        synchronized (BY_PID) {
+            if (--users == 0) {
+                BY_PID.remove(pid, this);
+                Libc.close(pidfd);
+            }
+        }
+    }
+
+    /** The knlist of a watched process, or null. */
+    static KnList knlistOf(int pid) {
+        synchronized (BY_PID) {
+            ProcSource src = BY_PID.get(pid);
+            return src == null ? null : src.knlist;
+        }
+    }
+
+    /** Runs {@code action} on the knlist of every watched process (outside the registry's lock). */
+    static void forEachKnlist(Consumer<KnList> action) {
+        KnList[] lists;
+        synchronized (BY_PID) {
+            lists = BY_PID.values().stream().map(s -> s.knlist).toArray(KnList[]::new);
+        }
+        for (KnList l : lists) {
+            action.accept(l);
+        }
+    }
+
+    @Override
+    public int fd() {
+        return pidfd;
+    }
+
+    /** The pidfd turned readable: the process has exited. */
+    @Override
+    public void drain() {
+        if (exitStatus < 0) {
+            exitStatus = readExitStatus();
+        }
+        knlist.knote(NOTE_EXIT);
+    }
+
+    boolean hasExited() {
+        return exitStatus >= 0;
+    }
+
+    int exitStatus() {
+        return Math.max(exitStatus, 0);
+    }
+
+    private int readExitStatus() {
+        MemorySegment buf = Libc.scratch();
+        int status = PidFd.exitStatus(pidfd, buf);
+        if (status < 0) {
+            status = PidFd.peekChildStatus(pidfd, buf);
+        }
+        if (status < 0) {
+            status = zombieStatus();
+        }
+        if (status < 0) {
+            status = PidFd.exitStatus(pidfd, buf); // reaped between the looks
+        }
+        return Math.max(status, 0);
+    }
+
+    /** Field 52 of /proc/PID/stat: exit_code, the wait status of a zombie. */
+    private int zombieStatus() {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return fields[0].equals("Z") ? Integer.parseInt(fields[49].trim()) : -1;
+        } catch (IOException | RuntimeException gone) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,418 @@
+package io.jkqueue;
+
+import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * EVFILT_TIMER: filt_timerattach / filt_timervalidate / timer2sbintime / filt_timerexpire /
+ * filt_timertouch of the seed. Only lower bounds on expiration counts are asserted, never timing.
+ */
+// a hung kevent fails the test instead of stalling the build
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class TimerFilterTest {
+    private static final long HOUR_MS = 3_600_000;
+    private KQueue kq;
+
+    @BeforeEach
+    void open() throws Exception {
+        kq = KQueue.open();
+    }
+
+    @AfterEach
+    void close() {
+        kq.close(); // drops the knotes, so the global callout count does not leak between tests
+    }
+
+    /**
+     * Waits until {@code k} has a queued event, without taking it: another kqueue watching
+     * {@code k} reports when k's kq_count becomes non-zero (filt_kqueue).
+     */
+    private static void awaitPending(KQueue k) throws Exception {
+        try (KQueue watcher = KQueue.open()) {
+            apply(watcher, ev(k.fd(), EVFILT_READ, EV_ADD));
+            assertThat(one(watcher).data()).as("pending events").isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void addAndDelete() throws Exception {
+        apply(kq, timer(1, EV_ADD, 0, HOUR_MS));
+        assertNoEvents(kq);
+        apply(kq, timer(1, EV_DELETE, 0, 0));
+        assertNoEvents(kq);
+        assertThat(applyFails(kq, timer(1, EV_DELETE, 0, 0))).isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void periodicTimerFiresRepeatedlyWithImpliedClear() throws Exception {
+        apply(kq, ev(2, EVFILT_TIMER, EV_ADD, 0, 50, "u"));
+        for (int i = 0; i < 3; i++) {
+            KEvent e = one(kq);
+            assertThat(e.ident()).isEqualTo(2);
+            assertThat(e.filter()).isEqualTo(EVFILT_TIMER);
+            // filt_timerattach sets EV_CLEAR for relative timers
+            assertThat(e.flags()).isEqualTo(EV_CLEAR);
+            assertThat(e.fflags()).isZero();
+            assertThat(e.data()).isGreaterThanOrEqualTo(1);
+            assertThat(e.udata()).isEqualTo("u");
+        }
+        apply(kq, timer(2, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void oneshotFiresOnceWithDataOneAndIsDeleted() throws Exception {
+        apply(kq, timer(3, EV_ADD | EV_ONESHOT, 0, 50));
+        KEvent e = one(kq);
+        assertThat(e.ident()).isEqualTo(3);
+        assertThat(e.flags()).isEqualTo(EV_ONESHOT | EV_CLEAR);
+        assertThat(e.data()).isEqualTo(1);
+        assertThat(e.fflags()).isZero();
+        assertThat(applyFails(kq, timer(3, EV_DELETE, 0, 0))).isEqualTo(Errno.ENOENT);
+        assertThat(waitFor(kq, 4, Duration.ofMillis(300))).isEmpty();
+    }
+
+    @Test
+    void eachUnitFires() throws Exception {
+        apply(kq,
+                timer(10, EV_ADD | EV_ONESHOT, NOTE_SECONDS, 1),
+                timer(11, EV_ADD | EV_ONESHOT, NOTE_MSECONDS, 50),
+                timer(12, EV_ADD | EV_ONESHOT, NOTE_USECONDS, 50_000),
+                timer(13, EV_ADD | EV_ONESHOT, NOTE_NSECONDS, 50_000_000),
+                timer(14, EV_ADD | EV_ONESHOT, 0, 50));
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (seen.size() < 5 && System.nanoTime() < deadline) {
+            for (KEvent e : waitFor(kq, 8, WAIT)) {
+                assertThat(e.data()).isEqualTo(1);
+                assertThat(seen.add(e.ident())).as("ident %d reported once", e.ident()).isTrue();
+            }
+        }
+        assertThat(seen).containsExactlyInAnyOrder(10L, 11L, 12L, 13L, 14L);
+    }
+
+    @Test
+    void unitsAreHonouredForLongIntervals() throws Exception {
+        // about 3 s in each unit (NSECONDS below 1 s: the seed converts >= 1e9 ns with US_TO_SBT): none may have fired right after the add (e.g. read as milliseconds)
+        apply(kq,
+                timer(20, EV_ADD, NOTE_SECONDS, 3),
+                timer(21, EV_ADD, NOTE_USECONDS, 3_000_000),
+                timer(22, EV_ADD, NOTE_NSECONDS, 999_999_999),
+                timer(23, EV_ADD, NOTE_MSECONDS, 3_000));
+        assertNoEvents(kq);
+    }
+
+    @Test
+    void dataCountsExpirationsSinceLastDelivery() throws Exception {
+        apply(kq, timer(30, EV_ADD, 0, 20));
+        Thread.sleep(400); // let ~20 expirations accumulate
+        KEvent e = one(kq);
+        assertThat(e.data()).isGreaterThanOrEqualTo(2);
+        apply(kq, timer(30, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void reAddThrowsAwayPendingExpirations() throws Exception {
+        apply(kq, timer(31, EV_ADD, 0, 10));
+        awaitPending(kq); // expirations are now recorded and queued
+        // filt_timertouch: dequeue, clear KN_ACTIVE and kn_data, restart with the new period
+        apply(kq, timer(31, EV_ADD, 0, HOUR_MS));
+        assertNoEvents(kq);
+        apply(kq, timer(31, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void reAddRestartsWithNewPeriodAndUdata() throws Exception {
+        apply(kq, ev(32, EVFILT_TIMER, EV_ADD | EV_ONESHOT, NOTE_SECONDS, 3600, "old"));
+        apply(kq, ev(32, EVFILT_TIMER, EV_ADD | EV_ONESHOT, NOTE_USECONDS, 1000, "new"));
+        KEvent e = one(kq);
+        assertThat(e.ident()).isEqualTo(32);
+        assertThat(e.udata()).isEqualTo("new");
+        assertThat(e.data()).isEqualTo(1);
+        assertThat(e.fflags()).isZero();
+    }
+
+    @Test
+    void reAddOfAnExpiredOneshotReportsOnlyTheNewExpiration() throws Exception {
+        apply(kq, timer(33, EV_ADD | EV_ONESHOT, NOTE_USECONDS, 1000));
+        awaitPending(kq); // the first expiration is recorded and queued now
+        apply(kq, timer(33, EV_ADD | EV_ONESHOT, NOTE_MSECONDS, HOUR_MS));
+        assertNoEvents(kq);
+        apply(kq, timer(33, EV_ADD | EV_ONESHOT, NOTE_MSECONDS, 20));
+        assertThat(one(kq).data()).isEqualTo(1);
+        assertThat(waitFor(kq, 4, Duration.ofMillis(200))).isEmpty();
+    }
+
+    @Test
+    void reAddPeriodicWithLongerPeriodStillPeriodic() throws Exception {
+        apply(kq, timer(34, EV_ADD, 0, HOUR_MS));
+        apply(kq, timer(34, EV_ADD, 0, 30));
+        assertThat(one(kq).flags()).isEqualTo(EV_CLEAR);
+        assertThat(one(kq).flags()).isEqualTo(EV_CLEAR);
+        apply(kq, timer(34, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void expirationsAccumulateWhileDisabledAndEnableReportsThem() throws Exception {
+        apply(kq, timer(40, EV_ADD, 0, 20));
+        apply(kq, timer(40, EV_DISABLE, 0, 0));
+        Thread.sleep(300);
+        assertNoEvents(kq);
+        // seed: the callout keeps counting kn_data; EV_ENABLE runs filt_timer, which sees it
+        apply(kq, timer(40, EV_ENABLE, 0, 0));
+        KEvent e = one(kq);
+        assertThat(e.data()).isGreaterThanOrEqualTo(2);
+        apply(kq, timer(40, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void modifyWhileDisabledResetsAndStaysDisabled() throws Exception {
+        apply(kq, timer(41, EV_ADD, 0, 10));
+        apply(kq, timer(41, EV_DISABLE, 0, 0));
+        Thread.sleep(200);
+        assertNoEvents(kq); // a scan while disabled: nothing reported, expirations keep counting
+        apply(kq, timer(41, EV_ADD, 0, HOUR_MS)); // resets; EV_ADD does not enable
+        apply(kq, timer(41, EV_ENABLE, 0, 0));
+        assertNoEvents(kq); // what accumulated under the old parameters was thrown away
+        apply(kq, timer(41, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void reAddWhileDisabledDoesNotEnable() throws Exception {
+        apply(kq, timer(42, EV_ADD, 0, HOUR_MS));
+        apply(kq, timer(42, EV_DISABLE, 0, 0));
+        apply(kq, timer(42, EV_ADD, 0, 20));
+        assertThat(waitFor(kq, 4, Duration.ofMillis(300))).isEmpty();
+        apply(kq, timer(42, EV_ENABLE, 0, 0));
+        assertThat(one(kq).ident()).isEqualTo(42);
+        apply(kq, timer(42, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void disableThenEnableOneshot() throws Exception {
+        apply(kq, timer(43, EV_ADD | EV_ONESHOT, 0, 100));
+        apply(kq, timer(43, EV_DISABLE, 0, 0));
+        assertNoEvents(kq);
+        apply(kq, timer(43, EV_ENABLE, 0, 0));
+        KEvent e = one(kq);
+        assertThat(e.flags()).isEqualTo(EV_ONESHOT | EV_CLEAR);
+        assertThat(e.data()).isEqualTo(1);
+    }
+
+    @Test
+    void dispatchDisablesUntilEnable() throws Exception {
+        apply(kq, timer(44, EV_ADD | EV_DISPATCH, 0, 20));
+        KEvent e = one(kq);
+        assertThat(e.flags()).isEqualTo(EV_CLEAR | EV_DISPATCH);
+        assertThat(waitFor(kq, 4, Duration.ofMillis(200))).isEmpty();
+        apply(kq, timer(44, EV_ENABLE, 0, 0));
+        e = one(kq);
+        assertThat(e.flags()).isEqualTo(EV_CLEAR | EV_DISPATCH);
+        assertThat(e.data()).isGreaterThanOrEqualTo(1);
+        apply(kq, timer(44, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void zeroDataPeriodicIsTreatedAsOne() throws Exception {
+        apply(kq, timer(50, EV_ADD, 0, 0));
+        assertThat(one(kq).data()).isGreaterThanOrEqualTo(1);
+        assertThat(one(kq).data()).isGreaterThanOrEqualTo(1); // still periodic
+        apply(kq, timer(50, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void zeroDataOneshotFiresAtOnce() throws Exception {
+        apply(kq, timer(51, EV_ADD | EV_ONESHOT, 0, 0));
+        KEvent e = one(kq);
+        assertThat(e.ident()).isEqualTo(51);
+        assertThat(e.data()).isEqualTo(1);
+        assertThat(applyFails(kq, timer(51, EV_DELETE, 0, 0))).isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void negativeDataIsEinval() throws Exception {
+        assertThat(applyFails(kq, timer(52, EV_ADD, 0, -1))).isEqualTo(Errno.EINVAL);
+        assertThat(applyFails(kq, timer(52, EV_ADD | EV_ONESHOT, NOTE_SECONDS, -5))).isEqualTo(Errno.EINVAL);
+        assertThat(applyFails(kq, timer(52, EV_ADD, NOTE_NSECONDS, Long.MIN_VALUE))).isEqualTo(Errno.EINVAL);
+        // nothing was created
+        assertThat(applyFails(kq, timer(52, EV_DELETE, 0, 0))).isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void badFflagsAreEinval() throws Exception {
+        assertThat(applyFails(kq, timer(53, EV_ADD, 0x100, 10))).isEqualTo(Errno.EINVAL);
+        assertThat(applyFails(kq, timer(53, EV_ADD, NOTE_TRIGGER, 10))).isEqualTo(Errno.EINVAL);
+        // two units at once: timer2sbintime has no case for them and returns -1
+        assertThat(applyFails(kq, timer(53, EV_ADD, NOTE_SECONDS | NOTE_MSECONDS, 10))).isEqualTo(Errno.EINVAL);
+        assertThat(applyFails(kq, timer(53, EV_ADD, NOTE_USECONDS | NOTE_NSECONDS, 10))).isEqualTo(Errno.EINVAL);
+        assertThat(applyFails(kq, timer(53, EV_DELETE, 0, 0))).isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void reAddWithInvalidDataReportsEvErrorThroughTheKnote() throws Exception {
+        // seed: filt_timertouch does not fail the change; it sets EV_ERROR in kn_flags and
+        // kn_data = error, and filt_timer then reports the knote (kn_data != 0)
+        apply(kq, timer(54, EV_ADD, 0, HOUR_MS));
+        apply(kq, timer(54, EV_ADD, 0, -1));
+        KEvent e = one(kq);
+        assertThat(e.ident()).isEqualTo(54);
+        assertThat(e.flags() & EV_ERROR).isEqualTo(EV_ERROR);
+        assertThat(e.data()).isEqualTo(Errno.EINVAL.code());
+        apply(kq, timer(54, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void longIntervalsDoNotOverflowIntoAnImmediateFire() throws Exception {
+        apply(kq,
+                timer(55, EV_ADD, NOTE_SECONDS, 2_000_000_000L),
+                timer(56, EV_ADD, NOTE_MSECONDS, 2_000_000_000_000L),
+                timer(57, EV_ADD, NOTE_USECONDS, 2_000_000_000_000_000L),
+                timer(58, EV_ADD | EV_ONESHOT, NOTE_SECONDS, 1_000_000_000L));
+        assertThat(waitFor(kq, 8, Duration.ofMillis(100))).isEmpty();
+    }
+
+    @Test
+    void abstimeFiresAtWallClockTimeWithoutImpliedClear() throws Exception {
+        long at = System.currentTimeMillis() + 200;
+        apply(kq, ev(60, EVFILT_TIMER, EV_ADD, NOTE_ABSTIME | NOTE_MSECONDS, at, "abs"));
+        KEvent e = one(kq);
+        assertThat(e.ident()).isEqualTo(60);
+        // seed: EV_CLEAR is only implied for relative timers
+        assertThat(e.flags()).isEqualTo(0);
+        assertThat(e.data()).isEqualTo(1);
+        assertThat(e.udata()).isEqualTo("abs");
+        // without EV_CLEAR kn_data stays 1, so the knote is level-triggered and reported again,
+        // and an absolute timer does not re-arm, so data never grows
+        KEvent again = one(kq);
+        assertThat(again.ident()).isEqualTo(60);
+        assertThat(again.data()).isEqualTo(1);
+        apply(kq, timer(60, EV_DELETE, 0, 0));
+        assertNoEvents(kq);
+    }
+
+    @Test
+    void abstimeWithClearFiresOnce() throws Exception {
+        long at = System.currentTimeMillis() + 100;
+        apply(kq, timer(61, EV_ADD | EV_CLEAR, NOTE_ABSTIME, at)); // default unit ms
+        KEvent e = one(kq);
+        assertThat(e.flags()).isEqualTo(EV_CLEAR);
+        assertThat(e.data()).isEqualTo(1);
+        assertThat(waitFor(kq, 4, Duration.ofMillis(300))).isEmpty();
+        apply(kq, timer(61, EV_DELETE, 0, 0));
+    }
+
+    @Test
+    void abstimeOneshotInMicroseconds() throws Exception {
+        long atUs = System.currentTimeMillis() * 1000 + 150_000;
+        apply(kq, timer(62, EV_ADD | EV_ONESHOT, NOTE_ABSTIME | NOTE_USECONDS, atUs));
+        KEvent e = one(kq);
+        assertThat(e.flags()).isEqualTo(EV_ONESHOT);
+        assertThat(e.data()).isEqualTo(1);
+        assertThat(e.fflags()).isZero();
+        assertThat(applyFails(kq, timer(62, EV_DELETE, 0, 0))).isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void abstimeInSecondsInThePastFiresAtOnce() throws Exception {
+        long atS = System.currentTimeMillis() / 1000 - 5;
+        apply(kq, timer(63, EV_ADD | EV_ONESHOT, NOTE_ABSTIME | NOTE_SECONDS, atS));
+        assertThat(one(kq).ident()).isEqualTo(63);
+    }
+
+    @Test
+    void abstimeBeforeBootIsEinval() {
+        // seed: filt_timervalidate subtracts the boot time; a negative result is EINVAL
+        assertThat(applyFails(kq, timer(64, EV_ADD | EV_ONESHOT, NOTE_ABSTIME | NOTE_SECONDS, 1))).isEqualTo(Errno.EINVAL);
+    }
+
+    @Test
+    void reAddFromRelativeToAbsolute() throws Exception {
+        apply(kq, timer(65, EV_ADD | EV_ONESHOT, 0, HOUR_MS));
+        apply(kq, timer(65, EV_ADD | EV_ONESHOT, NOTE_ABSTIME, System.currentTimeMillis() + 100));
+        assertThat(one(kq).ident()).isEqualTo(65);
+    }
+
+    @Test
+    void sameIdentInTwoKqueuesIsIndependent() throws Exception {
+        try (KQueue other = KQueue.open()) {
+            apply(kq, timer(70, EV_ADD | EV_ONESHOT, 0, 20));
+            apply(other, timer(70, EV_ADD | EV_ONESHOT, 0, HOUR_MS));
+            assertThat(one(kq).ident()).isEqualTo(70);
+            assertNoEvents(other);
+            apply(other, timer(70, EV_DELETE, 0, 0));
+        }
+    }
+
+    @Test
+    void deleteStopsAPeriodicTimer() throws Exception {
+        apply(kq, timer(71, EV_ADD, 0, 10));
+        one(kq);
+        apply(kq, timer(71, EV_DELETE, 0, 0));
+        assertThat(waitFor(kq, 4, Duration.ofMillis(200))).isEmpty();
+    }
+
+    @Test
+    void calloutLimitIsEnomemAtTheDefault4096() throws Exception {
+        int max = Integer.getInteger("jkqueue.kq_calloutmax", 4096);
+        assertThat(max).isEqualTo(4096);
+        KEventList changes = new KEventList(max);
+        for (int i = 0; i < max; i++) {
+            changes.add(1000 + i, EVFILT_TIMER, EV_ADD, NOTE_SECONDS, 3600, null);
+        }
+        assertThat(kq.kevent(changes, new KEventList(0), 0)).isZero();
+        assertThat(applyFails(kq, timer(999, EV_ADD, NOTE_SECONDS, 3600))).isEqualTo(Errno.ENOMEM);
+        // the failed attach did not leave a knote
+        assertThat(applyFails(kq, timer(999, EV_DELETE, 0, 0))).isEqualTo(Errno.ENOENT);
+        // the limit is per JVM, not per kqueue
+        try (KQueue other = KQueue.open()) {
+            assertThat(applyFails(other, timer(1, EV_ADD, NOTE_SECONDS, 3600))).isEqualTo(Errno.ENOMEM);
+            // with nevents > 0 it is an EV_ERROR entry
+            KEvent[] out = new KEvent[1];
+            assertThat(other.kevent(new KEvent[] {timer(1, EV_ADD, NOTE_SECONDS, 3600)}, out, WAIT)).isEqualTo(1);
+            assertThat(out[0].flags()).isEqualTo(EV_ERROR);
+            assertThat(out[0].data()).isEqualTo(Errno.ENOMEM.code());
+        }
+        apply(kq, timer(1000, EV_DELETE, 0, 0));
+        apply(kq, timer(999, EV_ADD, NOTE_SECONDS, 3600));
+        assertThat(applyFails(kq, timer(998, EV_ADD, NOTE_SECONDS, 3600))).isEqualTo(Errno.ENOMEM);
+        // a re-add of an existing timer needs no new callout
+        apply(kq, timer(999, EV_ADD, NOTE_SECONDS, 7200));
+        // closing the kqueue releases all of them
+        kq.close();
+        try (KQueue other = KQueue.open()) {
+            KEventList again = new KEventList(max);
+            for (int i = 0; i < max; i++) {
+                again.add(i, EVFILT_TIMER, EV_ADD, NOTE_SECONDS, 3600, null);
+            }
+            assertThat(other.kevent(again, new KEventList(0), 0)).isZero();
+        }
+    }
+
+    @Test
+    void manyTimersAllFire() throws Exception {
+        int n = 200;
+        KEvent[] changes = new KEvent[n];
+        for (int i = 0; i < n; i++) {
+            changes[i] = timer(i, EV_ADD | EV_ONESHOT, 0, 10 + (i % 50));
+        }
+        apply(kq, changes);
+        java.util.BitSet seen = new java.util.BitSet();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (seen.cardinality() < n && System.nanoTime() < deadline) {
+            List<KEvent> got = waitFor(kq, 64, WAIT);
+            for (KEvent e : got) {
+                assertThat(seen.get((int) e.ident())).isFalse();
+                seen.set((int) e.ident());
+            }
+        }
+        assertThat(seen.cardinality()).isEqualTo(n);
+    }
+}
