@@ -32,8 +32,10 @@ public interface KnList {
     void knoteFork(int pid);
 
     /**
-     * knlist_clear: detaches every knote; each is reported once more with
-     * EV_EOF|EV_ONESHOT and then deleted. For a source that goes away.
+     * knlist_clear: detaches every knote and marks it EV_EOF|EV_ONESHOT, so
+     * that it is deleted after its next report (as in the seed, a knote that
+     * is not active is not activated: call {@link #knote} first to report
+     * the end). For a source that goes away.
      */
     void clear();
 }
