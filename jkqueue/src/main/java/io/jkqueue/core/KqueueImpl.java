@@ -704,6 +704,9 @@ public final class KqueueImpl {
 
     /** kqueue_register from inside jkqueue (knote_fork): flags are taken as given, EV_FLAG1/EV_FLAG2 included. */
     int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata) {
+        if (!isOpen()) {
+            return Errno.EBADF.code();
+        }
         KEventList kev = new KEventList(1);
         kev.add(ident, filter, flags, fflags, data, udata);
         return register(kev, 0, flags);
@@ -1423,56 +1426,43 @@ public final class KqueueImpl {
     private void drain() {
         lock();
         try {
-            for (;;) {
-                KnoteImpl kn = anyKnote();
-                if (kn == null) {
-                    break;
-                }
-                if (kn.inFlux()) {
-                    awaitFluxLocked();
-                    continue;
-                }
-                kn.enterFlux();
-                unlock();
-                drop(kn);
-                lock();
+            for (int fd = 0; fd < knlist.length; fd++) {
+                dropChain(true, fd);
+            }
+            for (int slot = 0; slot < knhash.length; slot++) {
+                dropChain(false, slot);
             }
         } finally {
             unlock();
         }
-    }
-
-    private KnoteImpl anyKnote() {
-        for (KnoteImpl kn : knlist) {
-            if (kn != null) {
-                return kn;
-            }
-        }
-        for (KnoteImpl kn : knhash) {
-            if (kn != null) {
-                return kn;
-            }
-        }
-        return null;
     }
 
     /** knote_fdclose: drops every knote on descriptor {@code fd}. */
     void fdclose(int fd) {
         lock();
         try {
-            while (fd < knlist.length && knlist[fd] != null) {
-                KnoteImpl kn = knlist[fd];
-                if (kn.inFlux()) {
-                    awaitFluxLocked();
-                    continue;
-                }
-                kn.enterFlux();
-                unlock();
-                drop(kn);
-                lock();
-            }
+            dropChain(true, fd);
         } finally {
             unlock();
+        }
+    }
+
+    /** With the kq lock held: drops the knotes chained at {@code slot} of a table, waiting for those in flux. */
+    private void dropChain(boolean fdTable, int slot) {
+        for (;;) {
+            KnoteImpl[] table = fdTable ? knlist : knhash;
+            KnoteImpl kn = slot < table.length ? table[slot] : null;
+            if (kn == null) {
+                return;
+            }
+            if (kn.inFlux()) {
+                awaitFluxLocked();
+                continue;
+            }
+            kn.enterFlux();
+            unlock();
+            drop(kn);
+            lock();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jkqueue.filters;
 
+import io.jkqueue.Errno;
 import io.jkqueue.linux.Ioctl;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Poll;
@@ -12,6 +13,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.ref.WeakReference;
 import java.nio.channels.Channel;
 import java.util.concurrent.ConcurrentHashMap;
+
+import static io.jkqueue.KEvent.EV_DROP;
+import static io.jkqueue.KEvent.EV_ONESHOT;
 
 /**
  * What the descriptor filters know about one knote's descriptor: its kind,
@@ -85,6 +89,61 @@ final class Descriptor {
             case Stat.S_IFCHR -> new Descriptor(fd, Kind.TERMINAL, dev, ino, ch, false, false, 0);
             default -> new Descriptor(fd, Kind.FILE, dev, ino, ch, false, false, 0);
         };
+    }
+
+    /**
+     * The attach of a descriptor filter: looks at what the knote's descriptor
+     * is and, unless it is a regular file (always ready as far as poll goes,
+     * filt_vfsread), has the kqueue watch it for {@code interest}. Returns 0
+     * or an errno code.
+     */
+    static int attach(Knote kn, int interest) {
+        Descriptor d = of((int) kn.ident());
+        if (d == null) {
+            return Errno.EBADF.code();
+        }
+        kn.setHook(d);
+        if (d.kind == Kind.FILE) {
+            return 0;
+        }
+        d.reportPending = true;
+        return kn.watchFd(interest);
+    }
+
+    /** What {@link #screen} says. */
+    static final int NOT_READY = 0;
+    static final int READY = 1;
+    static final int MEASURE = 2;
+
+    /**
+     * The first step of a descriptor filter's f_event: an epoll report
+     * ({@code hint} with HINT_FD) is taken in and answers by itself unless the
+     * knote is a oneshot (which is handed out as it is now, so must be measured
+     * now); right after attach, epoll's first report is awaited; a descriptor
+     * that was closed marks the knote EV_DROP. MEASURE: the filter must look
+     * at the descriptor.
+     */
+    int screen(Knote kn, long hint, long relevant) {
+        if ((hint & Knote.HINT_FD) != 0) {
+            note(hint);
+            if ((hint & relevant) == 0) {
+                return NOT_READY;
+            }
+            if ((kn.flags() & EV_ONESHOT) == 0) {
+                return READY; // the scan measures it before handing it out
+            }
+            reportPending = false;
+        } else if (reportPending) {
+            // epoll's report of the state at attach will activate the knote;
+            // activating it now too could hand an EV_CLEAR knote out twice
+            reportPending = false;
+            return NOT_READY;
+        }
+        if (!isCurrent()) {
+            kn.setFlags(kn.flags() | EV_DROP); // closed: knote_fdclose
+            return NOT_READY;
+        }
+        return MEASURE;
     }
 
     /** Whether the number still names the file it named at attach. */

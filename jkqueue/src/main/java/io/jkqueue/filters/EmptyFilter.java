@@ -4,9 +4,6 @@ import io.jkqueue.Errno;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
-import static io.jkqueue.KEvent.EV_DROP;
-import static io.jkqueue.KEvent.EV_ONESHOT;
-
 /**
  * EVFILT_EMPTY on a socket (filt_soempty): fires when everything written has
  * left the send buffer. Linux signals no edge when the buffer drains without
@@ -24,15 +21,12 @@ final class EmptyFilter implements FilterOps {
 
     @Override
     public int attach(Knote kn) {
-        Descriptor d = Descriptor.of((int) kn.ident());
-        if (d == null) {
-            return Errno.EBADF.code();
-        }
-        if (d.kind != Descriptor.Kind.SOCKET) {
+        int error = Descriptor.attach(kn, Knote.WATCH_WRITE);
+        if (error == 0 && ((Descriptor) kn.hook()).kind != Descriptor.Kind.SOCKET) {
+            kn.unwatchFd();
             return Errno.EINVAL.code();
         }
-        kn.setHook(d);
-        return kn.watchFd(Knote.WATCH_WRITE);
+        return error;
     }
 
     @Override
@@ -44,15 +38,9 @@ final class EmptyFilter implements FilterOps {
     @Override
     public boolean event(Knote kn, long hint) {
         Descriptor d = (Descriptor) kn.hook();
-        if ((hint & Knote.HINT_FD) != 0) {
-            d.note(hint);
-            if ((kn.flags() & EV_ONESHOT) == 0) {
-                return true; // the scan re-checks it before handing it out
-            }
-        }
-        if (!d.isCurrent()) {
-            kn.setFlags(kn.flags() | EV_DROP);
-            return false;
+        int screened = d.screen(kn, hint, Knote.HINT_WRITABLE | Knote.HINT_HUP | Knote.HINT_ERROR);
+        if (screened != Descriptor.MEASURE) {
+            return screened == Descriptor.READY;
         }
         if (d.bytesUnsent() == 0) {
             kn.setData(0);

@@ -1,12 +1,9 @@
 package io.jkqueue.filters;
 
-import io.jkqueue.Errno;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
-import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_EOF;
-import static io.jkqueue.KEvent.EV_ONESHOT;
 import static io.jkqueue.KEvent.NOTE_FILE_POLL;
 import static io.jkqueue.KEvent.NOTE_LOWAT;
 
@@ -17,6 +14,7 @@ import static io.jkqueue.KEvent.NOTE_LOWAT;
  * writer is gone.
  */
 final class ReadFilter implements FilterOps {
+    private static final long RELEVANT = Knote.HINT_READABLE | Knote.HINT_RDHUP | Knote.HINT_HUP | Knote.HINT_ERROR;
 
     @Override
     public boolean isFd() {
@@ -25,16 +23,7 @@ final class ReadFilter implements FilterOps {
 
     @Override
     public int attach(Knote kn) {
-        Descriptor d = Descriptor.of((int) kn.ident());
-        if (d == null) {
-            return Errno.EBADF.code();
-        }
-        kn.setHook(d);
-        if (d.kind == Descriptor.Kind.FILE) {
-            return 0; // always ready as far as poll goes (filt_vfsread): nothing to watch
-        }
-        d.reportPending = true;
-        return kn.watchFd(Knote.WATCH_READ);
+        return Descriptor.attach(kn, Knote.WATCH_READ);
     }
 
     @Override
@@ -45,24 +34,9 @@ final class ReadFilter implements FilterOps {
     @Override
     public boolean event(Knote kn, long hint) {
         Descriptor d = (Descriptor) kn.hook();
-        if ((hint & Knote.HINT_FD) != 0) {
-            d.note(hint);
-            if ((hint & (Knote.HINT_READABLE | Knote.HINT_RDHUP | Knote.HINT_HUP | Knote.HINT_ERROR)) == 0) {
-                return false;
-            }
-            if ((kn.flags() & EV_ONESHOT) == 0) {
-                return true; // the scan measures it before handing it out
-            }
-            d.reportPending = false; // a oneshot is handed out as it is now: measure it here
-        } else if (d.reportPending) {
-            // right after attach: epoll's report of the current state will activate the knote,
-            // and a second activation now could hand an EV_CLEAR knote out twice
-            d.reportPending = false;
-            return false;
-        }
-        if (!d.isCurrent()) {
-            kn.setFlags(kn.flags() | EV_DROP); // closed: knote_fdclose
-            return false;
+        int screened = d.screen(kn, hint, RELEVANT);
+        if (screened != Descriptor.MEASURE) {
+            return screened == Descriptor.READY;
         }
         long lowat = (kn.sfflags() & NOTE_LOWAT) != 0 && kn.sdata() > 0 ? kn.sdata() : 1;
         switch (d.kind) {
