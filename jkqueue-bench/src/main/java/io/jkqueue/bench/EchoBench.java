@@ -1,0 +1,163 @@
+package io.jkqueue.bench;
+
+import io.jkqueue.examples.EchoServer;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.Locale;
+
+/**
+ * Load test of the example echo server io.jkqueue.examples.EchoServer
+ * (kqueue, EV_DISPATCH) beside SelectorEchoServer (JDK Selector), both with
+ * the same number of worker threads, in the same JVM. A load generator (one
+ * thread, a JDK Selector) keeps 1,000 loopback connections to each server;
+ * in a server's turn each of its connections sends a 16-byte request
+ * (connection number, sequence number) and sends the next one when the echo
+ * has come back whole and correct. Turns alternate (interleaved rounds); a
+ * round's result is the requests completed per second within the turn.
+ * Errors (a wrong or missing echo, a closed or failed connection) must be 0.
+ *
+ * <p>Options: --connections=1000 --workers=1 --round-ms=2000 --rounds=5 --warmup=1
+ */
+public final class EchoBench {
+    static final int REQ = 16;
+
+    /** One thread's worth of client connections to one server. */
+    static final class LoadGen implements AutoCloseable {
+        private final Selector sel = Selector.open();
+        private final SocketChannel[] conns;
+        private final ByteBuffer[] in;
+        private final long[] seq;
+        private final ByteBuffer out = ByteBuffer.allocateDirect(REQ);
+        private boolean sending;
+        private long completed;
+        private int outstanding;
+        long errors;
+
+        LoadGen(InetSocketAddress target, int n) throws IOException {
+            conns = new SocketChannel[n];
+            in = new ByteBuffer[n];
+            seq = new long[n];
+            for (int i = 0; i < n; i++) {
+                SocketChannel ch = SocketChannel.open(target);
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ch.configureBlocking(false);
+                ch.register(sel, SelectionKey.OP_READ, i);
+                conns[i] = ch;
+                in[i] = ByteBuffer.allocateDirect(REQ);
+            }
+        }
+
+        private void send(int i) {
+            out.clear().putLong(i).putLong(++seq[i]).flip();
+            try {
+                if (conns[i].write(out) != REQ) {
+                    errors++;                                   // a fresh socket takes 16 bytes at once
+                } else {
+                    outstanding++;
+                }
+            } catch (IOException e) {
+                errors++;
+            }
+        }
+
+        private void onReadable(SelectionKey key) {
+            int i = (Integer) key.attachment();
+            ByteBuffer b = in[i];
+            try {
+                if (conns[i].read(b) < 0) {
+                    lost(key);
+                    return;
+                }
+            } catch (IOException e) {
+                lost(key);
+                return;
+            }
+            if (b.hasRemaining()) {
+                return;                                         // the rest of the echo is on its way
+            }
+            outstanding--;
+            if (b.getLong(0) != i || b.getLong(8) != seq[i]) {
+                errors++;
+            }
+            b.clear();
+            if (sending) {
+                completed++;
+                send(i);
+            }
+        }
+
+        private void lost(SelectionKey key) {
+            errors++;
+            outstanding--;
+            key.cancel();
+        }
+
+        /** Requests per second over one turn of {@code ms}. */
+        double turn(long ms) throws IOException {
+            completed = 0;
+            sending = true;
+            long t0 = System.nanoTime();
+            long end = t0 + ms * 1_000_000;
+            for (int i = 0; i < conns.length; i++) {
+                send(i);
+            }
+            while (System.nanoTime() < end) {
+                sel.select(this::onReadable, 10);
+            }
+            double rate = completed / ((System.nanoTime() - t0) / 1e9);
+            sending = false;                                    // drain the requests in flight
+            long drainEnd = System.nanoTime() + 5_000_000_000L;
+            while (outstanding > 0 && System.nanoTime() < drainEnd) {
+                sel.select(this::onReadable, 10);
+            }
+            if (outstanding > 0) {
+                throw new IllegalStateException(outstanding + " echoes missing after 5 s");
+            }
+            return rate;
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (SocketChannel c : conns) {
+                c.close();
+            }
+            sel.close();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int connections = (int) Rounds.opt(args, "connections", 1000);
+        int workers = (int) Rounds.opt(args, "workers", 1);
+        long roundMs = Rounds.opt(args, "round-ms", 2000);
+        int rounds = (int) Rounds.opt(args, "rounds", 5);
+        int warmup = (int) Rounds.opt(args, "warmup", 1);
+        System.out.printf(Locale.ROOT, "== echo: %,d loopback connections, %d-byte request/echo, %d server worker(s), "
+                + "%d ms turns: requests/s (higher is better)%n", connections, REQ, workers, roundMs);
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (EchoServer jk = new EchoServer(any, workers);
+             SelectorEchoServer nio = new SelectorEchoServer(any, workers);
+             LoadGen toJk = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), jk.port()), connections);
+             LoadGen toNio = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), nio.port()), connections)) {
+            Rounds r = new Rounds()
+                    .add("jkqueue", Support.checked(() -> toJk.turn(roundMs)))
+                    .add("Selector", Support.checked(() -> toNio.turn(roundMs)))
+                    .run(warmup, rounds, "req/s");
+            for (String v : new String[] {"jkqueue", "Selector"}) {
+                long errors = v.equals("jkqueue") ? toJk.errors : toNio.errors;
+                System.out.printf(Locale.ROOT, "  %-8s req/s: %s, errors %d%n", v, Rounds.describe(r.values(v), "%.0f"), errors);
+                Rounds.summary("echo " + v + " req/s", Rounds.brief(r.values(v), "%.0f") + ", errors " + errors,
+                        "errors 0", Rounds.verdict(errors == 0));
+            }
+            double[] ratio = r.ratio("jkqueue", "Selector");
+            System.out.println("  ratio jkqueue/Selector: " + Rounds.describe(ratio, "%.3f"));
+            Rounds.summary("echo jkqueue/Selector req/s", Rounds.brief(ratio, "%.3f"), "", "");
+        }
+    }
+}

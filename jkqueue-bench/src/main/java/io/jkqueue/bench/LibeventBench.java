@@ -1,0 +1,295 @@
+package io.jkqueue.bench;
+
+import io.jkqueue.Fd;
+import io.jkqueue.KEvent;
+import io.jkqueue.KEventList;
+import io.jkqueue.KQueue;
+import io.netty.channel.epoll.NettyEpoll;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.Locale;
+
+/**
+ * libevent's test/bench.c: N socket pairs, A active writers. A run writes one
+ * byte into A ends spread over the N, then dispatches without blocking until
+ * every byte has been read; each read callback reads its byte and, while
+ * writes remain (W per run), writes one byte to the next end. Timed: the
+ * dispatch loop of a run, as bench.c times it; registration of the N read
+ * events is untimed (bench.c re-adds them before every run; here each
+ * variant adds them at the start of its turn in a round and removes them at
+ * the end, so that the three pollers share one set of descriptors).
+ *
+ * <p>Variants, interleaved in rounds, all doing the same I/O (the JDK
+ * channels' read/write of one byte) and differing only in the poller:
+ * jkqueue (EVFILT_READ level-triggered, kevent(KEventList, KEventList, 0)),
+ * the JDK Selector (selectNow(Consumer)), and Netty's native epoll
+ * (epoll_wait(0) into its EpollEventArray, level-triggered EPOLLIN).
+ * Result: runs per second of dispatch time.
+ *
+ * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=9 --warmup=2 --round-ms=300
+ */
+public final class LibeventBench {
+    static final int MAX_EVENTS = 512;
+
+    final int n;
+    final int active;
+    final int writes;
+    final SocketChannel[] ends;      // ends[i] is watched for reading; peer(i) is written to
+    final int[] fds;
+    final Integer[] boxed;
+    final int[] fdToIndex;
+    final ByteBuffer rbuf = ByteBuffer.allocateDirect(1);
+    final ByteBuffer wbuf = ByteBuffer.allocateDirect(1).put(0, (byte) 'e');
+    int count;
+    int fired;
+    int writesLeft;
+    long failures;
+
+    LibeventBench(int n, int active, int writes) throws IOException {
+        this.n = n;
+        this.active = active;
+        this.writes = writes;
+        ends = Support.unixPairs((n + 1) / 2);
+        fds = new int[n];
+        boxed = new Integer[n];
+        int maxFd = 0;
+        for (int i = 0; i < n; i++) {
+            fds[i] = Fd.of(ends[i]);
+            boxed[i] = i;
+            maxFd = Math.max(maxFd, fds[i]);
+        }
+        fdToIndex = new int[maxFd + 1];
+        for (int i = 0; i < n; i++) {
+            fdToIndex[fds[i]] = i;
+        }
+    }
+
+    /** The end written to make end i readable. */
+    private SocketChannel peer(int i) {
+        int half = ends.length / 2;
+        return ends[i < half ? i + half : i - half];
+    }
+
+    /** bench.c's read_cb. */
+    void readCallback(int idx) throws IOException {
+        int r = ends[idx].read(rbuf.clear());
+        if (r >= 0) {
+            count += r;
+        } else {
+            failures++;
+        }
+        if (writesLeft > 0) {
+            int widx = idx + 1;
+            if (widx >= n) {
+                widx -= n;
+            }
+            if (peer(widx).write(wbuf.clear()) != 1) {
+                failures++;
+            }
+            writesLeft--;
+            fired++;
+        }
+    }
+
+    interface Poller extends AutoCloseable {
+        void register() throws IOException;
+
+        /** One non-blocking dispatch: calls readCallback for each ready end. */
+        void dispatch() throws IOException;
+
+        void unregister() throws IOException;
+    }
+
+    /** One variant's turn in a round: runs per second of dispatch time. */
+    double turn(Poller p, long roundMs) throws IOException {
+        p.register();
+        long start = System.nanoTime();
+        long busy = 0;
+        int runs = 0;
+        int space = n / active;
+        do {
+            fired = 0;
+            for (int i = 0; i < active; i++, fired++) {
+                peer(i * space).write(wbuf.clear());
+            }
+            count = 0;
+            writesLeft = writes;
+            long t0 = System.nanoTime();
+            do {
+                p.dispatch();
+            } while (count != fired);
+            busy += System.nanoTime() - t0;
+            runs++;
+        } while (System.nanoTime() - start < roundMs * 1_000_000);
+        p.unregister();
+        if (failures != 0) {
+            throw new IllegalStateException(failures + " failed reads or writes");
+        }
+        return runs / (busy / 1e9);
+    }
+
+    final class Jkqueue implements Poller {
+        private final KQueue kq = KQueue.open();
+        private final KEventList changes;
+        private final KEventList events = new KEventList(MAX_EVENTS);
+
+        Jkqueue() throws IOException {
+            changes = new KEventList(n);
+        }
+
+        private void change(int flags) throws IOException {
+            changes.clear();
+            for (int i = 0; i < n; i++) {
+                changes.add(fds[i], KEvent.EVFILT_READ, flags, 0, 0, boxed[i]);
+            }
+            kq.kevent(changes, null, 0);
+        }
+
+        @Override
+        public void register() throws IOException {
+            change(KEvent.EV_ADD);
+        }
+
+        @Override
+        public void dispatch() throws IOException {
+            int k = kq.kevent(null, events, 0);
+            for (int i = 0; i < k; i++) {
+                readCallback((Integer) events.udata(i));
+            }
+        }
+
+        @Override
+        public void unregister() throws IOException {
+            change(KEvent.EV_DELETE);
+        }
+
+        @Override
+        public void close() {
+            kq.close();
+        }
+    }
+
+    final class Nio implements Poller {
+        private final Selector sel = Selector.open();
+        private final SelectionKey[] keys = new SelectionKey[n];
+        private IOException failure;
+
+        Nio() throws IOException {
+        }
+
+        @Override
+        public void register() throws IOException {
+            for (int i = 0; i < n; i++) {
+                keys[i] = ends[i].register(sel, SelectionKey.OP_READ, boxed[i]);
+            }
+            sel.selectNow();
+        }
+
+        @Override
+        public void dispatch() throws IOException {
+            sel.selectNow(this::onKey);
+            if (failure != null) {
+                throw failure;
+            }
+        }
+
+        private void onKey(SelectionKey k) {
+            try {
+                readCallback((Integer) k.attachment());
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+
+        @Override
+        public void unregister() throws IOException {
+            for (SelectionKey k : keys) {
+                k.cancel();
+            }
+            sel.selectNow();
+        }
+
+        @Override
+        public void close() throws IOException {
+            sel.close();
+        }
+    }
+
+    final class Netty implements Poller {
+        private final NettyEpoll ep = new NettyEpoll(MAX_EVENTS);
+
+        Netty() throws IOException {
+        }
+
+        @Override
+        public void register() throws IOException {
+            for (int fd : fds) {
+                ep.add(fd);
+            }
+        }
+
+        @Override
+        public void dispatch() throws IOException {
+            int k = ep.poll();
+            for (int i = 0; i < k; i++) {
+                readCallback(fdToIndex[ep.fd(i)]);
+            }
+        }
+
+        @Override
+        public void unregister() throws IOException {
+            for (int fd : fds) {
+                ep.delete(fd);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            ep.close();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String ns = Rounds.optString(args, "n", "100,1000,10000");
+        int active = (int) Rounds.opt(args, "active", 100);
+        int writes = (int) Rounds.opt(args, "writes", 1000);
+        int rounds = (int) Rounds.opt(args, "rounds", 9);
+        int warmup = (int) Rounds.opt(args, "warmup", 2);
+        long roundMs = Rounds.opt(args, "round-ms", 300);
+        System.out.printf(Locale.ROOT, "== libevent bench: N socket pairs, A=%d active, W=%d writes per run; "
+                + "runs per second of dispatch (higher is better)%n", active, writes);
+        for (String s : ns.split(",")) {
+            int n = Integer.parseInt(s.trim().replace("_", ""));
+            LibeventBench b = new LibeventBench(n, Math.min(active, n), writes);
+            try (Poller jk = b.new Jkqueue(); Poller nio = b.new Nio(); Poller netty = b.new Netty()) {
+                System.out.printf(Locale.ROOT, "-- N=%,d%n", n);
+                Rounds r = new Rounds()
+                        .add("jkqueue", Support.checked(() -> b.turn(jk, roundMs)))
+                        .add("Selector", Support.checked(() -> b.turn(nio, roundMs)))
+                        .add("Netty", Support.checked(() -> b.turn(netty, roundMs)))
+                        .run(warmup, rounds, "runs/s");
+                for (String v : new String[] {"jkqueue", "Selector", "Netty"}) {
+                    System.out.printf(Locale.ROOT, "  %-8s runs/s: %s%n", v, Rounds.describe(r.values(v), "%.0f"));
+                    Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d %s", n, v),
+                            Rounds.brief(r.values(v), "%.0f") + " runs/s", "", "");
+                }
+                double[] js = r.ratio("jkqueue", "Selector");
+                double[] jn = r.ratio("jkqueue", "Netty");
+                boolean metS = Rounds.stats(js)[0] >= 1.5;
+                boolean metN = Rounds.stats(jn)[0] >= 1.0;
+                System.out.println("  ratio jkqueue/Selector: " + Rounds.describe(js, "%.3f") + "  target >= 1.5 " + Rounds.verdict(metS));
+                System.out.println("  ratio jkqueue/Netty:    " + Rounds.describe(jn, "%.3f") + "  target >= 1.0 " + Rounds.verdict(metN));
+                Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d jkqueue/Selector", n), Rounds.brief(js, "%.3f"),
+                        ">= 1.5", Rounds.verdict(metS));
+                Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d jkqueue/Netty", n), Rounds.brief(jn, "%.3f"),
+                        ">= 1.0", Rounds.verdict(metN));
+            } finally {
+                Support.closeAll(b.ends);
+            }
+        }
+    }
+}

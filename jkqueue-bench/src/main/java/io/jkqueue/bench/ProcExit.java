@@ -1,0 +1,122 @@
+package io.jkqueue.bench;
+
+import io.jkqueue.KEvent;
+import io.jkqueue.KEventList;
+import io.jkqueue.KQueue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Latency from a child's exit to its notification. Each sample starts
+ * {@code sh -c 'echo r; read x'}, waits for its "r" (it is then blocked in
+ * read), takes the time, closes the child's stdin (read sees end of file, sh
+ * exits) and waits for the notification in the same thread:
+ * <ul>
+ * <li>jkqueue: kevent on EVFILT_PROC NOTE_EXIT for the child's pid (registered before the release);
+ * <li>onExit: {@code Process.onExit().get()} (the future obtained before the release);
+ * <li>waitFor: {@code Process.waitFor()}.
+ * </ul>
+ * Samples alternate between the variants; p50 / p99 over all samples and the
+ * per-round ratio of medians. Run it under taskset -c 0.
+ *
+ * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=1
+ */
+public final class ProcExit {
+    private ProcExit() {}
+
+    static final String[] VARIANTS = {"jkqueue", "onExit", "waitFor"};
+
+    static long sample(String variant, KQueue kq, KEventList change, KEventList ev) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", "echo r; read x").start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+        if (!"r".equals(out.readLine())) {
+            throw new IllegalStateException("the child did not start");
+        }
+        long t0;
+        long t1;
+        switch (variant) {
+            case "jkqueue" -> {
+                change.clear();
+                change.add(p.pid(), KEvent.EVFILT_PROC, KEvent.EV_ADD, KEvent.NOTE_EXIT, 0, null);
+                kq.kevent(change, null, 0);
+                t0 = System.nanoTime();
+                p.getOutputStream().close();
+                if (kq.kevent(null, ev, -1) != 1 || (ev.fflags(0) & KEvent.NOTE_EXIT) == 0) {
+                    throw new IllegalStateException("no NOTE_EXIT: " + ev.get(0));
+                }
+                t1 = System.nanoTime();
+            }
+            case "onExit" -> {
+                CompletableFuture<Process> f = p.onExit();
+                t0 = System.nanoTime();
+                p.getOutputStream().close();
+                f.get();
+                t1 = System.nanoTime();
+            }
+            default -> {
+                t0 = System.nanoTime();
+                p.getOutputStream().close();
+                p.waitFor();
+                t1 = System.nanoTime();
+            }
+        }
+        if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the child did not exit");
+        }
+        out.close();
+        p.getErrorStream().close();
+        return t1 - t0;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int perRound = (int) Rounds.opt(args, "samples", 15);
+        int rounds = (int) Rounds.opt(args, "rounds", 15);
+        int warmup = (int) Rounds.opt(args, "warmup", 1);
+        System.out.println("== procexit: child exit -> notification latency, EVFILT_PROC NOTE_EXIT vs Process.onExit() / waitFor()");
+        Support.Samples[] all = new Support.Samples[VARIANTS.length];
+        for (int v = 0; v < all.length; v++) {
+            all[v] = new Support.Samples();
+        }
+        double[][] ratio = new double[VARIANTS.length][rounds];     // per round: variant p50 / jkqueue p50
+        try (KQueue kq = KQueue.open()) {
+            KEventList change = new KEventList(1);
+            KEventList ev = new KEventList(1);
+            for (int r = -warmup; r < rounds; r++) {
+                Support.Samples[] round = new Support.Samples[VARIANTS.length];
+                for (int v = 0; v < round.length; v++) {
+                    round[v] = new Support.Samples();
+                }
+                for (int i = 0; i < perRound; i++) {
+                    for (int v = 0; v < VARIANTS.length; v++) {
+                        long ns = sample(VARIANTS[v], kq, change, ev);
+                        round[v].add(ns);
+                        if (r >= 0) {
+                            all[v].add(ns);
+                        }
+                    }
+                }
+                if (r >= 0) {
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  round %2d ", r + 1));
+                    for (int v = 0; v < VARIANTS.length; v++) {
+                        ratio[v][r] = round[v].p50us() / round[0].p50us();
+                        line.append(String.format(Locale.ROOT, " %s p50 %.1f us", VARIANTS[v], round[v].p50us()));
+                    }
+                    System.out.println(line);
+                }
+            }
+        }
+        for (int v = 0; v < VARIANTS.length; v++) {
+            System.out.printf(Locale.ROOT, "  %-8s %s%n", VARIANTS[v], all[v].describe());
+            Rounds.summary("procexit " + VARIANTS[v], String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
+                    all[v].p50us(), all[v].p99us()), "", "");
+        }
+        for (int v = 1; v < VARIANTS.length; v++) {
+            System.out.println("  ratio of medians " + VARIANTS[v] + "/jkqueue: " + Rounds.describe(ratio[v], "%.2f"));
+            Rounds.summary("procexit " + VARIANTS[v] + "/jkqueue p50", Rounds.brief(ratio[v], "%.2f"), "", "");
+        }
+    }
+}
