@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs jkqueue's benchmarks and prints a summary table.
 #
-#   bench/run.sh pingpong|samethread|timers|lateness|alloc|all [-- extra harness options]
+#   bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|io|all [-- extra harness options]
+#
+# io = libevent idle churn echo vnode procexit; all = everything.
 #
 # Environment: BENCH_SKIP_BUILD=1 skips the Maven build (uses the existing
 # jkqueue-bench/target/benchmarks.jar); BENCH_ROUNDS overrides the number of
@@ -13,12 +15,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 usage() {
-    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|all [-- harness options]" >&2
+    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|io|all [-- harness options]" >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 WHAT="$1"; shift
-case "$WHAT" in pingpong|samethread|timers|lateness|alloc|all) ;; *) usage ;; esac
+case "$WHAT" in pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|io|all) ;; *) usage ;; esac
 [ "${1:-}" = "--" ] && shift
 EXTRA=("$@")
 
@@ -93,6 +95,8 @@ mkdir -p "$OUT"
 SUMMARY="$OUT/summary.txt"
 : > "$SUMMARY"
 JVM=(--enable-native-access=ALL-UNNAMED -XX:+UseG1GC)
+# the harnesses that register descriptors need Fd.of, which reads the JDK's private descriptor fields
+JVM_FD=("${JVM[@]}" --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED)
 ROUNDS_OPT=()
 [ -n "${BENCH_ROUNDS:-}" ] && ROUNDS_OPT=("--rounds=$BENCH_ROUNDS")
 
@@ -161,13 +165,56 @@ run_alloc() {
     jmh alloc-jmh 'SameThreadBench' -prof gc
 }
 
+run_libevent() {
+    echo; echo "### libevent bench: N socket pairs, 100 active, jkqueue vs Selector vs Netty epoll"
+    harness libevent "$JAVA" "${JVM_FD[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.LibeventBench "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+}
+
+run_idle() {
+    echo; echo "### one ready event among 10,000 vs 10 idle registrations"
+    harness idle "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.Idle "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+}
+
+run_churn() {
+    echo; echo "### register + delete churn"
+    harness churn "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.Churn "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+}
+
+run_echo() {
+    echo; echo "### echo servers under 1,000 connections: examples EchoServer vs a Selector echo server"
+    harness echo "$JAVA" "${JVM_FD[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.EchoBench "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+}
+
+run_vnode() {
+    echo; echo "### file write -> EVFILT_VNODE vs WatchService, pinned to CPU 0"
+    harness vnode taskset -c 0 "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.VnodeLatency \
+        "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+}
+
+run_procexit() {
+    echo; echo "### child exit -> EVFILT_PROC vs Process.onExit()/waitFor(), pinned to CPU 0"
+    harness procexit taskset -c 0 "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.ProcExit \
+        "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+}
+
+run_io() {
+    run_libevent; run_idle; run_churn; run_echo; run_vnode; run_procexit
+}
+
 case "$WHAT" in
+    libevent) run_libevent ;;
+    idle) run_idle ;;
+    churn) run_churn ;;
+    echo) run_echo ;;
+    vnode) run_vnode ;;
+    procexit) run_procexit ;;
+    io) run_io ;;
     pingpong) run_pingpong ;;
     samethread) run_samethread ;;
     timers) run_timers ;;
     lateness) run_lateness ;;
     alloc) run_alloc ;;
-    all) run_pingpong; run_samethread; run_timers; run_lateness; run_alloc ;;
+    all) run_pingpong; run_samethread; run_timers; run_lateness; run_alloc; run_io ;;
 esac
 
 echo
