@@ -276,6 +276,35 @@ class ReadWriteFilterTest {
     }
 
     @Test
+    void aClosedDescriptorIsNeverReportedEvenIfItWasQueued() throws Exception {
+        Pipe p = Pipe.open();
+        int fd = Fd.of(p.source());
+        change(fd, EVFILT_READ, EV_ADD);
+        write(p.sink(), 1);
+        assertThat(collect(WAIT)).hasSize(1);   // level-triggered: it stays queued for the next scan
+        p.source().close();
+        p.sink().close();
+        // a new pipe whose read end may reuse the number has data: the old knote must not report it
+        Pipe q = Pipe.open();
+        try (var src2 = q.source(); var sink2 = q.sink()) {
+            write(sink2, 1);
+            java.util.List<KEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    KEvent[] out = new KEvent[4];
+                    int n = kq.kevent(null, out, Duration.ofMillis(300));
+                    seen.addAll(java.util.Arrays.asList(out).subList(0, n));
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            waiter.join(10_000);
+            assertThat(waiter.isAlive()).isFalse();
+            assertThat(seen).as("events for a closed descriptor").isEmpty();
+        }
+    }
+
+    @Test
     void badDescriptorIsEbadf() {
         assertThatThrownBy(() -> change(100_000, EVFILT_READ, EV_ADD))
                 .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EBADF));

@@ -16,6 +16,7 @@ import io.jkqueue.spi.Knote;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -58,7 +59,6 @@ public final class KqueueImpl {
     private static final System.Logger LOG = System.getLogger("io.jkqueue");
 
     // kq_state
-    private static final int KQ_CLOSING = 0x10;
     private static final int KQ_FLUXWAIT = 0x40;
 
     /** kq_global: the lock of every kqueue's kq_sel knlist, so nested kqueues never lock in a cycle. */
@@ -81,7 +81,8 @@ public final class KqueueImpl {
     private final Condition fluxCond = lock.newCondition();
     private final Condition refCond = lock.newCondition();
     private int state;
-    private int refcnt = 1;
+    private volatile boolean closing;                    // KQ_CLOSING, read without the lock by acquire
+    private final AtomicInteger refcnt = new AtomicInteger(1);
 
     private final KnoteImpl head = new KnoteImpl(this); // kq_head: circular, head is the sentinel
     private volatile int count;                          // kq_count: knotes queued (markers excluded)
@@ -193,12 +194,7 @@ public final class KqueueImpl {
     }
 
     public boolean isOpen() {
-        lock.lock();
-        try {
-            return (state & KQ_CLOSING) == 0;
-        } finally {
-            lock.unlock();
-        }
+        return !closing;
     }
 
     /** The number of knotes this kqueue holds (for leak checks). */
@@ -227,7 +223,7 @@ public final class KqueueImpl {
         boolean write = false;
         boolean notifySel = false;
         if (lock.getHoldCount() == 1) {
-            if (!eventfdSignalled && sleepers > 0 && (count > 0 || (state & KQ_CLOSING) != 0)) {
+            if (!eventfdSignalled && sleepers > 0 && (count > 0 || closing)) {
                 eventfdSignalled = true;   // a waiter must take the queued events (or see the close)
                 eventfdWritePending = true;
             }
@@ -264,26 +260,24 @@ public final class KqueueImpl {
         fluxCond.awaitUninterruptibly();
     }
 
+    /** kqueue_acquire: a reference for the call, refused once closing (a counter: no lock on the hot path). */
     private void acquire() throws KQueueException {
-        lock.lock();
-        try {
-            if ((state & KQ_CLOSING) != 0) {
-                throw new KQueueException(Errno.EBADF, "kqueue is closed");
-            }
-            refcnt++;
-        } finally {
-            lock.unlock();
+        refcnt.incrementAndGet();
+        if (closing) {
+            release();
+            throw new KQueueException(Errno.EBADF, "kqueue is closed");
         }
     }
 
+    /** kqueue_release: the last call out wakes a close() waiting for it. */
     private void release() {
-        lock.lock();
-        try {
-            if (--refcnt == 1) {
+        if (refcnt.decrementAndGet() == 1 && closing) {
+            lock.lock();
+            try {
                 refCond.signalAll();
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            unlock();
         }
     }
 
@@ -759,7 +753,7 @@ public final class KqueueImpl {
         try {
             retry:
             for (;;) {
-                if ((state & KQ_CLOSING) != 0) {
+                if (closing) {
                     throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
                 }
                 if (callouts.hasLive()) {
@@ -1029,7 +1023,7 @@ public final class KqueueImpl {
         int ready;
         lock();
         try {
-            if ((state & KQ_CLOSING) != 0) {
+            if (closing) {
                 return;
             }
             ctx = takeContext();
@@ -1389,15 +1383,15 @@ public final class KqueueImpl {
      */
     public void close() {
         lock();
-        if ((state & KQ_CLOSING) != 0) {
+        if (closing) {
             unlock();
             return;
         }
-        state |= KQ_CLOSING;
+        closing = true;
         unlock(); // wakes a sleeper; each one leaving with EBADF wakes the next
         lock.lock();
         try {
-            while (refcnt > 1) {
+            while (refcnt.get() > 1) {
                 refCond.awaitUninterruptibly();
             }
         } finally {

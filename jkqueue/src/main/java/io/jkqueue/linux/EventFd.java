@@ -18,7 +18,8 @@ public final class EventFd {
     public static final int EFD_NONBLOCK = 0x800;
 
     private static final MethodHandle EVENTFD = Libc.bind("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
-    private static final MethodHandle WRITE = Libc.bind("write", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
+    // critical: an eventfd write never blocks (its counter cannot overflow here), so skip the thread-state transition
+    private static final MethodHandle WRITE = Libc.bindCritical("write", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
     public static int create(int initval, int flags) {

@@ -36,6 +36,14 @@ public final class Libc {
         return LINKER.downcallHandle(find(name), fd, CAPTURE_ERRNO);
     }
 
+    /**
+     * Binds a call that returns at once (never blocks) as a critical
+     * function: no thread-state transition around it.
+     */
+    static MethodHandle bindCritical(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(find(name), fd, CAPTURE_ERRNO, Linker.Option.critical(false));
+    }
+
     /** Binds {@code name} or returns null when this libc lacks it. */
     static MethodHandle bindOptional(String name, FunctionDescriptor fd) {
         return LINKER.defaultLookup().find(name)
