@@ -30,7 +30,8 @@ import java.util.Locale;
  * (epoll_wait(0) into its EpollEventArray, level-triggered EPOLLIN).
  * Result: runs per second of dispatch time.
  *
- * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=9 --warmup=2 --round-ms=300
+ * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=9 --warmup=2 --round-ms=300;
+ * --single=jkqueue|Selector|Netty runs one variant alone for --round-ms at the first N (for strace/perf).
  */
 public final class LibeventBench {
     static final int MAX_EVENTS = 512;
@@ -262,10 +263,21 @@ public final class LibeventBench {
         long roundMs = Rounds.opt(args, "round-ms", 300);
         System.out.printf(Locale.ROOT, "== libevent bench: N socket pairs, A=%d active, W=%d writes per run; "
                 + "runs per second of dispatch (higher is better)%n", active, writes);
+        String single = Rounds.optString(args, "single", null);
         for (String s : ns.split(",")) {
             int n = Integer.parseInt(s.trim().replace("_", ""));
             LibeventBench b = new LibeventBench(n, Math.min(active, n), writes);
             try (Poller jk = b.new Jkqueue(); Poller nio = b.new Nio(); Poller netty = b.new Netty()) {
+                if (single != null) {
+                    Poller p = switch (single) {
+                        case "Selector" -> nio;
+                        case "Netty" -> netty;
+                        default -> jk;
+                    };
+                    b.turn(p, 200);
+                    System.out.printf(Locale.ROOT, "N=%,d %s: %.0f runs/s%n", n, single, b.turn(p, roundMs));
+                    return;
+                }
                 System.out.printf(Locale.ROOT, "-- N=%,d%n", n);
                 Rounds r = new Rounds()
                         .add("jkqueue", Support.checked(() -> b.turn(jk, roundMs)))
