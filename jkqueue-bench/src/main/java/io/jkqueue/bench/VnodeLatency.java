@@ -31,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
  * p50 / p99 over all samples, and the per-round ratio of medians. Run it
  * under taskset -c 0.
  *
- * <p>Options: --samples=100 (per variant per round) --rounds=20 --warmup=2
+ * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2
  */
 public final class VnodeLatency {
     private VnodeLatency() {}
@@ -86,7 +86,7 @@ public final class VnodeLatency {
     }
 
     public static void main(String[] args) throws Exception {
-        int perRound = (int) Rounds.opt(args, "samples", 100);
+        int perRound = (int) Rounds.opt(args, "samples", 200);
         int rounds = (int) Rounds.opt(args, "rounds", 20);
         int warmup = (int) Rounds.opt(args, "warmup", 2);
         System.out.println("== vnode: write -> notification latency, EVFILT_VNODE NOTE_WRITE vs WatchService ENTRY_MODIFY");
