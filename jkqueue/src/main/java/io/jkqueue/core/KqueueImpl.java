@@ -67,8 +67,6 @@ public final class KqueueImpl {
     /** Passed as timeoutNanos by the Duration API for a negative timeout: EINVAL at scan time, as the seed. */
     public static final long INVALID_TIMEOUT = Long.MIN_VALUE;
 
-    // A thread blocked in epoll cannot see Thread.interrupt(): it rechecks this often.
-    private static final long INTERRUPT_CHECK_NANOS = 50_000_000L;
     private static final int KQEXTENT = 256;
     private static final int WAIT_EVENTS = 256;
 
@@ -324,6 +322,16 @@ public final class KqueueImpl {
         }
         if (!sel.isEmpty()) {
             selPending = true;
+        }
+    }
+
+    /**
+     * Thread.interrupt() of a thread blocked in this kqueue: an eventfd edge
+     * wakes one sleeper, so send one per sleeper (the others go back to sleep).
+     */
+    void wakeSleepers() {
+        for (int i = Math.max(sleepers, 1); i > 0; i--) {
+            EventFd.signal(evfd);
         }
     }
 
@@ -773,9 +781,12 @@ public final class KqueueImpl {
                     if (poll) {
                         return 0;
                     }
-                    long wait = deadline == Long.MAX_VALUE ? INTERRUPT_CHECK_NANOS : deadline - System.nanoTime();
-                    if (wait <= 0) {
-                        return 0;
+                    long wait = -1;
+                    if (deadline != Long.MAX_VALUE) {
+                        wait = deadline - System.nanoTime();
+                        if (wait <= 0) {
+                            return 0;
+                        }
                     }
                     if (Thread.currentThread().isInterrupted()) {
                         throw new KQueueException(Errno.EINTR, "interrupted");
@@ -783,7 +794,7 @@ public final class KqueueImpl {
                     if (ctx == null) {
                         ctx = takeContext();
                     }
-                    waitForEvents(ctx, Math.min(wait, INTERRUPT_CHECK_NANOS));
+                    waitForEvents(ctx, wait);
                     looked = true;
                     continue;
                 }
@@ -906,16 +917,27 @@ public final class KqueueImpl {
 
     /**
      * Called with the kq lock held once; returns with it held. Blocks in
-     * epoll_pwait2 for up to {@code waitNanos} (0 = poll) without the lock,
-     * then turns what the kernel reported into activations.
+     * epoll_pwait2 for up to {@code waitNanos} (0 = poll, negative = until
+     * something happens) without the lock, then turns what the kernel
+     * reported into activations. Thread.interrupt() wakes the block.
      */
     private void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
-        boolean sleeping = waitNanos > 0;
+        boolean sleeping = waitNanos != 0;
+        InterruptibleWait interruptible = null;
         if (sleeping) {
             sleepers++;
+            interruptible = InterruptibleWait.current();
+            interruptible.enter(this);
         }
         unlock();
-        int n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
+        int n;
+        try {
+            n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
+        } finally {
+            if (interruptible != null) {
+                interruptible.leave();
+            }
+        }
         int errno = n < 0 ? Libc.errno() : 0;
         pumpNested(ctx, n);
         lock();
