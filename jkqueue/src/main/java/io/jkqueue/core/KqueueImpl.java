@@ -617,7 +617,8 @@ public final class KqueueImpl {
                 break;
             }
 
-            KnListImpl knl;
+            KnListImpl knl = null;
+            boolean kqLocked = false;
             if (kn == null) {
                 if ((flags & EV_ADD) == 0) {
                     unlock();
@@ -663,8 +664,13 @@ public final class KqueueImpl {
                 // but doing so will not reset any filter which has already been triggered.
                 kn.status |= KN_SCAN;
                 kn.enterFlux();
-                unlock();
-                knl = listLock(kn);
+                // with no knlist there is no list lock to take first: touch and f_event run with
+                // the kq lock held, as knote() runs f_event (KN_HASKQLOCK)
+                kqLocked = kn.knlist == null;
+                if (!kqLocked) {
+                    unlock();
+                    knl = listLock(kn);
+                }
                 if ((flags & EV_KEEPUDATA) == 0) {
                     kn.udata = kev.udata(i);
                 }
@@ -680,7 +686,9 @@ public final class KqueueImpl {
             boolean disabled = (flags & EV_ENABLE) != 0 ? false
                     : (flags & EV_DISABLE) != 0 || (kn.status & KN_DISABLED) != 0;
             boolean event = !disabled && filterEvent(kn, 0);
-            lock();
+            if (!kqLocked) {
+                lock();
+            }
             kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
             if (event) {
                 kn.status |= KN_ACTIVE;
@@ -847,10 +855,16 @@ public final class KqueueImpl {
                     } else {
                         kn.status |= KN_SCAN;
                         kn.enterFlux();
-                        unlock();
-                        KnListImpl knl = listLock(kn);
+                        KnListImpl knl = kn.knlist;
+                        boolean kqLocked = knl == null;   // as in register: no list lock, keep the kq lock
+                        if (!kqLocked) {
+                            unlock();
+                            knl.lock.lock();
+                        }
                         if (!filterEvent(kn, 0)) {
-                            lock();
+                            if (!kqLocked) {
+                                lock();
+                            }
                             kn.status &= ~(KN_QUEUED | KN_ACTIVE | KN_SCAN);
                             count--;
                             listUnlock(knl);
@@ -869,7 +883,9 @@ public final class KqueueImpl {
                         if (!touch || !filterTouch(kn, out, nkev, FilterOps.EVENT_PROCESS)) {
                             kn.copyOut(out, nkev);
                         }
-                        lock();
+                        if (!kqLocked) {
+                            lock();
+                        }
                         if ((kn.flags & (EV_CLEAR | EV_DISPATCH)) != 0) {
                             // manually clear knotes who weren't 'touch'ed
                             if (!touch && (kn.flags & EV_CLEAR) != 0) {
