@@ -1056,26 +1056,31 @@ public final class KqueueImpl {
      * watchers learn of it through kq_sel.
      */
     private void pump() {
-        ScanContext ctx;
-        int n;
-        int ready;
-        lock();
+        refcnt.incrementAndGet(); // like a kevent call: close() waits for it to finish with our buffers
         try {
             if (closing) {
                 return;
             }
-            ctx = takeContext();
-            n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
-            ready = harvest(ctx, n);
-        } finally {
+            ScanContext ctx;
+            int n;
+            int ready;
+            lock();
+            try {
+                ctx = takeContext();
+                n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
+                ready = harvest(ctx, n);
+            } finally {
+                unlock();
+            }
+            deliverFdEvents(ctx, ready);
+            pumpNested(ctx, n);
+            lock();
+            ctx.next = freeContexts;
+            freeContexts = ctx;
             unlock();
+        } finally {
+            release();
         }
-        deliverFdEvents(ctx, ready);
-        pumpNested(ctx, n);
-        lock();
-        ctx.next = freeContexts;
-        freeContexts = ctx;
-        unlock();
     }
 
     // ---- callouts ------------------------------------------------------
