@@ -330,8 +330,15 @@ public final class KqueueImpl {
      * wakes one sleeper, so send one per sleeper (the others go back to sleep).
      */
     void wakeSleepers() {
-        for (int i = Math.max(sleepers, 1); i > 0; i--) {
-            EventFd.signal(evfd);
+        refcnt.incrementAndGet(); // the eventfd must stay open (and ours) while we write it
+        try {
+            if (!closing) {
+                for (int i = Math.max(sleepers, 1); i > 0; i--) {
+                    EventFd.signal(evfd);
+                }
+            }
+        } finally {
+            release();
         }
     }
 
