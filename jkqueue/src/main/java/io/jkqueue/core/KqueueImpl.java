@@ -1379,6 +1379,10 @@ public final class KqueueImpl {
         if (kn.filter != KEvent.EVFILT_READ) {
             return Errno.EINVAL.code();
         }
+        if (closing) {
+            // under kq_global: a close that got this far drops its watchers after we are done, or already did
+            return Errno.EBADF.code();
+        }
         kn.status |= KN_KQUEUE;
         kn.fop = KQREAD_FILTOPS;
         kn.hook = this;
