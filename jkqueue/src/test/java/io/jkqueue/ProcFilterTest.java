@@ -132,6 +132,21 @@ class ProcFilterTest {
     }
 
     @Test
+    void oneProcessWatchedByTwoKqueuesReportsItsExitInBoth() throws Exception {
+        try (KQueue a = KQueue.open(); KQueue b = KQueue.open()) {
+            Process p = new ProcessBuilder("sh", "-c", "read x; exit 9").start();
+            a.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+            b.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+            // deleting one watch leaves the other
+            b.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_DELETE)}, null, null);
+            b.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+            p.getOutputStream().close();
+            assertThat(waitExit(a).data()).isEqualTo(9 << 8);
+            assertThat(waitExit(b).data()).isEqualTo(9 << 8);
+        }
+    }
+
+    @Test
     void noSuchProcessIsEsrch() throws IOException {
         try (KQueue kq = KQueue.open()) {
             assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(0x3fffffff, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null))

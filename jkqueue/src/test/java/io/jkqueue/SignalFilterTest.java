@@ -72,6 +72,28 @@ class SignalFilterTest {
     }
 
     @Test
+    void oneshotAndTwoKqueues() throws Exception {
+        Signal usr1 = new Signal("USR1");
+        SignalHandler old = Signal.handle(usr1, SignalHandler.SIG_IGN);
+        try (KQueue a = KQueue.open(); KQueue b = KQueue.open()) {
+            a.kevent(new KEvent[] {KEvent.of(SIGUSR1, EVFILT_SIGNAL, EV_ADD | EV_ONESHOT)}, null, null);
+            b.kevent(new KEvent[] {KEvent.of(SIGUSR1, EVFILT_SIGNAL, EV_ADD)}, null, null);
+            Signal.raise(usr1);
+            KEvent[] out = new KEvent[2];
+            assertThat(a.kevent(null, out, Duration.ofSeconds(10))).isEqualTo(1);
+            assertThat(b.kevent(null, out, Duration.ofSeconds(10))).isEqualTo(1);
+            // the oneshot is gone; the other watch goes on
+            assertThatThrownBy(() -> a.kevent(new KEvent[] {KEvent.of(SIGUSR1, EVFILT_SIGNAL, EV_DELETE)}, null, null))
+                    .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+            Signal.raise(usr1);
+            assertThat(b.kevent(null, out, Duration.ofSeconds(10))).isEqualTo(1);
+            assertThat(out[0].data()).isEqualTo(1);
+        } finally {
+            Signal.handle(usr1, old);
+        }
+    }
+
+    @Test
     void reservedAndUncatchableSignalsAreEinval() throws Exception {
         try (KQueue kq = KQueue.open()) {
             for (int sig : new int[] {9, 19, 11, 0, 65, -1}) {   // KILL, STOP, SEGV (the JVM's), out of range

@@ -165,6 +165,38 @@ class VnodeFilterTest {
     }
 
     @Test
+    void dispatchReportsOnceUntilReenabled() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+        open.add(ch);
+        int fd = Fd.of(ch);
+        kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_ADD | EV_DISPATCH, NOTE_WRITE, 0, null)}, null, null);
+        Files.writeString(f, "1", StandardOpenOption.APPEND);
+        waitFor(fd, NOTE_WRITE);
+        Files.writeString(f, "2", StandardOpenOption.APPEND);
+        assertThat(kq.kevent(null, new KEvent[4], Duration.ofMillis(200))).as("disabled after delivery").isZero();
+        kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_ENABLE, NOTE_WRITE, 0, null)}, null, null);
+        waitFor(fd, NOTE_WRITE);   // what happened while disabled is still reported
+    }
+
+    @Test
+    void oneFileWatchedByTwoKqueuesReportsInBoth() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        int fd = watch(f, NOTE_WRITE);
+        try (KQueue other = KQueue.open()) {
+            other.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_ADD, NOTE_WRITE, 0, null)}, null, null);
+            Files.writeString(f, "more", StandardOpenOption.APPEND);
+            waitFor(fd, NOTE_WRITE);
+            KEvent[] out = new KEvent[4];
+            assertThat(other.kevent(null, out, WAIT)).isEqualTo(1);
+            assertThat(out[0].fflags()).isEqualTo(NOTE_WRITE);
+        }
+        // the first kqueue's watch outlives the second's
+        Files.writeString(f, "again", StandardOpenOption.APPEND);
+        waitFor(fd, NOTE_WRITE);
+    }
+
+    @Test
     void socketsAreNotVnodesAndClosedDescriptorsAreEbadf() throws IOException {
         try (var server = java.nio.channels.ServerSocketChannel.open()) {
             int sfd = Fd.of(server);

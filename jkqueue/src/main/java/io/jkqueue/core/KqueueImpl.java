@@ -67,8 +67,6 @@ public final class KqueueImpl {
     /** Passed as timeoutNanos by the Duration API for a negative timeout: EINVAL at scan time, as the seed. */
     public static final long INVALID_TIMEOUT = Long.MIN_VALUE;
 
-    // A thread blocked in epoll cannot see Thread.interrupt(): it rechecks this often.
-    private static final long INTERRUPT_CHECK_NANOS = 50_000_000L;
     private static final int KQEXTENT = 256;
     private static final int WAIT_EVENTS = 256;
 
@@ -324,6 +322,23 @@ public final class KqueueImpl {
         }
         if (!sel.isEmpty()) {
             selPending = true;
+        }
+    }
+
+    /**
+     * Thread.interrupt() of a thread blocked in this kqueue: an eventfd edge
+     * wakes one sleeper, so send one per sleeper (the others go back to sleep).
+     */
+    void wakeSleepers() {
+        refcnt.incrementAndGet(); // the eventfd must stay open (and ours) while we write it
+        try {
+            if (!closing) {
+                for (int i = Math.max(sleepers, 1); i > 0; i--) {
+                    EventFd.signal(evfd);
+                }
+            }
+        } finally {
+            release();
         }
     }
 
@@ -609,7 +624,8 @@ public final class KqueueImpl {
                 break;
             }
 
-            KnListImpl knl;
+            KnListImpl knl = null;
+            boolean kqLocked = false;
             if (kn == null) {
                 if ((flags & EV_ADD) == 0) {
                     unlock();
@@ -655,8 +671,13 @@ public final class KqueueImpl {
                 // but doing so will not reset any filter which has already been triggered.
                 kn.status |= KN_SCAN;
                 kn.enterFlux();
-                unlock();
-                knl = listLock(kn);
+                // with no knlist there is no list lock to take first: touch and f_event run with
+                // the kq lock held, as knote() runs f_event (KN_HASKQLOCK)
+                kqLocked = kn.knlist == null;
+                if (!kqLocked) {
+                    unlock();
+                    knl = listLock(kn);
+                }
                 if ((flags & EV_KEEPUDATA) == 0) {
                     kn.udata = kev.udata(i);
                 }
@@ -672,7 +693,9 @@ public final class KqueueImpl {
             boolean disabled = (flags & EV_ENABLE) != 0 ? false
                     : (flags & EV_DISABLE) != 0 || (kn.status & KN_DISABLED) != 0;
             boolean event = !disabled && filterEvent(kn, 0);
-            lock();
+            if (!kqLocked) {
+                lock();
+            }
             kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
             if (event) {
                 kn.status |= KN_ACTIVE;
@@ -773,9 +796,12 @@ public final class KqueueImpl {
                     if (poll) {
                         return 0;
                     }
-                    long wait = deadline == Long.MAX_VALUE ? INTERRUPT_CHECK_NANOS : deadline - System.nanoTime();
-                    if (wait <= 0) {
-                        return 0;
+                    long wait = -1;
+                    if (deadline != Long.MAX_VALUE) {
+                        wait = deadline - System.nanoTime();
+                        if (wait <= 0) {
+                            return 0;
+                        }
                     }
                     if (Thread.currentThread().isInterrupted()) {
                         throw new KQueueException(Errno.EINTR, "interrupted");
@@ -783,7 +809,7 @@ public final class KqueueImpl {
                     if (ctx == null) {
                         ctx = takeContext();
                     }
-                    waitForEvents(ctx, Math.min(wait, INTERRUPT_CHECK_NANOS));
+                    waitForEvents(ctx, wait);
                     looked = true;
                     continue;
                 }
@@ -836,10 +862,16 @@ public final class KqueueImpl {
                     } else {
                         kn.status |= KN_SCAN;
                         kn.enterFlux();
-                        unlock();
-                        KnListImpl knl = listLock(kn);
+                        KnListImpl knl = kn.knlist;
+                        boolean kqLocked = knl == null;   // as in register: no list lock, keep the kq lock
+                        if (!kqLocked) {
+                            unlock();
+                            knl.lock.lock();
+                        }
                         if (!filterEvent(kn, 0)) {
-                            lock();
+                            if (!kqLocked) {
+                                lock();
+                            }
                             kn.status &= ~(KN_QUEUED | KN_ACTIVE | KN_SCAN);
                             count--;
                             listUnlock(knl);
@@ -858,7 +890,9 @@ public final class KqueueImpl {
                         if (!touch || !filterTouch(kn, out, nkev, FilterOps.EVENT_PROCESS)) {
                             kn.copyOut(out, nkev);
                         }
-                        lock();
+                        if (!kqLocked) {
+                            lock();
+                        }
                         if ((kn.flags & (EV_CLEAR | EV_DISPATCH)) != 0) {
                             // manually clear knotes who weren't 'touch'ed
                             if (!touch && (kn.flags & EV_CLEAR) != 0) {
@@ -906,16 +940,27 @@ public final class KqueueImpl {
 
     /**
      * Called with the kq lock held once; returns with it held. Blocks in
-     * epoll_pwait2 for up to {@code waitNanos} (0 = poll) without the lock,
-     * then turns what the kernel reported into activations.
+     * epoll_pwait2 for up to {@code waitNanos} (0 = poll, negative = until
+     * something happens) without the lock, then turns what the kernel
+     * reported into activations. Thread.interrupt() wakes the block.
      */
     private void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
-        boolean sleeping = waitNanos > 0;
+        boolean sleeping = waitNanos != 0;
+        InterruptibleWait interruptible = null;
         if (sleeping) {
             sleepers++;
+            interruptible = InterruptibleWait.current();
+            interruptible.enter(this);
         }
         unlock();
-        int n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
+        int n;
+        try {
+            n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
+        } finally {
+            if (interruptible != null) {
+                interruptible.leave();
+            }
+        }
         int errno = n < 0 ? Libc.errno() : 0;
         pumpNested(ctx, n);
         lock();
@@ -1018,26 +1063,31 @@ public final class KqueueImpl {
      * watchers learn of it through kq_sel.
      */
     private void pump() {
-        ScanContext ctx;
-        int n;
-        int ready;
-        lock();
+        refcnt.incrementAndGet(); // like a kevent call: close() waits for it to finish with our buffers
         try {
             if (closing) {
                 return;
             }
-            ctx = takeContext();
-            n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
-            ready = harvest(ctx, n);
-        } finally {
+            ScanContext ctx;
+            int n;
+            int ready;
+            lock();
+            try {
+                ctx = takeContext();
+                n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
+                ready = harvest(ctx, n);
+            } finally {
+                unlock();
+            }
+            deliverFdEvents(ctx, ready);
+            pumpNested(ctx, n);
+            lock();
+            ctx.next = freeContexts;
+            freeContexts = ctx;
             unlock();
+        } finally {
+            release();
         }
-        deliverFdEvents(ctx, ready);
-        pumpNested(ctx, n);
-        lock();
-        ctx.next = freeContexts;
-        freeContexts = ctx;
-        unlock();
     }
 
     // ---- callouts ------------------------------------------------------
@@ -1328,6 +1378,10 @@ public final class KqueueImpl {
     int kqfilter(KnoteImpl kn) {
         if (kn.filter != KEvent.EVFILT_READ) {
             return Errno.EINVAL.code();
+        }
+        if (closing) {
+            // under kq_global: a close that got this far drops its watchers after we are done, or already did
+            return Errno.EBADF.code();
         }
         kn.status |= KN_KQUEUE;
         kn.fop = KQREAD_FILTOPS;

@@ -74,17 +74,22 @@ public final class Epoll {
     }
 
     /**
-     * Waits up to {@code timeoutNanos} (0 = poll). {@code ts} is a scratch
-     * {@link #TIMESPEC}. Returns the ready count, or -1 with errno set.
+     * Waits up to {@code timeoutNanos} (0 = poll, negative = no limit).
+     * {@code ts} is a scratch {@link #TIMESPEC}. Returns the ready count, or
+     * -1 with errno set.
      */
     public static int wait(int epfd, MemorySegment events, int maxevents, long timeoutNanos, MemorySegment ts) {
         try {
             if (PWAIT2 != null) {
+                if (timeoutNanos < 0) {
+                    return (int) PWAIT2.invokeExact(Libc.state(), epfd, events, maxevents, MemorySegment.NULL,
+                            MemorySegment.NULL);
+                }
                 ts.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
                 ts.set(ValueLayout.JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
                 return (int) PWAIT2.invokeExact(Libc.state(), epfd, events, maxevents, ts, MemorySegment.NULL);
             }
-            int ms = (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
+            int ms = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
             return (int) WAIT.invokeExact(Libc.state(), epfd, events, maxevents, ms);
         } catch (Throwable t) {
             throw new AssertionError(t);

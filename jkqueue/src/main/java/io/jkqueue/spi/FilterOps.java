@@ -4,9 +4,10 @@ import io.jkqueue.KEventList;
 
 /**
  * A filter: FreeBSD's {@code struct filterops}. The core calls these with the
- * knote in flux, so they run one at a time for one knote. {@link #event}
- * may run with the knote's kqueue locked: it must not block or take a lock
- * that a kevent caller can hold while it waits.
+ * knote in flux, so they run one at a time for one knote. {@link #event} and
+ * {@link #touch} may run with the knote's kqueue locked (always so for a knote
+ * on no knlist): they must not block, and may take no lock that is taken
+ * before a kqueue's (a knlist's, for instance).
  */
 public interface FilterOps {
     /** touch() type: a change for an existing knote (EVENT_REGISTER). */
