@@ -23,7 +23,7 @@ import java.util.Locale;
  * round's result is the requests completed per second within the turn.
  * Errors (a wrong or missing echo, a closed or failed connection) must be 0.
  *
- * <p>Options: --connections=1000 --workers=1 --round-ms=2000 --rounds=5 --warmup=1
+ * <p>Options: --connections=1000 --workers=1 --round-ms=2000 --rounds=7 --warmup=1
  */
 public final class EchoBench {
     static final int REQ = 16;
@@ -136,7 +136,7 @@ public final class EchoBench {
         int connections = (int) Rounds.opt(args, "connections", 1000);
         int workers = (int) Rounds.opt(args, "workers", 1);
         long roundMs = Rounds.opt(args, "round-ms", 2000);
-        int rounds = (int) Rounds.opt(args, "rounds", 5);
+        int rounds = (int) Rounds.opt(args, "rounds", 7);
         int warmup = (int) Rounds.opt(args, "warmup", 1);
         System.out.printf(Locale.ROOT, "== echo: %,d loopback connections, %d-byte request/echo, %d server worker(s), "
                 + "%d ms turns: requests/s (higher is better)%n", connections, REQ, workers, roundMs);

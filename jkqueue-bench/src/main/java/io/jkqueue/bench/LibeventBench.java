@@ -30,7 +30,7 @@ import java.util.Locale;
  * (epoll_wait(0) into its EpollEventArray, level-triggered EPOLLIN).
  * Result: runs per second of dispatch time.
  *
- * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=9 --warmup=2 --round-ms=300;
+ * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=15 --warmup=2 --round-ms=300;
  * --single=jkqueue|Selector|Netty runs one variant alone for --round-ms at the first N (for strace/perf).
  */
 public final class LibeventBench {
@@ -258,7 +258,7 @@ public final class LibeventBench {
         String ns = Rounds.optString(args, "n", "100,1000,10000");
         int active = (int) Rounds.opt(args, "active", 100);
         int writes = (int) Rounds.opt(args, "writes", 1000);
-        int rounds = (int) Rounds.opt(args, "rounds", 9);
+        int rounds = (int) Rounds.opt(args, "rounds", 15);
         int warmup = (int) Rounds.opt(args, "warmup", 2);
         long roundMs = Rounds.opt(args, "round-ms", 300);
         System.out.printf(Locale.ROOT, "== libevent bench: N socket pairs, A=%d active, W=%d writes per run; "
