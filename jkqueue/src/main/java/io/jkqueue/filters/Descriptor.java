@@ -10,8 +10,15 @@ import io.jkqueue.spi.Knote;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
 import java.lang.ref.WeakReference;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channel;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.Pipe;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.ConcurrentHashMap;
 
 import static io.jkqueue.KEvent.EV_DROP;
@@ -40,7 +47,7 @@ final class Descriptor {
     private final Channel channel;
     final boolean listening;
     final boolean tcp;
-    final int sndbuf;
+    private int sndbuf = -1;   // SO_SNDBUF, read when first needed
 
     /** Attached and watched, but epoll has not yet reported the first readiness. */
     boolean reportPending;
@@ -51,8 +58,7 @@ final class Descriptor {
     boolean error;
     int soError;
 
-    private Descriptor(int fd, Kind kind, long dev, long ino, Channel channel, boolean listening, boolean tcp,
-                       int sndbuf) {
+    private Descriptor(int fd, Kind kind, long dev, long ino, Channel channel, boolean listening, boolean tcp) {
         this.fd = fd;
         this.kind = kind;
         this.dev = dev;
@@ -60,11 +66,24 @@ final class Descriptor {
         this.channel = channel;
         this.listening = listening;
         this.tcp = tcp;
-        this.sndbuf = sndbuf;
     }
 
-    /** What {@code fd} is now, or null if it is not open. */
+    /**
+     * What {@code fd} is now, or null if it is not open. A socket or pipe
+     * channel that Fd.of handed out is known by its class, without a syscall;
+     * anything else is looked at with statx (and a socket's options).
+     */
     static Descriptor of(int fd) {
+        WeakReference<Channel> ref = CHANNELS.get(fd);
+        Channel ch = ref == null ? null : ref.get();
+        if (ch != null && ch.isOpen()) {
+            Descriptor known = ofChannel(fd, ch);
+            if (known != null) {
+                return known;
+            }
+        } else {
+            ch = null;
+        }
         MemorySegment buf = Libc.scratch();
         if (Stat.fstatx(fd, buf) != 0) {
             return null;
@@ -72,23 +91,39 @@ final class Descriptor {
         int fmt = Stat.mode(buf) & Stat.S_IFMT;
         long dev = Stat.dev(buf);
         long ino = Stat.ino(buf);
-        WeakReference<Channel> ref = CHANNELS.get(fd);
-        Channel ch = ref == null ? null : ref.get();
-        if (ch != null && !ch.isOpen()) {
-            ch = null;
-        }
         return switch (fmt) {
-            case Stat.S_IFSOCK -> {
-                boolean listening = intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ACCEPTCONN) == 1;
-                boolean tcp = Sockets.getsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_INFO, buf,
-                        Sockets.TCP_INFO_SIZE, buf.asSlice(Sockets.TCP_INFO_SIZE)) == 0;
-                int sndbuf = intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF);
-                yield new Descriptor(fd, Kind.SOCKET, dev, ino, ch, listening, tcp, Math.max(sndbuf, 0));
-            }
-            case Stat.S_IFIFO -> new Descriptor(fd, Kind.PIPE, dev, ino, ch, false, false, 0);
-            case Stat.S_IFCHR -> new Descriptor(fd, Kind.TERMINAL, dev, ino, ch, false, false, 0);
-            default -> new Descriptor(fd, Kind.FILE, dev, ino, ch, false, false, 0);
+            case Stat.S_IFSOCK -> new Descriptor(fd, Kind.SOCKET, dev, ino, ch,
+                    intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ACCEPTCONN) == 1,
+                    intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_PROTOCOL) == Sockets.IPPROTO_TCP);
+            case Stat.S_IFIFO -> new Descriptor(fd, Kind.PIPE, dev, ino, ch, false, false);
+            case Stat.S_IFCHR -> new Descriptor(fd, Kind.TERMINAL, dev, ino, ch, false, false);
+            default -> new Descriptor(fd, Kind.FILE, dev, ino, ch, false, false);
         };
+    }
+
+    /** A socket or pipe channel, from what it is; null for other channels (a FileChannel may be anything). */
+    private static Descriptor ofChannel(int fd, Channel ch) {
+        if (ch instanceof ServerSocketChannel server) {
+            return new Descriptor(fd, Kind.SOCKET, 0, 0, ch, true, isInet(server));
+        }
+        if (ch instanceof SocketChannel socket) {
+            return new Descriptor(fd, Kind.SOCKET, 0, 0, ch, false, isInet(socket));
+        }
+        if (ch instanceof DatagramChannel) {
+            return new Descriptor(fd, Kind.SOCKET, 0, 0, ch, false, false);
+        }
+        if (ch instanceof Pipe.SourceChannel || ch instanceof Pipe.SinkChannel) {
+            return new Descriptor(fd, Kind.PIPE, 0, 0, ch, false, false);
+        }
+        return null;
+    }
+
+    private static boolean isInet(NetworkChannel ch) {
+        try {
+            return !(ch.getLocalAddress() instanceof UnixDomainSocketAddress);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /**
@@ -170,6 +205,14 @@ final class Descriptor {
     /** FIONREAD: bytes readable now (for a pipe's write end, bytes in the pipe); 0 if it cannot say. */
     int bytesReadable() {
         return Math.max(intIoctl(Ioctl.FIONREAD), 0);
+    }
+
+    /** A socket's send buffer size (SO_SNDBUF). */
+    int sendBufferSize() {
+        if (sndbuf < 0) {
+            sndbuf = Math.max(intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF), 0);
+        }
+        return sndbuf;
     }
 
     /** SIOCOUTQ: bytes queued in a socket's send buffer; -1 if it cannot say. */

@@ -106,17 +106,23 @@ final class ProcSource implements DescriptorSource {
         return Math.max(exitStatus, 0);
     }
 
+    /**
+     * At the exit our own child is usually not reaped yet (one waitid with
+     * WNOWAIT); once reaped, by the JDK or by another parent, the kernel's
+     * record answers; a zombie of another parent has its /proc stat; and the
+     * record again, in case the reaping happened between the looks.
+     */
     private int readExitStatus() {
         MemorySegment buf = Libc.scratch();
-        int status = PidFd.exitStatus(pidfd, buf);
+        int status = PidFd.peekChildStatus(pidfd, buf);
         if (status < 0) {
-            status = PidFd.peekChildStatus(pidfd, buf);
+            status = PidFd.exitStatus(pidfd, buf);
         }
         if (status < 0) {
             status = zombieStatus();
         }
         if (status < 0) {
-            status = PidFd.exitStatus(pidfd, buf); // reaped between the looks
+            status = PidFd.exitStatus(pidfd, buf);
         }
         return Math.max(status, 0);
     }

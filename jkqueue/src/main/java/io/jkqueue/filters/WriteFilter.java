@@ -43,7 +43,7 @@ final class WriteFilter implements FilterOps {
                     return false;
                 }
                 int unsent = d.bytesUnsent();
-                kn.setData(unsent < 0 ? 0 : Math.max(d.sndbuf - unsent, 0));
+                kn.setData(unsent < 0 ? 0 : Math.max(d.sendBufferSize() - unsent, 0));
                 if (d.hup || d.error) {
                     kn.setFlags(kn.flags() | EV_EOF);
                     kn.setFflags(d.soError);

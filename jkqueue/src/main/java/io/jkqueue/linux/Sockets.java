@@ -17,6 +17,7 @@ public final class Sockets {
     public static final int SO_ERROR = 4;
     public static final int SO_SNDBUF = 7;
     public static final int SO_ACCEPTCONN = 30;
+    public static final int SO_PROTOCOL = 38;
     public static final int IPPROTO_TCP = 6;
     public static final int TCP_INFO = 11;
     /** struct tcp_info: tcpi_unacked (the accept queue length of a listening socket) is at this offset. */
