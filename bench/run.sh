@@ -60,22 +60,11 @@ JAR="$ROOT/jkqueue-bench/target/benchmarks.jar"
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     echo "building: mvn -B -q -DskipTests package"
     BUILD_LOG="$(mktemp)"
-    for attempt in 1 2 3 4; do
-        if mvn -B -q -DskipTests package >"$BUILD_LOG" 2>&1; then
-            break
-        fi
-        if [ "$attempt" -lt 4 ] && grep -q "Could not create modular JAR file" "$BUILD_LOG"; then
-            # Known: on a clean build maven-jar-plugin runs the jar tool of the JDK
-            # that runs Maven (17) over a JDK 25 module-info.class and fails after
-            # writing the jar; the next run finds that jar up to date. Once per
-            # modular module.
-            echo "mvn: the modular-JAR step failed (Maven's own JDK cannot read a JDK 25 module-info); building again"
-            continue
-        fi
+    if ! mvn -B -q -DskipTests package >"$BUILD_LOG" 2>&1; then
         cat "$BUILD_LOG" >&2
         echo "bench/run.sh: build failed" >&2
         exit 1
-    done
+    fi
     rm -f "$BUILD_LOG"
 fi
 [ -f "$JAR" ] || { echo "bench/run.sh: $JAR missing (build failed?)" >&2; exit 1; }
