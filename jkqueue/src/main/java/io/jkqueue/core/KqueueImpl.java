@@ -90,7 +90,6 @@ public final class KqueueImpl {
     private FdWatch[] fdWatches = new FdWatch[0];        // per descriptor in the epoll set: its registration
     private KnoteImpl[] knhash = new KnoteImpl[64];      // kq_knhash: other knotes by (ident, filter)
     private int knhashCount;
-    private int knotes;
 
     /** kq_sel.si_note: knotes of other kqueues watching this one. */
     final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
@@ -193,16 +192,6 @@ public final class KqueueImpl {
 
     public boolean isOpen() {
         return !closing;
-    }
-
-    /** The number of knotes this kqueue holds (for leak checks). */
-    public int knoteCount() {
-        lock.lock();
-        try {
-            return knotes;
-        } finally {
-            lock.unlock();
-        }
     }
 
     // ---- locking -------------------------------------------------------
@@ -415,7 +404,6 @@ public final class KqueueImpl {
             knhash[slot] = kn;
             knhashCount++;
         }
-        knotes++;
     }
 
     /** Whether knotes exist on {@code fd} for a file other than (dev, ino); with the kq lock held. */
@@ -445,7 +433,6 @@ public final class KqueueImpl {
             p.link = kn.link;
         }
         kn.link = null;
-        knotes--;
     }
 
     private void rehash(int size) {

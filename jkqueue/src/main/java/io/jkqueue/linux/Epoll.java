@@ -20,7 +20,6 @@ public final class Epoll {
     public static final int EPOLL_CTL_MOD = 3;
 
     public static final int EPOLLIN = 0x001;
-    public static final int EPOLLPRI = 0x002;
     public static final int EPOLLOUT = 0x004;
     public static final int EPOLLERR = 0x008;
     public static final int EPOLLHUP = 0x010;

@@ -69,12 +69,10 @@ public final class Libc {
     // errno values used in policy decisions (Linux numbering)
     public static final int EINTR = 4;
     public static final int EBADF = 9;
-    public static final int EAGAIN = 11;
     public static final int EEXIST = 17;
     public static final int ENOENT = 2;
     public static final int EPERM = 1;
     public static final int EACCES = 13;
-    public static final int EINVAL = 22;
     public static final int ELOOP = 40;
 
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(C_INT, C_INT));

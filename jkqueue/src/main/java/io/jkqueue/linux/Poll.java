@@ -14,10 +14,6 @@ public final class Poll {
     private Poll() {}
 
     public static final short POLLIN = 0x001;
-    public static final short POLLOUT = 0x004;
-    public static final short POLLERR = 0x008;
-    public static final short POLLHUP = 0x010;
-    public static final short POLLRDHUP = 0x2000;
 
     private static final MethodHandle POLL = Libc.bind("poll", FunctionDescriptor.of(C_INT, PTR, C_LONG, C_INT));
 

@@ -13,7 +13,6 @@ public final class Sockets {
     private Sockets() {}
 
     public static final int SOL_SOCKET = 1;
-    public static final int SO_TYPE = 3;
     public static final int SO_ERROR = 4;
     public static final int SO_SNDBUF = 7;
     public static final int SO_ACCEPTCONN = 30;

@@ -30,7 +30,6 @@ public final class Stat {
     public static final int S_IFMT = 0170000;
     public static final int S_IFSOCK = 0140000;
     public static final int S_IFREG = 0100000;
-    public static final int S_IFDIR = 0040000;
     public static final int S_IFCHR = 0020000;
     public static final int S_IFIFO = 0010000;
 
