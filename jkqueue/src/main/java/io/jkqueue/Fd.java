@@ -1,6 +1,6 @@
 package io.jkqueue;
 
-import io.jkqueue.filters.SystemFilters;
+import io.jkqueue.core.FileTable;
 
 import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
@@ -49,7 +49,7 @@ public final class Fd {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-        SystemFilters.rememberChannel(fd, ch);
+        FileTable.remember(fd, ch);
         return fd;
     }
 

@@ -209,6 +209,92 @@ class ReadWriteFilterTest {
     }
 
     @Test
+    void levelKnoteIsReportedOnEveryCallUntilDrainedAlsoBesideAClearKnote() throws IOException {
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            try (SocketChannel c = SocketChannel.open(server.getLocalAddress()); SocketChannel s = server.accept()) {
+                s.configureBlocking(false);
+                int fd = Fd.of(s);
+                change(fd, EVFILT_READ, EV_ADD);
+                write(c, 3);
+                for (int call = 0; call < 3; call++) {
+                    KEvent[] ev = collect(call == 0 ? WAIT : Duration.ZERO);
+                    assertThat(ev).as("call %d", call).hasSize(1);
+                    assertThat(ev[0].data()).isEqualTo(3);
+                }
+                // an EV_CLEAR knote on the same descriptor: the level one keeps firing, the clear one fires once
+                change(fd, EVFILT_WRITE, EV_ADD | EV_CLEAR);
+                assertThat(collect(Duration.ZERO)).extracting(KEvent::filter).containsExactlyInAnyOrder(EVFILT_READ, EVFILT_WRITE);
+                assertThat(collect(Duration.ZERO)).extracting(KEvent::filter).containsExactly(EVFILT_READ);
+                change(fd, EVFILT_WRITE, EV_DELETE);
+                assertThat(collect(Duration.ZERO)).extracting(KEvent::filter).containsExactly(EVFILT_READ);
+                s.read(ByteBuffer.allocate(2));
+                assertThat(collect(Duration.ZERO)).extracting(KEvent::data).containsExactly(1L);
+                s.read(ByteBuffer.allocate(1));
+                assertThat(collect(Duration.ZERO)).isEmpty();
+                assertThat(collect(Duration.ofMillis(50))).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void disabledLevelKnoteStaysSilentWhileReadableUntilEnabled() throws IOException {
+        Pipe p = Pipe.open();
+        try (var src = p.source(); var sink = p.sink()) {
+            int fd = Fd.of(src);
+            change(fd, EVFILT_READ, EV_ADD);
+            write(sink, 2);
+            assertThat(collect(WAIT)).hasSize(1);
+            change(fd, EVFILT_READ, EV_DISABLE);
+            assertThat(collect(Duration.ZERO)).isEmpty();
+            assertThat(collect(Duration.ofMillis(100))).isEmpty();
+            write(sink, 1);
+            assertThat(collect(Duration.ofMillis(50))).isEmpty();
+            change(fd, EVFILT_READ, EV_ENABLE);
+            KEvent[] ev = collect(WAIT);
+            assertThat(ev).hasSize(1);
+            assertThat(ev[0].data()).isEqualTo(3);
+            assertThat(collect(Duration.ZERO)).hasSize(1);
+        }
+    }
+
+    @Test
+    void lowWaterMarkAboveWhatIsReadableDoesNotReportWhileABlockedWaiterWaits() throws Exception {
+        Pipe p = Pipe.open();
+        try (var src = p.source(); var sink = p.sink()) {
+            int fd = Fd.of(src);
+            change(fd, EVFILT_READ, EV_ADD, NOTE_LOWAT, 8);
+            write(sink, 4);   // readable for epoll, not for the knote
+            assertThat(collect(Duration.ofMillis(100))).isEmpty();
+            var waiter = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return collect(WAIT);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            write(sink, 4);
+            KEvent[] ev = waiter.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(ev).hasSize(1);
+            assertThat(ev[0].data()).isEqualTo(8);
+        }
+    }
+
+    @Test
+    void aNumberWatchedBeforeItsChannelWasKnownIsTheSameFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("f");
+        Files.write(f, new byte[7]);
+        try (java.io.FileInputStream in = new java.io.FileInputStream(f.toFile())) {
+            int fd = Fd.of(in.getFD());
+            kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_READ, EV_ADD, 0, 0, "by number")}, null, null);
+            assertThat(Fd.of(in.getChannel())).isEqualTo(fd);
+            kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_WRITE, EV_ADD, 0, 0, "by channel")}, null, null);
+            KEvent[] ev = collect(WAIT);
+            assertThat(ev).extracting(KEvent::udata).containsExactlyInAnyOrder("by number", "by channel");
+        }
+    }
+
+    @Test
     void lowWaterMark() throws IOException {
         Pipe p = Pipe.open();
         try (var src = p.source(); var sink = p.sink()) {

@@ -27,11 +27,12 @@ import java.util.Locale;
  * channels' read/write of one byte) and differing only in the poller:
  * jkqueue (EVFILT_READ level-triggered, kevent(KEventList, KEventList, 0)),
  * the JDK Selector (selectNow(Consumer)), and Netty's native epoll
- * (epoll_wait(0) into its EpollEventArray, level-triggered EPOLLIN).
+ * (epoll_wait(0) into its EpollEventArray, level-triggered EPOLLIN); and an
+ * oracle that knows the ready ends without asking the kernel, the ceiling.
  * Result: runs per second of dispatch time.
  *
  * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=15 --warmup=2 --round-ms=300;
- * --single=jkqueue|Selector|Netty runs one variant alone for --round-ms at the first N (for strace/perf).
+ * --single=jkqueue|Selector|Netty|oracle runs one variant alone for --round-ms at the first N (for strace/perf).
  */
 public final class LibeventBench {
     static final int MAX_EVENTS = 512;
@@ -91,8 +92,43 @@ public final class LibeventBench {
             if (peer(widx).write(wbuf.clear()) != 1) {
                 failures++;
             }
+            madeReadable.push(widx);
             writesLeft--;
             fired++;
+        }
+    }
+
+    /** Ends written to, in order: the oracle's whole knowledge; the other variants ignore it. */
+    final Ring madeReadable = new Ring();
+
+    static final class Ring {
+        private int[] items = new int[1024];
+        private int head;
+        private int tail;
+        boolean enabled;
+
+        void push(int i) {
+            if (!enabled) {
+                return;
+            }
+            if (tail - head == items.length) {
+                int[] grown = new int[items.length * 2];
+                for (int k = head; k < tail; k++) {
+                    grown[k - head] = items[k & (items.length - 1)];
+                }
+                tail -= head;
+                head = 0;
+                items = grown;
+            }
+            items[tail++ & (items.length - 1)] = i;
+        }
+
+        int size() {
+            return tail - head;
+        }
+
+        int pop() {
+            return items[head++ & (items.length - 1)];
         }
     }
 
@@ -116,6 +152,7 @@ public final class LibeventBench {
             fired = 0;
             for (int i = 0; i < active; i++, fired++) {
                 peer(i * space).write(wbuf.clear());
+                madeReadable.push(i * space);
             }
             count = 0;
             writesLeft = writes;
@@ -220,6 +257,34 @@ public final class LibeventBench {
         }
     }
 
+    /**
+     * The ceiling: a poller that costs nothing, because it knows which ends
+     * are readable from the writes themselves. Every variant's rate is bounded
+     * by this one's, which is the cost of the reads and writes alone.
+     */
+    final class Oracle implements Poller {
+        @Override
+        public void register() {
+            madeReadable.enabled = true;
+        }
+
+        @Override
+        public void dispatch() throws IOException {
+            for (int k = madeReadable.size(); k > 0; k--) {
+                readCallback(madeReadable.pop());
+            }
+        }
+
+        @Override
+        public void unregister() {
+            madeReadable.enabled = false;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     final class Netty implements Poller {
         private final NettyEpoll ep = new NettyEpoll(MAX_EVENTS);
 
@@ -267,11 +332,13 @@ public final class LibeventBench {
         for (String s : ns.split(",")) {
             int n = Integer.parseInt(s.trim().replace("_", ""));
             LibeventBench b = new LibeventBench(n, Math.min(active, n), writes);
-            try (Poller jk = b.new Jkqueue(); Poller nio = b.new Nio(); Poller netty = b.new Netty()) {
+            try (Poller jk = b.new Jkqueue(); Poller nio = b.new Nio(); Poller netty = b.new Netty();
+                    Poller oracle = b.new Oracle()) {
                 if (single != null) {
                     Poller p = switch (single) {
                         case "Selector" -> nio;
                         case "Netty" -> netty;
+                        case "oracle" -> oracle;
                         default -> jk;
                     };
                     b.turn(p, 200);
@@ -283,12 +350,18 @@ public final class LibeventBench {
                         .add("jkqueue", Support.checked(() -> b.turn(jk, roundMs)))
                         .add("Selector", Support.checked(() -> b.turn(nio, roundMs)))
                         .add("Netty", Support.checked(() -> b.turn(netty, roundMs)))
+                        .add("oracle", Support.checked(() -> b.turn(oracle, roundMs)))
                         .run(warmup, rounds, "runs/s");
-                for (String v : new String[] {"jkqueue", "Selector", "Netty"}) {
+                for (String v : new String[] {"jkqueue", "Selector", "Netty", "oracle"}) {
                     System.out.printf(Locale.ROOT, "  %-8s runs/s: %s%n", v, Rounds.describe(r.values(v), "%.0f"));
                     Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d %s", n, v),
                             Rounds.brief(r.values(v), "%.0f") + " runs/s", "", "");
                 }
+                // what no poller can beat: the reads and writes alone, against the Selector
+                double[] os = r.ratio("oracle", "Selector");
+                System.out.println("  ceiling oracle/Selector:  " + Rounds.describe(os, "%.3f"));
+                Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d ceiling oracle/Selector", n),
+                        Rounds.brief(os, "%.3f"), "", "");
                 double[] js = r.ratio("jkqueue", "Selector");
                 double[] jn = r.ratio("jkqueue", "Netty");
                 boolean metS = Rounds.stats(js)[0] >= 1.5;

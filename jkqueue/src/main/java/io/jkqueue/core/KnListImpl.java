@@ -97,6 +97,19 @@ public final class KnListImpl implements KnList {
         return union;
     }
 
+    /**
+     * Whether every knote is level-triggered and enabled, so that epoll may
+     * keep re-reporting the descriptor while it is ready; with the list locked.
+     */
+    boolean allLevel() {
+        for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
+            if ((kn.flags & (KEvent.EV_CLEAR | KEvent.EV_DISPATCH)) != 0 || (kn.status & KnoteImpl.KN_DISABLED) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     KnoteImpl first() {
         return first;
     }

@@ -15,6 +15,7 @@ import io.jkqueue.spi.Knote;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.Channel;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -87,6 +88,7 @@ public final class KqueueImpl {
 
     private KnoteImpl[] knlist = new KnoteImpl[0];       // kq_knlist: fd knotes by descriptor
     private long[] fdIdentity = new long[0];             // per descriptor with knotes: dev, ino of its file
+    private Channel[] fdChannel = new Channel[0];        // ... or the channel it belongs to (then dev, ino are 0)
     private FdWatch[] fdWatches = new FdWatch[0];        // per descriptor in the epoll set: its registration
     private KnoteImpl[] knhash = new KnoteImpl[64];      // kq_knhash: other knotes by (ident, filter)
     private int knhashCount;
@@ -119,6 +121,10 @@ public final class KqueueImpl {
         final int fd;
         final KnListImpl knlist = new KnListImpl();
         int registered;
+        // Level-triggered in epoll: every knote is plain level, so epoll's re-report replaces
+        // the scan's re-check. edgeOnly: the filter once disagreed with epoll's readiness.
+        boolean level;
+        boolean edgeOnly;
         DescriptorSource source;   // set for a shared source's descriptor: drained, not knote()d
         int sourceRefs;            // knotes of this kqueue that need the source
 
@@ -392,6 +398,7 @@ public final class KqueueImpl {
             if (fd >= knlist.length) {
                 knlist = Arrays.copyOf(knlist, (fd / KQEXTENT + 1) * KQEXTENT);
                 fdIdentity = Arrays.copyOf(fdIdentity, 2 * knlist.length);
+                fdChannel = Arrays.copyOf(fdChannel, knlist.length);
             }
             kn.link = knlist[fd];
             knlist[fd] = kn;
@@ -406,10 +413,27 @@ public final class KqueueImpl {
         }
     }
 
-    /** Whether knotes exist on {@code fd} for a file other than (dev, ino); with the kq lock held. */
-    private boolean isStaleFd(int fd, long dev, long ino) {
-        return fd < knlist.length && knlist[fd] != null
-                && (fdIdentity[2 * fd] != dev || fdIdentity[2 * fd + 1] != ino);
+    /**
+     * Whether knotes exist on {@code fd} for a file other than the one it names
+     * now ({@code channel}, or else dev+ino); with the kq lock held.
+     */
+    private boolean isStaleFd(int fd, Channel channel, long dev, long ino) {
+        if (fd >= knlist.length || knlist[fd] == null) {
+            return false;
+        }
+        Channel old = fdChannel[fd];
+        if (old != null) {
+            return old != channel;   // an open channel keeps its number: another one means it was closed
+        }
+        if (channel != null) {       // watched by number, now known as a channel: compare the files
+            MemorySegment stx = Libc.scratch();
+            if (Stat.fstatx(fd, stx) != 0) {
+                return true;
+            }
+            dev = Stat.dev(stx);
+            ino = Stat.ino(stx);
+        }
+        return fdIdentity[2 * fd] != dev || fdIdentity[2 * fd + 1] != ino;
     }
 
     private void tableRemove(KnoteImpl kn) {
@@ -425,6 +449,9 @@ public final class KqueueImpl {
         }
         if (table[slot] == kn) {
             table[slot] = kn.link;
+            if (table == knlist && kn.link == null) {
+                fdChannel[slot] = null;   // the last knote on fd: let its channel go
+            }
         } else {
             KnoteImpl p = table[slot];
             while (p.link != kn) {
@@ -571,14 +598,22 @@ public final class KqueueImpl {
             KnoteImpl kn;
             long dev = 0;
             long ino = 0;
+            Channel channel = null;
             for (;;) {   // findkn
                 if (fops.isFd()) {
-                    MemorySegment stx = Libc.scratch();
-                    if (ident < 0 || ident > Integer.MAX_VALUE || Stat.fstatx((int) ident, stx) != 0) {
+                    // fget: the file the number names now, known by its channel or else by dev+ino
+                    if (ident < 0 || ident > Integer.MAX_VALUE) {
                         return Errno.EBADF.code();
                     }
-                    dev = Stat.dev(stx);
-                    ino = Stat.ino(stx);
+                    channel = FileTable.channel((int) ident);
+                    if (channel == null) {
+                        MemorySegment stx = Libc.scratch();
+                        if (Stat.fstatx((int) ident, stx) != 0) {
+                            return Errno.EBADF.code();
+                        }
+                        dev = Stat.dev(stx);
+                        ino = Stat.ino(stx);
+                    }
                     KqueueImpl target = KqRegistry.get((int) ident);
                     if (target == this) {
                         return Errno.EINVAL.code(); // a kqueue cannot watch itself
@@ -589,7 +624,7 @@ public final class KqueueImpl {
                     }
                 }
                 lock();
-                if (fops.isFd() && (flags & EV_ADD) != 0 && isStaleFd((int) ident, dev, ino)) {
+                if (fops.isFd() && (flags & EV_ADD) != 0 && isStaleFd((int) ident, channel, dev, ino)) {
                     // the descriptor was closed and its number reused: the old file's knotes go first
                     unlock();
                     fdclose((int) ident);
@@ -633,6 +668,7 @@ public final class KqueueImpl {
                 kn.enterFlux();
                 tableInsert(kn);
                 if (fops.isFd()) {
+                    fdChannel[(int) ident] = channel;
                     fdIdentity[2 * (int) ident] = dev;
                     fdIdentity[2 * (int) ident + 1] = ino;
                 }
@@ -683,7 +719,11 @@ public final class KqueueImpl {
             if (!kqLocked) {
                 lock();
             }
+            boolean wasDisabled = (kn.status & KN_DISABLED) != 0;
             kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
+            if (disabled != wasDisabled && kn.fdWatch != null) {
+                relevel(kn.fdWatch);
+            }
             if (event) {
                 kn.status |= KN_ACTIVE;
             }
@@ -859,6 +899,9 @@ public final class KqueueImpl {
                             if (!kqLocked) {
                                 lock();
                             }
+                            if (kn.fdWatch != null && kn.fdWatch.level) {
+                                demoteToEdge(kn.fdWatch);
+                            }
                             kn.status &= ~(KN_QUEUED | KN_ACTIVE | KN_SCAN);
                             count--;
                             listUnlock(knl);
@@ -889,6 +932,10 @@ public final class KqueueImpl {
                             if ((kn.flags & EV_DISPATCH) != 0) {
                                 kn.status |= KN_DISABLED;
                             }
+                            kn.status &= ~(KN_QUEUED | KN_ACTIVE);
+                            count--;
+                        } else if (kn.fdWatch != null && kn.fdWatch.level) {
+                            // epoll re-reports the descriptor at the next look while it stays ready
                             kn.status &= ~(KN_QUEUED | KN_ACTIVE);
                             count--;
                         } else {
@@ -1131,8 +1178,8 @@ public final class KqueueImpl {
 
     // ---- descriptors in the epoll set ------------------------------------
 
-    private static int epollInterest(int watch) {
-        int events = Epoll.EPOLLET;
+    private static int epollInterest(int watch, boolean level) {
+        int events = level ? 0 : Epoll.EPOLLET;
         if ((watch & Knote.WATCH_READ) != 0) {
             events |= Epoll.EPOLLIN | Epoll.EPOLLRDHUP;
         }
@@ -1158,7 +1205,9 @@ public final class KqueueImpl {
                     if (fdWatches[fd] != w) {
                         continue;   // emptied and removed meanwhile
                     }
-                    int error = epollUpdate(fd, w, w.registered | interest, true);
+                    boolean level = !w.edgeOnly && w.source == null && w.knlist.allLevel()
+                            && (kn.flags & (EV_CLEAR | EV_DISPATCH)) == 0;
+                    int error = epollUpdate(fd, w, w.registered | interest, level, true);
                     if (error != 0) {
                         if (w.registered == 0) {
                             fdWatches[fd] = null;
@@ -1208,7 +1257,7 @@ public final class KqueueImpl {
                         continue;
                     }
                     if (w.sourceRefs == 0) {
-                        int error = epollUpdate(fd, w, Knote.WATCH_READ, false);
+                        int error = epollUpdate(fd, w, Knote.WATCH_READ, false, false);
                         if (error != 0) {
                             fdWatches[fd] = null;
                             return error;
@@ -1243,7 +1292,7 @@ public final class KqueueImpl {
             lock();
             try {
                 if (w.sourceRefs > 0 && --w.sourceRefs == 0) {
-                    epollUpdate(w.fd, w, 0, false);
+                    epollUpdate(w.fd, w, 0, false, false);
                     if (fdWatches[w.fd] == w) {
                         fdWatches[w.fd] = null;
                     }
@@ -1271,7 +1320,7 @@ public final class KqueueImpl {
             int union = w.knlist.watchInterest();
             lock();
             try {
-                epollUpdate(fd, w, union, false);
+                epollUpdate(fd, w, union, !w.edgeOnly && w.knlist.allLevel(), false);
                 if (union == 0 && fdWatches[fd] == w) {
                     fdWatches[fd] = null;
                 }
@@ -1284,13 +1333,13 @@ public final class KqueueImpl {
     }
 
     /**
-     * Brings epoll's entry for {@code fd} to {@code interest} (0 removes it);
-     * with the kq lock held. An ADD or MOD makes epoll report the descriptor's
-     * current readiness once; {@code report} asks for that even when the
-     * interest is unchanged.
+     * Brings epoll's entry for {@code fd} to {@code interest} (0 removes it),
+     * level- or edge-triggered; with the kq lock held. An ADD or MOD makes
+     * epoll report the descriptor's current readiness once; {@code report}
+     * asks for that even when nothing changes.
      */
-    private int epollUpdate(int fd, FdWatch w, int interest, boolean report) {
-        if (interest == w.registered && !report) {
+    private int epollUpdate(int fd, FdWatch w, int interest, boolean level, boolean report) {
+        if (interest == w.registered && level == w.level && !report) {
             return 0;
         }
         int rc;
@@ -1301,18 +1350,18 @@ public final class KqueueImpl {
             return 0; // the descriptor may be closed already, which removed it
         }
         if (w.registered == 0) {
-            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, epollInterest(interest), fd, ctlScratch);
+            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, epollInterest(interest, level), fd, ctlScratch);
             if (rc != 0 && Libc.errno() == Libc.EEXIST) {
                 // an entry left by a closed file of the same number that is still open elsewhere (dup)
-                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, epollInterest(interest), fd, ctlScratch);
+                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, epollInterest(interest, level), fd, ctlScratch);
             }
             if (rc == 0) {
                 epollWatches++;
             }
         } else {
-            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, epollInterest(interest), fd, ctlScratch);
+            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, epollInterest(interest, level), fd, ctlScratch);
             if (rc != 0 && Libc.errno() == Libc.ENOENT) {
-                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, epollInterest(interest), fd, ctlScratch);
+                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, epollInterest(interest, level), fd, ctlScratch);
             }
         }
         if (rc != 0) {
@@ -1321,7 +1370,29 @@ public final class KqueueImpl {
                     : Errno.ENOMEM.code();
         }
         w.registered = interest;
+        w.level = level;
         return 0;
+    }
+
+    /**
+     * After a knote on {@code w} was enabled or disabled: a disabled knote must
+     * not be re-reported by a level-triggered entry (a sleeper would spin), an
+     * enabled one may again; with the list and kq locks held.
+     */
+    private void relevel(FdWatch w) {
+        if (w.registered != 0) {
+            epollUpdate(w.fd, w, w.registered, !w.edgeOnly && w.source == null && w.knlist.allLevel(), false);
+        }
+    }
+
+    /**
+     * epoll reported {@code w} ready (level-triggered) but a filter measured it
+     * not ready (a low-water mark, an empty datagram): edge-triggered from now
+     * on, so that a sleeper does not spin on it; with the list and kq locks held.
+     */
+    private void demoteToEdge(FdWatch w) {
+        w.edgeOnly = true;
+        epollUpdate(w.fd, w, w.registered, false, false);
     }
 
     // ---- nested kqueues (kqueue_kqfilter, filt_kqdetach, filt_kqueue) ----

@@ -1,6 +1,7 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
+import io.jkqueue.core.FileTable;
 import io.jkqueue.linux.Ioctl;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Poll;
@@ -11,7 +12,6 @@ import io.jkqueue.spi.Knote;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.io.IOException;
-import java.lang.ref.WeakReference;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channel;
 import java.nio.channels.DatagramChannel;
@@ -19,7 +19,6 @@ import java.nio.channels.NetworkChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_ONESHOT;
@@ -32,13 +31,6 @@ import static io.jkqueue.KEvent.EV_ONESHOT;
  */
 final class Descriptor {
     enum Kind { SOCKET, PIPE, FILE, TERMINAL }
-
-    // Channels whose numbers Fd.of handed out: their isOpen() tells a close without a syscall.
-    private static final ConcurrentHashMap<Integer, WeakReference<Channel>> CHANNELS = new ConcurrentHashMap<>();
-
-    static void remember(int fd, Channel ch) {
-        CHANNELS.put(fd, new WeakReference<>(ch));
-    }
 
     final int fd;
     final Kind kind;
@@ -74,15 +66,12 @@ final class Descriptor {
      * anything else is looked at with statx (and a socket's options).
      */
     static Descriptor of(int fd) {
-        WeakReference<Channel> ref = CHANNELS.get(fd);
-        Channel ch = ref == null ? null : ref.get();
-        if (ch != null && ch.isOpen()) {
+        Channel ch = FileTable.channel(fd);
+        if (ch != null) {
             Descriptor known = ofChannel(fd, ch);
             if (known != null) {
                 return known;
             }
-        } else {
-            ch = null;
         }
         MemorySegment buf = Libc.scratch();
         if (Stat.fstatx(fd, buf) != 0) {

@@ -29,9 +29,4 @@ public final class SystemFilters {
         table.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());
         table.installFile(KEvent.EVFILT_VNODE, new VnodeFilter());
     }
-
-    /** Fd.of(channel) tells the descriptor filters which channel a number belongs to. */
-    public static void rememberChannel(int fd, java.nio.channels.Channel ch) {
-        Descriptor.remember(fd, ch);
-    }
 }
