@@ -27,7 +27,8 @@ import static io.jkqueue.KEvent.EV_ONESHOT;
  * What the descriptor filters know about one knote's descriptor: its kind,
  * which file it was when attached (to notice a close and a reuse of the
  * number, knote_fdclose), and the end-of-file and error conditions epoll has
- * reported, which last for the life of the file.
+ * reported, which last for the life of the file (a FIFO's until its other
+ * end is opened again).
  */
 final class Descriptor {
     enum Kind { SOCKET, PIPE, FILE, TERMINAL }
@@ -40,6 +41,9 @@ final class Descriptor {
     final boolean listening;
     final boolean tcp;
     private int sndbuf = -1;   // SO_SNDBUF, read when first needed
+
+    /** For a regular file's EVFILT_READ: the inotify watch that tells when the file changes. */
+    InotifySource.Watch fileWatch;
 
     /** Attached and watched, but epoll has not yet reported the first readiness. */
     boolean reportPending;
@@ -179,16 +183,68 @@ final class Descriptor {
         return Stat.fstatx(fd, buf) == 0 && Stat.dev(buf) == dev && Stat.ino(buf) == ino;
     }
 
-    /** Takes in an epoll report (a hint with HINT_FD): end of file and errors are for good. */
+    /**
+     * Takes in an epoll report (a hint with HINT_FD): end of file and errors
+     * are for good, except a FIFO's ({@link #otherEndStillGone}).
+     */
     void note(long hint) {
+        boolean firstError = (hint & Knote.HINT_ERROR) != 0 && !error;
+        boolean firstHup = (hint & Knote.HINT_HUP) != 0 && !hup;
         rdhup |= (hint & Knote.HINT_RDHUP) != 0;
-        hup |= (hint & Knote.HINT_HUP) != 0;
-        if ((hint & Knote.HINT_ERROR) != 0 && !error) {
-            error = true;
-            if (kind == Kind.SOCKET) {
-                soError = Math.max(intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR), 0);
+        hup |= firstHup;
+        error |= firstError;
+        // epoll reports EPOLLERR only while the error is unread: a knote that
+        // looks after another one read it sees just the hang-up
+        if (kind == Kind.SOCKET && (firstError || firstHup && soError == 0)) {
+            int err = socketError();
+            if (err != 0) {
+                soError = err;
             }
         }
+    }
+
+    /** The error SO_ERROR last gave for the socket open as each number, and that socket's inode. */
+    private record SocketError(long ino, int error) {}
+
+    // Reading SO_ERROR clears it, so the first knote to look would take it from
+    // every other knote on the socket (in this kqueue or another): the one that
+    // reads it leaves it here. One entry per descriptor number at most.
+    private static final ConcurrentHashMap<Integer, SocketError> SO_ERRORS = new ConcurrentHashMap<>();
+
+    /** so_error for fflags: SO_ERROR, or what it gave another knote on the same socket. */
+    private int socketError() {
+        MemorySegment buf = Libc.scratch();
+        long sockIno = Stat.fstatx(fd, buf) == 0 ? Stat.ino(buf) : -1;
+        int[] found = new int[1];
+        SO_ERRORS.compute(fd, (k, prev) -> {
+            int err = Math.max(intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR), 0);
+            if (err != 0) {
+                found[0] = err;
+                return new SocketError(sockIno, err);
+            }
+            found[0] = prev != null && prev.ino == sockIno && sockIno != -1 ? prev.error : 0;
+            return prev;
+        });
+        return found[0];
+    }
+
+    private static final int POLLERR = 0x008;
+    private static final int POLLHUP = 0x010;
+    private static final int POLLNVAL = 0x020;
+
+    /**
+     * For a pipe or FIFO whose other end went away: whether it still is gone.
+     * A FIFO can be opened again, and a new writer (for the write end, a new
+     * reader) ends the end of file, as in filt_piperead and filt_pipewrite.
+     */
+    boolean otherEndStillGone() {
+        int revents = Poll.now(fd, Poll.POLLIN, Libc.scratch());
+        if (revents < 0 || (revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+            return true;
+        }
+        hup = false;
+        error = false;
+        return false;
     }
 
     /** FIONREAD: bytes readable now (for a pipe's write end, bytes in the pipe); 0 if it cannot say. */

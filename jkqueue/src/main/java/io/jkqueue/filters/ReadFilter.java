@@ -23,11 +23,41 @@ final class ReadFilter implements FilterOps {
 
     @Override
     public int attach(Knote kn) {
-        return Descriptor.attach(kn, Knote.WATCH_READ);
+        int error = Descriptor.attach(kn, Knote.WATCH_READ);
+        if (error == 0 && ((Descriptor) kn.hook()).kind == Descriptor.Kind.FILE) {
+            watchFile(kn, (Descriptor) kn.hook());
+        }
+        return error;
+    }
+
+    /**
+     * A regular file turns readable again when it grows (FreeBSD's vnode
+     * knlist hears every write): the shared inotify watch on it reports the
+     * change. Best effort: a file inotify cannot watch is measured only when
+     * the knote is.
+     */
+    private static void watchFile(Knote kn, Descriptor d) {
+        InotifySource.Watch w = VnodeFilter.INOTIFY.watch(d.fd, new int[1]);
+        if (w == null) {
+            return;
+        }
+        if (kn.watchSource(VnodeFilter.INOTIFY) != 0) {
+            VnodeFilter.INOTIFY.release(w);
+            return;
+        }
+        d.fileWatch = w;
+        w.knlist.add(kn);
     }
 
     @Override
     public void detach(Knote kn) {
+        Descriptor d = (Descriptor) kn.hook();
+        if (d.fileWatch != null) {
+            d.fileWatch.knlist.remove(kn);
+            VnodeFilter.INOTIFY.release(d.fileWatch);
+            kn.unwatchSource(VnodeFilter.INOTIFY);
+            d.fileWatch = null;
+        }
         kn.unwatchFd();
     }
 
@@ -59,10 +89,11 @@ final class ReadFilter implements FilterOps {
             }
             default -> {   // pipes, FIFOs, terminals
                 kn.setData(d.bytesReadable());
-                if (d.hup) {
+                if (d.hup && (d.kind != Descriptor.Kind.PIPE || d.otherEndStillGone())) {
                     kn.setFlags(kn.flags() | EV_EOF);
                     return true;
                 }
+                kn.setFlags(kn.flags() & ~EV_EOF);   // a FIFO's writer came back
                 return kn.data() >= lowat;
             }
         }

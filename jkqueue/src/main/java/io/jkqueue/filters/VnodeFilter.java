@@ -18,7 +18,7 @@ import static io.jkqueue.KEvent.NOTE_REVOKE;
  * The events come from the JVM's shared inotify instance.
  */
 final class VnodeFilter implements FilterOps {
-    private static final InotifySource INOTIFY = new InotifySource();
+    static final InotifySource INOTIFY = new InotifySource();   // shared with ReadFilter for regular files
 
     @Override
     public boolean isFd() {

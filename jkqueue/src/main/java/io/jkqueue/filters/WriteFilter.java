@@ -53,10 +53,11 @@ final class WriteFilter implements FilterOps {
             }
             case PIPE -> {
                 kn.setData(d.pipeSpace());
-                if (d.error || d.hup) {
+                if ((d.error || d.hup) && d.otherEndStillGone()) {
                     kn.setFlags(kn.flags() | EV_EOF);
                     return true;
                 }
+                kn.setFlags(kn.flags() & ~EV_EOF);   // a FIFO's reader came back
                 return kn.data() >= lowat;
             }
             default -> {   // regular files and terminals

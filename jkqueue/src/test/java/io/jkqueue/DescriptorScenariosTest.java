@@ -1,0 +1,624 @@
+package io.jkqueue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+
+import static io.jkqueue.KEvent.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * EVFILT_READ / EVFILT_WRITE / EVFILT_EMPTY scenarios on sockets, after
+ * FreeBSD's tests/sys/kqueue read.c and libkqueue's read and write tests:
+ * UDP, Unix-domain stream sockets, the EV_* flags on a TCP socket, a reset
+ * connection, READ and WRITE knotes on one descriptor, udata and EV_RECEIPT.
+ * Pipes, FIFOs, terminals and files are in {@link DescriptorScenariosFilesTest}.
+ */
+class DescriptorScenariosTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final int ECONNRESET = 104;   // Linux's number; FreeBSD's is 54
+
+    private KQueue kq;
+
+    @BeforeEach
+    void open() throws IOException {
+        kq = KQueue.open();
+    }
+
+    @AfterEach
+    void close() {
+        kq.close();
+    }
+
+    // ---- helpers ---------------------------------------------------------
+
+    private static void add(KQueue q, long ident, int filter, int flags) throws IOException {
+        Kq.apply(q, Kq.ev(ident, filter, flags));
+    }
+
+    private void add(long ident, int filter, int flags) throws IOException {
+        add(kq, ident, filter, flags);
+    }
+
+    /** Waits for events; at least one must come. */
+    private static List<KEvent> await(KQueue q) throws IOException {
+        List<KEvent> evs = Kq.waitFor(q, 16, WAIT);
+        assertThat(evs).as("events within %s", WAIT).isNotEmpty();
+        return evs;
+    }
+
+    private KEvent awaitOne() throws IOException {
+        List<KEvent> evs = await(kq);
+        assertThat(evs).hasSize(1);
+        return evs.get(0);
+    }
+
+    /** A poll that must find nothing: kevent with a zero timeout returns 0. */
+    private static void assertQuiet(KQueue q) throws IOException {
+        KEvent[] out = new KEvent[8];
+        int n = q.kevent(null, out, Duration.ZERO);
+        assertThat(n).as("kevent(timeout 0) returned %s", java.util.Arrays.asList(out).subList(0, Math.max(n, 0)))
+                .isZero();
+    }
+
+    /**
+     * Waits (up to {@link #WAIT}) for an event of (ident, filter) that meets
+     * {@code cond}; a level-triggered knote is measured afresh at every scan,
+     * so this also waits for its data to reach a value.
+     */
+    private static KEvent awaitUntil(KQueue q, long ident, int filter, Predicate<KEvent> cond)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        KEvent last = null;
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            for (KEvent e : Kq.waitFor(q, 16, Duration.ofNanos(left))) {
+                if (e.ident() == ident && e.filter() == filter) {
+                    last = e;
+                    if (cond.test(e)) {
+                        return e;
+                    }
+                }
+            }
+            Thread.sleep(1);   // a level-triggered knote may come back at once: let the kernel get on
+        }
+        return fail("no event for ident %d filter %d met the condition within %s; last seen: %s",
+                ident, filter, WAIT, last);
+    }
+
+    private static boolean eof(KEvent e) {
+        return (e.flags() & EV_EOF) != 0;
+    }
+
+    private static void write(WritableByteChannel ch, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    private static void read(ReadableByteChannel ch, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) {
+                throw new IOException("end of stream after " + b.position() + " of " + n + " bytes");
+            }
+        }
+    }
+
+    /** A connected stream socket pair and the listening socket it came from. */
+    private record Conn(ServerSocketChannel server, SocketChannel client, SocketChannel peer)
+            implements AutoCloseable {
+        static Conn tcp() throws IOException {
+            return of(ServerSocketChannel.open(), new InetSocketAddress("127.0.0.1", 0));
+        }
+
+        static Conn unix(Path dir) throws IOException {
+            return of(ServerSocketChannel.open(StandardProtocolFamily.UNIX), UnixDomainSocketAddress.of(dir.resolve("s")));
+        }
+
+        private static Conn of(ServerSocketChannel server, SocketAddress at) throws IOException {
+            server.bind(at);
+            SocketChannel client = SocketChannel.open(server.getLocalAddress());
+            return new Conn(server, client, server.accept());
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (server; client; peer) {
+                // all three closed
+            }
+        }
+    }
+
+    /** Another kqueue's READ knote on {@code fd}: tells when data has arrived without touching {@code kq}. */
+    private static void awaitReadable(int fd, long bytes) throws IOException, InterruptedException {
+        try (KQueue probe = KQueue.open()) {
+            add(probe, fd, EVFILT_READ, EV_ADD);
+            awaitUntil(probe, fd, EVFILT_READ, e -> e.data() >= bytes);
+        }
+    }
+
+    // ---- UDP -------------------------------------------------------------
+
+    @Test
+    void udpReadDataIsTheSizeOfTheFirstPendingDatagram() throws Exception {
+        try (DatagramChannel rx = DatagramChannel.open(StandardProtocolFamily.INET);
+             DatagramChannel tx = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            rx.bind(new InetSocketAddress("127.0.0.1", 0));
+            int fd = Fd.of(rx);
+            add(fd, EVFILT_READ, EV_ADD);
+            assertQuiet(kq);
+            tx.send(ByteBuffer.allocate(10), rx.getLocalAddress());
+            tx.send(ByteBuffer.allocate(25), rx.getLocalAddress());
+
+            // SPEC: data = FIONREAD, which Linux answers for a datagram socket
+            // with the size of the first datagram (FreeBSD counts all of them)
+            KEvent ev = awaitOne();
+            assertThat(ev.ident()).isEqualTo(fd);
+            assertThat(ev.filter()).isEqualTo(EVFILT_READ);
+            assertThat(ev.data()).isEqualTo(10);
+            assertThat(ev.flags() & (EV_EOF | EV_ERROR)).isZero();
+
+            ByteBuffer buf = ByteBuffer.allocate(100);
+            rx.receive(buf);
+            assertThat(buf.position()).isEqualTo(10);
+            // level-triggered: the next datagram fires it again with its own size
+            ev = awaitOne();
+            assertThat(ev.data()).isEqualTo(25);
+            buf.clear();
+            rx.receive(buf);
+            assertThat(buf.position()).isEqualTo(25);
+            assertQuiet(kq);
+        }
+    }
+
+    @Test
+    void udpWriteIsReadyUnconnectedAndConnected() throws Exception {
+        try (DatagramChannel s = DatagramChannel.open(StandardProtocolFamily.INET);
+             DatagramChannel rx = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            rx.bind(new InetSocketAddress("127.0.0.1", 0));
+            int fd = Fd.of(s);
+            // what getsockopt(SO_SNDBUF) gives a new socket (the JDK's getOption halves it)
+            long sndbuf = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/net/core/wmem_default")).get(0).strip());
+
+            // never bound nor connected: no connection is required to send, so it is writable
+            add(fd, EVFILT_WRITE, EV_ADD);
+            KEvent ev = awaitOne();
+            assertThat(ev.ident()).isEqualTo(fd);
+            assertThat(ev.filter()).isEqualTo(EVFILT_WRITE);
+            assertThat(ev.data()).as("an idle send buffer is all free (sbspace)").isEqualTo(sndbuf);
+            assertThat(ev.flags() & EV_EOF).isZero();
+            assertThat(Kq.poll(kq)).as("level-triggered").hasSize(1);
+            // nothing queued for sending: EVFILT_EMPTY fires too
+            add(fd, EVFILT_EMPTY, EV_ADD | EV_ONESHOT);
+            assertThat(awaitUntil(kq, fd, EVFILT_EMPTY, e -> true).data()).isZero();
+            add(fd, EVFILT_WRITE, EV_DELETE);
+            assertQuiet(kq);
+
+            s.connect(rx.getLocalAddress());
+            add(fd, EVFILT_WRITE, EV_ADD | EV_ONESHOT);
+            ev = awaitOne();
+            assertThat(ev.filter()).isEqualTo(EVFILT_WRITE);
+            assertThat(ev.data()).isPositive().isLessThanOrEqualTo(sndbuf);
+            assertQuiet(kq);
+            assertThat(Kq.applyFails(kq, Kq.ev(fd, EVFILT_WRITE, EV_DELETE))).isEqualTo(Errno.ENOENT);
+
+            // the connected socket's datagrams reach the receiver, whose READ knote sees them
+            int rfd = Fd.of(rx);
+            add(rfd, EVFILT_READ, EV_ADD | EV_ONESHOT);
+            s.write(ByteBuffer.allocate(7));
+            ev = awaitOne();
+            assertThat(ev.ident()).isEqualTo(rfd);
+            assertThat(ev.data()).isEqualTo(7);
+        }
+    }
+
+    // ---- Unix-domain stream sockets --------------------------------------
+
+    @Test
+    void unixStreamReadCountsBytesAndEofWhenThePeerShutsDownOutput(@TempDir Path dir) throws Exception {
+        try (Conn c = Conn.unix(dir)) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD);
+            assertQuiet(kq);
+            write(c.client(), 12);
+            KEvent ev = awaitOne();
+            assertThat(ev.ident()).isEqualTo(fd);
+            assertThat(ev.data()).isEqualTo(12);
+            assertThat(eof(ev)).isFalse();
+
+            read(c.peer(), 5);
+            ev = awaitOne();
+            assertThat(ev.data()).as("after a partial read").isEqualTo(7);
+
+            c.client().shutdownOutput();
+            ev = awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof);
+            assertThat(ev.data()).as("unread bytes still counted with EV_EOF").isEqualTo(7);
+            assertThat(ev.fflags()).as("no socket error").isZero();
+
+            read(c.peer(), 7);
+            // drained, but end of file is a lasting condition: reported with data 0
+            List<KEvent> evs = Kq.poll(kq);
+            assertThat(evs).hasSize(1);
+            assertThat(eof(evs.get(0))).isTrue();
+            assertThat(evs.get(0).data()).isZero();
+        }
+    }
+
+    @Test
+    void unixStreamPeerCloseGivesEofToReadAndWrite(@TempDir Path dir) throws Exception {
+        try (Conn c = Conn.unix(dir)) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD);
+            add(fd, EVFILT_WRITE, EV_ADD);
+            List<KEvent> evs = await(kq);
+            assertThat(evs).extracting(KEvent::filter).containsExactly(EVFILT_WRITE);
+            assertThat(eof(evs.get(0))).isFalse();
+
+            c.client().close();
+            KEvent r = awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof);
+            assertThat(r.data()).isZero();
+            KEvent w = awaitUntil(kq, fd, EVFILT_WRITE, DescriptorScenariosTest::eof);
+            assertThat(w.fflags()).isZero();
+        }
+    }
+
+    @Test
+    void unixStreamWriteSpaceShrinksUntilThePeerReads(@TempDir Path dir) throws Exception {
+        try (Conn c = Conn.unix(dir)) {
+            int fd = Fd.of(c.client());
+            add(fd, EVFILT_WRITE, EV_ADD);
+            KEvent ev = awaitOne();
+            long idle = ev.data();
+            assertThat(idle).isPositive();
+
+            write(c.client(), 1000);
+            // the bytes the peer has not read yet are charged to the sender's buffer
+            ev = awaitOne();
+            assertThat(ev.data()).isLessThanOrEqualTo(idle - 1000);
+
+            read(c.peer(), 1000);
+            awaitUntil(kq, fd, EVFILT_WRITE, e -> e.data() == idle);
+            add(fd, EVFILT_EMPTY, EV_ADD | EV_ONESHOT);
+            assertThat(awaitUntil(kq, fd, EVFILT_EMPTY, e -> true).data()).isZero();
+        }
+    }
+
+    @Test
+    void unixListeningSocketReportsPendingConnections(@TempDir Path dir) throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(dir.resolve("l")));
+            int lfd = Fd.of(server);
+            add(lfd, EVFILT_READ, EV_ADD);
+            add(lfd, EVFILT_WRITE, EV_ADD);
+            assertQuiet(kq);
+            try (SocketChannel c1 = SocketChannel.open(server.getLocalAddress());
+                 SocketChannel c2 = SocketChannel.open(server.getLocalAddress())) {
+                // Linux tells a Unix socket's backlog only as "some": data is at least 1
+                List<KEvent> evs = await(kq);
+                assertThat(evs).extracting(KEvent::filter).as("a listening socket is never writable")
+                        .containsExactly(EVFILT_READ);
+                assertThat(evs.get(0).data()).isBetween(1L, 2L);
+                server.accept().close();
+                server.accept().close();
+                assertQuiet(kq);
+            }
+        }
+    }
+
+    // ---- flags on a TCP socket -------------------------------------------
+
+    @Test
+    void tcpListeningSocketIsNeverWritable() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            int lfd = Fd.of(server);
+            add(lfd, EVFILT_WRITE, EV_ADD);
+            add(lfd, EVFILT_READ, EV_ADD);
+            assertQuiet(kq);
+            try (SocketChannel c = SocketChannel.open(server.getLocalAddress())) {
+                List<KEvent> evs = await(kq);
+                assertThat(evs).extracting(KEvent::filter).containsExactly(EVFILT_READ);
+                assertThat(evs.get(0).data()).isEqualTo(1);
+                server.accept().close();
+                assertQuiet(kq);
+            }
+        }
+    }
+
+    @Test
+    void clearOnASocketReportsOnlyNewData() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD | EV_CLEAR);
+            assertQuiet(kq);
+            write(c.client(), 2);
+            KEvent ev = awaitOne();
+            assertThat(ev.data()).isEqualTo(2);
+            assertThat(ev.flags() & EV_CLEAR).isEqualTo(EV_CLEAR);
+            assertQuiet(kq);
+
+            // written twice (in one go), drained once: edge-triggered, so no new event
+            read(c.peer(), 1);
+            assertQuiet(kq);
+
+            write(c.client(), 1);
+            ev = awaitOne();
+            assertThat(ev.data()).as("the byte left over plus the new one").isEqualTo(2);
+            assertQuiet(kq);
+        }
+    }
+
+    @Test
+    void oneshotOnASocketIsGoneAfterOneDelivery() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD | EV_ONESHOT);
+            assertQuiet(kq);
+            write(c.client(), 3);
+            KEvent ev = awaitOne();
+            assertThat(ev.data()).isEqualTo(3);
+            assertThat(ev.flags() & EV_ONESHOT).isEqualTo(EV_ONESHOT);
+            // still readable, but the knote is gone
+            assertQuiet(kq);
+            write(c.client(), 1);
+            awaitReadable(fd, 4);
+            assertQuiet(kq);
+            assertThat(Kq.applyFails(kq, Kq.ev(fd, EVFILT_READ, EV_DELETE))).isEqualTo(Errno.ENOENT);
+            // a new knote starts from the descriptor as it is
+            add(fd, EVFILT_READ, EV_ADD);
+            assertThat(awaitOne().data()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void dispatchReenableReportsDataStillPendingWithoutNewArrivals() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD | EV_DISPATCH);
+            assertQuiet(kq);
+            write(c.client(), 5);
+            KEvent ev = awaitOne();
+            assertThat(ev.data()).isEqualTo(5);
+            assertThat(ev.flags() & EV_DISPATCH).isEqualTo(EV_DISPATCH);
+            assertQuiet(kq);
+
+            // nothing new arrives: EV_ENABLE alone must find the 5 bytes (a level re-check at enable)
+            add(fd, EVFILT_READ, EV_ENABLE);
+            ev = awaitOne();
+            assertThat(ev.data()).isEqualTo(5);
+            assertQuiet(kq);   // dispatched, so disabled again
+
+            read(c.peer(), 5);
+            add(fd, EVFILT_READ, EV_ENABLE);
+            assertQuiet(kq);
+            // disabled-by-dispatch knotes can be deleted
+            add(fd, EVFILT_READ, EV_DELETE);
+            assertThat(Kq.applyFails(kq, Kq.ev(fd, EVFILT_READ, EV_DELETE))).isEqualTo(Errno.ENOENT);
+        }
+    }
+
+    @Test
+    void addedDisabledThenEnabledReportsDataThatCameBefore() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            write(c.client(), 1);
+            awaitReadable(fd, 1);
+            add(fd, EVFILT_READ, EV_ADD | EV_DISABLE);
+            assertQuiet(kq);
+            add(fd, EVFILT_READ, EV_ENABLE);
+            KEvent ev = awaitOne();
+            assertThat(ev.data()).isEqualTo(1);
+            assertThat(ev.flags() & (EV_DISABLE | EV_ENABLE | EV_ADD)).isZero();
+        }
+    }
+
+    @Test
+    void disableStopsReportsAndEnableResumesThem() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD);
+            write(c.client(), 2);
+            assertThat(awaitOne().data()).isEqualTo(2);
+            add(fd, EVFILT_READ, EV_DISABLE);
+            assertQuiet(kq);
+            write(c.client(), 3);
+            awaitReadable(fd, 5);
+            assertQuiet(kq);
+            add(fd, EVFILT_READ, EV_ENABLE);
+            assertThat(awaitOne().data()).isEqualTo(5);
+            assertThat(Kq.poll(kq)).as("level-triggered again once enabled").hasSize(1);
+        }
+    }
+
+    @Test
+    void levelTriggeredRefiresWithLessDataAfterAPartialReadAndStopsWhenDrained() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD);
+            write(c.client(), 10);
+            assertThat(awaitOne().data()).isEqualTo(10);
+            read(c.peer(), 4);
+            List<KEvent> evs = Kq.poll(kq);
+            assertThat(evs).hasSize(1);
+            assertThat(evs.get(0).data()).isEqualTo(6);
+            read(c.peer(), 6);
+            assertQuiet(kq);
+            // and it is still registered: new data fires it again
+            write(c.client(), 1);
+            assertThat(awaitOne().data()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void resetByThePeerGivesEofWithEconnreset() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD);
+            assertQuiet(kq);
+            c.client().setOption(StandardSocketOptions.SO_LINGER, 0);
+            c.client().close();   // linger 0: the close sends a reset
+            KEvent ev = awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof);
+            assertThat(ev.fflags()).as("fflags = the socket error").isEqualTo(ECONNRESET);
+            assertThat(ev.data()).isZero();
+        }
+    }
+
+    @Test
+    void resetByThePeerGivesEconnresetToEveryKnoteOnTheSocket() throws Exception {
+        try (Conn c = Conn.tcp(); KQueue kq2 = KQueue.open()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD);
+            add(fd, EVFILT_WRITE, EV_ADD);   // level-triggered, as all three: EOF stays reported
+            add(kq2, fd, EVFILT_READ, EV_ADD);
+            assertThat(await(kq)).extracting(KEvent::filter).containsExactly(EVFILT_WRITE);
+            c.client().setOption(StandardSocketOptions.SO_LINGER, 0);
+            c.client().close();
+            assertThat(awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof).fflags())
+                    .isEqualTo(ECONNRESET);
+            assertThat(awaitUntil(kq, fd, EVFILT_WRITE, DescriptorScenariosTest::eof).fflags())
+                    .isEqualTo(ECONNRESET);
+            assertThat(awaitUntil(kq2, fd, EVFILT_READ, DescriptorScenariosTest::eof).fflags())
+                    .isEqualTo(ECONNRESET);
+        }
+    }
+
+    // ---- READ and WRITE knotes on one descriptor -------------------------
+
+    @Test
+    void deletingReadLeavesWriteWorkingAndViceVersa() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(fd, EVFILT_READ, EV_ADD);
+            add(fd, EVFILT_WRITE, EV_ADD | EV_CLEAR);
+            assertThat(await(kq)).extracting(KEvent::filter).containsExactly(EVFILT_WRITE);
+
+            add(fd, EVFILT_READ, EV_DELETE);
+            write(c.client(), 5);
+            awaitReadable(fd, 5);
+            Kq.poll(kq).forEach(e -> assertThat(e.filter()).as("no READ after its delete").isEqualTo(EVFILT_WRITE));
+            // the WRITE knote still hears the descriptor: fill the send buffer, let the peer drain it
+            c.peer().configureBlocking(false);
+            ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+            long sent = 0;
+            for (int n; (n = c.peer().write(chunk.clear())) > 0; ) {
+                sent += n;
+            }
+            read(c.client(), Math.toIntExact(sent));
+            KEvent w = awaitUntil(kq, fd, EVFILT_WRITE, e -> true);
+            assertThat(w.data()).isPositive();
+
+            // and the other way round
+            add(fd, EVFILT_READ, EV_ADD | EV_CLEAR);
+            add(fd, EVFILT_WRITE, EV_DELETE);
+            List<KEvent> evs = await(kq);
+            assertThat(evs).extracting(KEvent::filter).containsExactly(EVFILT_READ);
+            assertThat(evs.get(0).data()).isEqualTo(5);
+            assertQuiet(kq);
+            write(c.client(), 3);
+            KEvent r = awaitOne();
+            assertThat(r.filter()).isEqualTo(EVFILT_READ);
+            assertThat(r.data()).isEqualTo(8);
+        }
+    }
+
+    @Test
+    void twoKqueuesWatchingOneSocketBothHearIt() throws Exception {
+        try (Conn c = Conn.tcp(); KQueue kq2 = KQueue.open()) {
+            int fd = Fd.of(c.client());
+            add(fd, EVFILT_WRITE, EV_ADD | EV_ONESHOT);
+            add(kq2, fd, EVFILT_WRITE, EV_ADD | EV_ONESHOT);
+            assertThat(awaitOne().filter()).isEqualTo(EVFILT_WRITE);
+            assertThat(await(kq2)).extracting(KEvent::filter).containsExactly(EVFILT_WRITE);
+
+            int pfd = Fd.of(c.peer());
+            add(pfd, EVFILT_READ, EV_ADD | EV_CLEAR);
+            add(kq2, pfd, EVFILT_READ, EV_ADD | EV_CLEAR);
+            write(c.client(), 6);
+            assertThat(awaitOne().data()).isEqualTo(6);
+            List<KEvent> evs = await(kq2);
+            assertThat(evs).hasSize(1);
+            assertThat(evs.get(0).data()).isEqualTo(6);
+            // one kqueue dropping its knote leaves the other's alone
+            add(pfd, EVFILT_READ, EV_DELETE);
+            write(c.client(), 1);
+            assertThat(awaitUntil(kq2, pfd, EVFILT_READ, e -> true).data()).isEqualTo(7);
+            assertQuiet(kq);
+        }
+    }
+
+    // ---- udata, EV_RECEIPT -----------------------------------------------
+
+    @Test
+    void udataRoundTripsAndAModifyReplacesIt() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.client());
+            Object first = new Object();
+            Kq.apply(kq, Kq.ev(fd, EVFILT_WRITE, EV_ADD, 0, 0, first));
+            assertThat(awaitOne().udata()).isSameAs(first);
+            Kq.apply(kq, Kq.ev(fd, EVFILT_WRITE, EV_ADD, 0, 0, "second"));
+            assertThat(awaitOne().udata()).isEqualTo("second");
+            // EV_KEEPUDATA: the modify keeps what is there
+            Kq.apply(kq, Kq.ev(fd, EVFILT_WRITE, EV_ADD | EV_KEEPUDATA, 0, 0, "ignored"));
+            assertThat(awaitOne().udata()).isEqualTo("second");
+            Kq.apply(kq, Kq.ev(fd, EVFILT_WRITE, EV_ADD, 0, 0, null));
+            assertThat(awaitOne().udata()).isNull();
+
+            int pfd = Fd.of(c.peer());
+            Kq.apply(kq, Kq.ev(pfd, EVFILT_READ, EV_ADD, 0, 0, c));
+            add(fd, EVFILT_WRITE, EV_DELETE);
+            write(c.client(), 1);
+            KEvent ev = awaitOne();
+            assertThat(ev.ident()).isEqualTo(pfd);
+            assertThat(ev.udata()).isSameAs(c);
+        }
+    }
+
+    @Test
+    void receiptOnDescriptorKnotesReportsEachChangeWithoutScanning() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            write(c.client(), 4);
+            awaitReadable(fd, 4);
+            KEvent[] out = new KEvent[4];
+            int n = kq.kevent(new KEvent[] {
+                    Kq.ev(fd, EVFILT_READ, EV_ADD | EV_RECEIPT, 0, 0, "r"),
+                    Kq.ev(1_000_000, EVFILT_WRITE, EV_ADD | EV_RECEIPT, 0, 0, "bad")}, out, WAIT);
+            assertThat(n).as("one entry per change, and no scan").isEqualTo(2);
+            assertThat(out[0].ident()).isEqualTo(fd);
+            assertThat(out[0].filter()).isEqualTo(EVFILT_READ);
+            assertThat(out[0].flags() & EV_ERROR).isEqualTo(EV_ERROR);
+            assertThat(out[0].data()).isZero();
+            assertThat(out[0].udata()).isEqualTo("r");
+            assertThat(out[1].flags() & EV_ERROR).isEqualTo(EV_ERROR);
+            assertThat(out[1].data()).isEqualTo(Errno.EBADF.code());
+
+            // the knote was added: the next call reports the data
+            KEvent ev = awaitOne();
+            assertThat(ev.ident()).isEqualTo(fd);
+            assertThat(ev.data()).isEqualTo(4);
+            assertThat(ev.flags() & EV_ERROR).isZero();
+            assertThat(ev.udata()).isEqualTo("r");
+        }
+    }
+}
