@@ -19,6 +19,7 @@ import java.nio.channels.NetworkChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_ONESHOT;
