@@ -9,6 +9,8 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 
 import static io.jkqueue.KEvent.EVFILT_READ;
 import static io.jkqueue.KEvent.EV_ADD;
@@ -16,11 +18,13 @@ import static io.jkqueue.KEvent.EV_DELETE;
 import static io.jkqueue.KEvent.EV_DISPATCH;
 import static io.jkqueue.KEvent.EV_ENABLE;
 import static io.jkqueue.KEvent.EV_EOF;
+import static io.jkqueue.KEvent.EV_ERROR;
 
 /**
  * A TCP echo server: every worker thread waits on the same kqueue; EV_DISPATCH
- * hands each readable connection to exactly one of them, which echoes what it
- * can read and re-enables the knote. The listening socket is a knote too.
+ * hands each readable connection to exactly one of them, which echoes the
+ * bytes the event says are there and re-enables the knote in the same call
+ * that waits for its next batch. The listening socket is a knote too.
  *
  * <p>Usage: {@code EchoServer [port] [workers]} (defaults 7777 and the number of CPUs).
  */
@@ -29,6 +33,7 @@ public final class EchoServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final int listenFd;
     private final Thread[] workers;
+    private static final int BATCH = 64;   // events a worker takes per call
 
     public EchoServer(InetSocketAddress address, int nworkers) throws IOException {
         kq = KQueue.open();
@@ -50,23 +55,38 @@ public final class EchoServer implements AutoCloseable {
     }
 
     private void work() {
-        KEventList events = new KEventList(1);
-        KEventList change = new KEventList(1);
+        KEventList events = new KEventList(BATCH);
+        KEventList changes = new KEventList(BATCH);
+        List<SocketChannel> closing = new ArrayList<>();
         ByteBuffer buf = ByteBuffer.allocateDirect(16 * 1024);
         try {
             for (;;) {
-                if (kq.kevent(null, events, -1) == 0) {
-                    continue;
+                // one call hands back the last batch's connections and waits for the next batch
+                int n = kq.kevent(changes, events, -1);
+                changes.clear();
+                for (int i = 0; i < n; i++) {
+                    if ((events.flags(i) & EV_ERROR) != 0) {
+                        continue;   // a change that failed: its connection was closed meanwhile
+                    }
+                    if (events.ident(i) == listenFd) {
+                        accept(changes);
+                    } else {
+                        SocketChannel ch = (SocketChannel) events.udata(i);
+                        if (!echo(ch, events.data(i), events.flags(i), buf)) {
+                            changes.add(events.ident(i), EVFILT_READ, EV_DELETE, 0, 0, null);
+                            closing.add(ch);
+                        } else {
+                            changes.add(events.ident(i), EVFILT_READ, EV_ENABLE, 0, 0, ch);
+                        }
+                    }
                 }
-                change.clear();
-                if (events.ident(0) == listenFd) {
-                    accept(change);
-                } else {
-                    echo((SocketChannel) events.udata(0), (int) events.ident(0), events.flags(0), buf, change);
-                }
-                kq.kevent(change, null, 0);
-                if (change.size() == 1 && change.flags(0) == EV_DELETE) {
-                    ((SocketChannel) events.udata(0)).close(); // after EV_DELETE: the number may be reused at once
+                if (!closing.isEmpty()) {
+                    kq.kevent(changes, null, 0);   // delete before close: the number may be reused at once
+                    changes.clear();
+                    for (SocketChannel ch : closing) {
+                        ch.close();
+                    }
+                    closing.clear();
                 }
             }
         } catch (IOException closed) {
@@ -74,19 +94,29 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
-    private void accept(KEventList change) throws IOException {
+    private void accept(KEventList changes) throws IOException {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
             ch.configureBlocking(false);
-            change.add(Fd.of(ch), EVFILT_READ, EV_ADD | EV_DISPATCH, 0, 0, ch);
+            changes.add(Fd.of(ch), EVFILT_READ, EV_ADD | EV_DISPATCH, 0, 0, ch);
         }
-        change.add(listenFd, EVFILT_READ, EV_ENABLE, 0, 0, server);
+        changes.add(listenFd, EVFILT_READ, EV_ENABLE, 0, 0, server);
     }
 
-    private static void echo(SocketChannel ch, int fd, int flags, ByteBuffer buf, KEventList change) {
+    /**
+     * Echoes the {@code readable} bytes kqueue reported, with no read to find
+     * the end (bytes that came since are reported again when the knote is
+     * re-enabled). Returns false when the connection is finished.
+     */
+    private static boolean echo(SocketChannel ch, long readable, int flags, ByteBuffer buf) {
         try {
-            int n;
-            while ((n = ch.read(buf.clear())) > 0) {
+            while (readable > 0) {
+                buf.clear().limit((int) Math.min(readable, buf.capacity()));
+                int n = ch.read(buf);
+                if (n <= 0) {
+                    return n == 0;
+                }
+                readable -= n;
                 buf.flip();
                 while (buf.hasRemaining()) {
                     if (ch.write(buf) == 0) {
@@ -94,13 +124,9 @@ public final class EchoServer implements AutoCloseable {
                     }
                 }
             }
-            if (n < 0 || (flags & EV_EOF) != 0) {
-                change.add(fd, EVFILT_READ, EV_DELETE, 0, 0, null);
-            } else {
-                change.add(fd, EVFILT_READ, EV_ENABLE, 0, 0, ch);
-            }
+            return (flags & EV_EOF) == 0;
         } catch (IOException e) {
-            change.add(fd, EVFILT_READ, EV_DELETE, 0, 0, null);
+            return false;
         }
     }
 
