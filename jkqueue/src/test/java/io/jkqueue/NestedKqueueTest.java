@@ -61,6 +61,21 @@ class NestedKqueueTest {
     }
 
     @Test
+    void anOutsidePollerSeesTheDescriptorReadableExactlyWhileEventsAreQueued() throws Exception {
+        java.lang.foreign.MemorySegment buf = io.jkqueue.linux.Libc.scratch();
+        apply(inner, user(1, EV_ADD | EV_CLEAR), trigger(1));   // queued before anyone asked for fd()
+        int fd = inner.fd();
+        assertThat(io.jkqueue.linux.Poll.now(fd, io.jkqueue.linux.Poll.POLLIN, buf) & io.jkqueue.linux.Poll.POLLIN)
+                .as("readable with an event queued").isNotZero();
+        assertThat(poll(inner)).hasSize(1);
+        assertThat(io.jkqueue.linux.Poll.now(fd, io.jkqueue.linux.Poll.POLLIN, buf) & io.jkqueue.linux.Poll.POLLIN)
+                .as("not readable once taken").isZero();
+        apply(inner, trigger(1));
+        assertThat(io.jkqueue.linux.Poll.now(fd, io.jkqueue.linux.Poll.POLLIN, buf) & io.jkqueue.linux.Poll.POLLIN)
+                .as("readable again").isNotZero();
+    }
+
+    @Test
     void alreadyPendingEventsFireAtAdd() throws Exception {
         apply(inner, user(1, EV_ADD), trigger(1));
         apply(outer, watchInner(EV_CLEAR));

@@ -103,7 +103,7 @@ public final class KqueueImpl {
     private int sleepers;
     private int epollWatches;           // descriptors in the epoll set besides the eventfd and timerfd
     private boolean eventfdSignalled;   // an eventfd edge is pending in the epoll set, or about to be written
-    private boolean eventfdWritePending;
+    private volatile boolean exposed;   // fd() was handed out: something outside may poll the epoll fd
     private boolean selPending;
     private final CalloutHeap callouts = new CalloutHeap();
     private long timerfdArmed = Long.MAX_VALUE;
@@ -192,7 +192,17 @@ public final class KqueueImpl {
         return kq;
     }
 
+    /**
+     * The epoll descriptor, for another kqueue or any poller to watch: from
+     * now on it is readable exactly while events are queued (unlock() and
+     * the look at epoll in scan keep it so).
+     */
     public int fd() {
+        if (!exposed) {
+            lock();
+            exposed = true;
+            unlock();   // events already queued: readable at once
+        }
         return epfd;
     }
 
@@ -216,12 +226,12 @@ public final class KqueueImpl {
         boolean write = false;
         boolean notifySel = false;
         if (lock.getHoldCount() == 1) {
-            if (!eventfdSignalled && sleepers > 0 && (count > 0 || closing)) {
-                eventfdSignalled = true;   // a waiter must take the queued events (or see the close)
-                eventfdWritePending = true;
+            if (!eventfdSignalled && (sleepers > 0 || exposed) && (count > 0 || closing)) {
+                // a waiter must take the queued events (or see the close); an outside poller must
+                // see the epoll fd readable while events are queued
+                eventfdSignalled = true;
+                write = true;
             }
-            write = eventfdWritePending;
-            eventfdWritePending = false;
             notifySel = selPending;
             selPending = false;
         }
@@ -306,15 +316,10 @@ public final class KqueueImpl {
     }
 
     /**
-     * kqueue_wakeup: make the epoll fd readable for sleepers and outside
-     * pollers (one eventfd write until a waiter harvests it), and tell the
-     * kqueues watching this one.
+     * kqueue_wakeup: tell the kqueues watching this one. (The eventfd write
+     * that wakes a sleeper or an outside poller is decided in unlock().)
      */
     private void wakeup() {
-        if (!eventfdSignalled) {
-            eventfdSignalled = true;
-            eventfdWritePending = true;
-        }
         if (!sel.isEmpty()) {
             selPending = true;
         }
@@ -794,7 +799,8 @@ public final class KqueueImpl {
             throw new KQueueException(Errno.EINVAL, "negative timeout");
         }
         boolean poll = timeoutNanos == 0;
-        long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : saturatedAdd(System.nanoTime(), timeoutNanos);
+        // < 0 waits forever; a poll never waits, so it needs no clock read either
+        long deadline = timeoutNanos <= 0 ? Long.MAX_VALUE : saturatedAdd(System.nanoTime(), timeoutNanos);
         int remaining = maxevents;
         int nkev = 0;
         boolean looked = false;   // epoll was consulted during this call
@@ -809,9 +815,10 @@ public final class KqueueImpl {
                 if (callouts.hasLive()) {
                     runCallouts(System.nanoTime());
                 }
-                if (epollWatches > 0 && !looked && (count > 0 || poll)) {
+                if ((epollWatches > 0 || exposed && eventfdSignalled) && !looked && (count > 0 || poll)) {
                     // look at the descriptors before answering, so that queued
-                    // in-JVM events never starve them
+                    // in-JVM events never starve them (and take the eventfd's
+                    // edge, so that an outside poller sees an emptied queue)
                     if (ctx == null) {
                         ctx = takeContext();
                     }

@@ -44,6 +44,9 @@ public final class Epoll {
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, PTR));
     private static final MethodHandle WAIT = Libc.bind("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
+    // a zero-timeout epoll_wait never blocks: critical, like a field read
+    private static final MethodHandle POLL = Libc.bindCritical("epoll_wait",
+            FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
     // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; older systems fall back to ms.
     private static final MethodHandle PWAIT2 = Libc.bindOptional("epoll_pwait2",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, PTR, PTR));
@@ -79,6 +82,9 @@ public final class Epoll {
      */
     public static int wait(int epfd, MemorySegment events, int maxevents, long timeoutNanos, MemorySegment ts) {
         try {
+            if (timeoutNanos == 0) {
+                return (int) POLL.invokeExact(Libc.state(), epfd, events, maxevents, 0);
+            }
             if (PWAIT2 != null) {
                 if (timeoutNanos < 0) {
                     return (int) PWAIT2.invokeExact(Libc.state(), epfd, events, maxevents, MemorySegment.NULL,
