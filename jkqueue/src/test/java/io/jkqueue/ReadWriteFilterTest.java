@@ -295,6 +295,47 @@ class ReadWriteFilterTest {
     }
 
     @Test
+    void descriptorEventsAreNotStarvedByInJvmEventsThatAreAlwaysReady() throws Exception {
+        Pipe p = Pipe.open();
+        try (var src = p.source(); var sink = p.sink()) {
+            int fd = Fd.of(src);
+            // a level-triggered user event that stays triggered, and a 1 ns periodic timer: always something queued
+            kq.kevent(new KEvent[] {
+                    KEvent.of(1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, null),
+                    KEvent.of(2, EVFILT_TIMER, EV_ADD, NOTE_NSECONDS, 1, null),
+                    KEvent.of(fd, EVFILT_READ, EV_ADD, 0, 0, null)}, null, null);
+            // a steady stream from another thread too
+            Thread triggering = Thread.ofPlatform().daemon().start(() -> {
+                KEvent[] trigger = {KEvent.of(1, EVFILT_USER, 0, NOTE_TRIGGER, 0, null)};
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        kq.kevent(trigger, null, Duration.ZERO);
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            try {
+                write(sink, 3);
+                KEvent[] one = new KEvent[1];
+                int calls = 0;
+                boolean seen = false;
+                // each call hands out one event; the pipe's must come within a few, not wait for the stream to stop
+                while (!seen && calls < 10) {
+                    assertThat(kq.kevent(null, one, WAIT)).isEqualTo(1);
+                    seen = one[0].filter() == EVFILT_READ;
+                    calls++;
+                }
+                assertThat(seen).as("EVFILT_READ within %d calls of one event each", calls).isTrue();
+                assertThat(one[0].data()).isEqualTo(3);
+            } finally {
+                triggering.interrupt();
+                triggering.join();
+            }
+        }
+    }
+
+    @Test
     void lowWaterMark() throws IOException {
         Pipe p = Pipe.open();
         try (var src = p.source(); var sink = p.sink()) {
