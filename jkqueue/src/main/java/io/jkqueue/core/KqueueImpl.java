@@ -1212,8 +1212,7 @@ public final class KqueueImpl {
                     if (fdWatches[fd] != w) {
                         continue;   // emptied and removed meanwhile
                     }
-                    boolean level = !w.edgeOnly && w.source == null && w.knlist.allLevel()
-                            && (kn.flags & (EV_CLEAR | EV_DISPATCH)) == 0;
+                    boolean level = mayBeLevel(w) && (kn.flags & (EV_CLEAR | EV_DISPATCH)) == 0;
                     int error = epollUpdate(fd, w, w.registered | interest, level, true);
                     if (error != 0) {
                         if (w.registered == 0) {
@@ -1327,7 +1326,7 @@ public final class KqueueImpl {
             int union = w.knlist.watchInterest();
             lock();
             try {
-                epollUpdate(fd, w, union, !w.edgeOnly && w.knlist.allLevel(), false);
+                epollUpdate(fd, w, union, mayBeLevel(w), false);
                 if (union == 0 && fdWatches[fd] == w) {
                     fdWatches[fd] = null;
                 }
@@ -1382,13 +1381,26 @@ public final class KqueueImpl {
     }
 
     /**
+     * Whether {@code w}'s entry may be level-triggered: every knote on it is
+     * plain level and enabled, and the descriptor is a channel's from Fd.of.
+     * (A number closed while a dup keeps its file open leaves an entry no
+     * epoll_ctl can reach; level-triggered, it would wake sleepers for as long
+     * as that file is ready. A channel's number is only closed by the JDK.)
+     * With the list and kq locks held.
+     */
+    private boolean mayBeLevel(FdWatch w) {
+        return !w.edgeOnly && w.source == null && fdChannel.length > w.fd && fdChannel[w.fd] != null
+                && w.knlist.allLevel();
+    }
+
+    /**
      * After a knote on {@code w} was enabled or disabled: a disabled knote must
      * not be re-reported by a level-triggered entry (a sleeper would spin), an
      * enabled one may again; with the list and kq locks held.
      */
     private void relevel(FdWatch w) {
         if (w.registered != 0) {
-            epollUpdate(w.fd, w, w.registered, !w.edgeOnly && w.source == null && w.knlist.allLevel(), false);
+            epollUpdate(w.fd, w, w.registered, mayBeLevel(w), false);
         }
     }
 
