@@ -97,13 +97,10 @@ public final class KnListImpl implements KnList {
         return union;
     }
 
-    /**
-     * Whether every knote is level-triggered and enabled, so that epoll may
-     * keep re-reporting the descriptor while it is ready; with the list locked.
-     */
+    /** Whether every knote is level-triggered (neither EV_CLEAR nor EV_DISPATCH); with the list locked. */
     boolean allLevel() {
         for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
-            if ((kn.flags & (KEvent.EV_CLEAR | KEvent.EV_DISPATCH)) != 0 || (kn.status & KnoteImpl.KN_DISABLED) != 0) {
+            if ((kn.flags & (KEvent.EV_CLEAR | KEvent.EV_DISPATCH)) != 0) {
                 return false;
             }
         }

@@ -122,7 +122,7 @@ public final class KqueueImpl {
         final KnListImpl knlist = new KnListImpl();
         int registered;
         // Level-triggered in epoll: every knote is plain level, so epoll's re-report replaces
-        // the scan's re-check. edgeOnly: the filter once disagreed with epoll's readiness.
+        // the scan's re-check. edgeOnly: a filter once disagreed with epoll, or a knote was disabled.
         boolean level;
         boolean edgeOnly;
         DescriptorSource source;   // set for a shared source's descriptor: drained, not knote()d
@@ -726,8 +726,10 @@ public final class KqueueImpl {
             }
             boolean wasDisabled = (kn.status & KN_DISABLED) != 0;
             kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
-            if (disabled != wasDisabled && kn.fdWatch != null) {
-                relevel(kn.fdWatch);
+            if (disabled && !wasDisabled && kn.fdWatch != null && kn.fdWatch.level) {
+                // a disabled knote must not be re-reported (a sleeper would spin); one disabled
+                // once may well be again, so for good: toggling it costs no epoll_ctl
+                demoteToEdge(kn.fdWatch);
             }
             if (event) {
                 kn.status |= KN_ACTIVE;
@@ -1382,7 +1384,8 @@ public final class KqueueImpl {
 
     /**
      * Whether {@code w}'s entry may be level-triggered: every knote on it is
-     * plain level and enabled, and the descriptor is a channel's from Fd.of.
+     * plain level, none was ever disabled or found not ready where epoll said
+     * it was (edgeOnly), and the descriptor is a channel's from Fd.of.
      * (A number closed while a dup keeps its file open leaves an entry no
      * epoll_ctl can reach; level-triggered, it would wake sleepers for as long
      * as that file is ready. A channel's number is only closed by the JDK.)
@@ -1394,20 +1397,10 @@ public final class KqueueImpl {
     }
 
     /**
-     * After a knote on {@code w} was enabled or disabled: a disabled knote must
-     * not be re-reported by a level-triggered entry (a sleeper would spin), an
-     * enabled one may again; with the list and kq locks held.
-     */
-    private void relevel(FdWatch w) {
-        if (w.registered != 0) {
-            epollUpdate(w.fd, w, w.registered, mayBeLevel(w), false);
-        }
-    }
-
-    /**
-     * epoll reported {@code w} ready (level-triggered) but a filter measured it
-     * not ready (a low-water mark, an empty datagram): edge-triggered from now
-     * on, so that a sleeper does not spin on it; with the list and kq locks held.
+     * Edge-triggered from now on: epoll reported {@code w} ready (level-
+     * triggered) but a filter measured it not ready (a low-water mark, an
+     * empty datagram), or a knote on it was disabled; either way a sleeper
+     * must not spin on it. With the list and kq locks held.
      */
     private void demoteToEdge(FdWatch w) {
         w.edgeOnly = true;
