@@ -78,6 +78,7 @@ command -v gcc >/dev/null || { echo "bench/run.sh: gcc not found (the C baseline
 gcc -O2 -Wall -pthread -o "$CBIN/pingpong" bench/c/pingpong.c
 gcc -O2 -Wall -o "$CBIN/samethread" bench/c/samethread.c
 gcc -O2 -Wall -o "$CBIN/lateness" bench/c/lateness.c
+gcc -O2 -Wall -o "$CBIN/libevent" bench/c/libevent.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -156,7 +157,8 @@ run_alloc() {
 
 run_libevent() {
     echo; echo "### libevent bench: N socket pairs, 100 active, jkqueue vs Selector vs Netty epoll"
-    harness libevent "$JAVA" "${JVM_FD[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.LibeventBench "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+    harness libevent "$JAVA" "${JVM_FD[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.LibeventBench \
+        "--c-libevent=$CBIN/libevent" "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 
 run_idle() {

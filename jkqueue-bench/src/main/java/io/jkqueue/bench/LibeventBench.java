@@ -11,6 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -29,9 +32,12 @@ import java.util.Locale;
  * the JDK Selector (selectNow(Consumer)), and Netty's native epoll
  * (epoll_wait(0) into its EpollEventArray, level-triggered EPOLLIN); and an
  * oracle that knows the ready ends without asking the kernel, the ceiling.
+ * With --c-libevent=PATH (bench/c/libevent.c), also the same workload in C on
+ * raw epoll, without and with a FIONREAD per event: what kqueue's data
+ * costs on Linux without the JVM.
  * Result: runs per second of dispatch time.
  *
- * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=15 --warmup=2 --round-ms=300;
+ * <p>Options: --n=100,1000,10000 --active=100 --writes=1000 --rounds=15 --warmup=2 --round-ms=300 --c-libevent=PATH;
  * --single=jkqueue|Selector|Netty|oracle runs one variant alone for --round-ms at the first N (for strace/perf).
  */
 public final class LibeventBench {
@@ -319,6 +325,12 @@ public final class LibeventBench {
         }
     }
 
+    private static String[] with(String[] args, String last) {
+        String[] all = Arrays.copyOf(args, args.length + 1);
+        all[args.length] = last;
+        return all;
+    }
+
     public static void main(String[] args) throws Exception {
         String ns = Rounds.optString(args, "n", "100,1000,10000");
         int active = (int) Rounds.opt(args, "active", 100);
@@ -329,6 +341,7 @@ public final class LibeventBench {
         System.out.printf(Locale.ROOT, "== libevent bench: N socket pairs, A=%d active, W=%d writes per run; "
                 + "runs per second of dispatch (higher is better)%n", active, writes);
         String single = Rounds.optString(args, "single", null);
+        NativeBaseline c = NativeBaseline.fromArgs(args, "c-libevent");
         for (String s : ns.split(",")) {
             int n = Integer.parseInt(s.trim().replace("_", ""));
             LibeventBench b = new LibeventBench(n, Math.min(active, n), writes);
@@ -350,9 +363,17 @@ public final class LibeventBench {
                         .add("jkqueue", Support.checked(() -> b.turn(jk, roundMs)))
                         .add("Selector", Support.checked(() -> b.turn(nio, roundMs)))
                         .add("Netty", Support.checked(() -> b.turn(netty, roundMs)))
-                        .add("oracle", Support.checked(() -> b.turn(oracle, roundMs)))
-                        .run(warmup, rounds, "runs/s");
-                for (String v : new String[] {"jkqueue", "Selector", "Netty", "oracle"}) {
+                        .add("oracle", Support.checked(() -> b.turn(oracle, roundMs)));
+                List<String> variants = new ArrayList<>(List.of("jkqueue", "Selector", "Netty", "oracle"));
+                if (c != null) {
+                    String[] cargs = {Integer.toString(n), Integer.toString(Math.min(active, n)),
+                            Integer.toString(writes), Long.toString(roundMs)};
+                    r.add("C epoll", () -> Double.parseDouble(c.runLine(with(cargs, "epoll"))));
+                    r.add("C FIONREAD", () -> Double.parseDouble(c.runLine(with(cargs, "fionread"))));
+                    variants.addAll(List.of("C epoll", "C FIONREAD"));
+                }
+                r.run(warmup, rounds, "runs/s");
+                for (String v : variants) {
                     System.out.printf(Locale.ROOT, "  %-8s runs/s: %s%n", v, Rounds.describe(r.values(v), "%.0f"));
                     Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d %s", n, v),
                             Rounds.brief(r.values(v), "%.0f") + " runs/s", "", "");
@@ -362,6 +383,13 @@ public final class LibeventBench {
                 System.out.println("  ceiling oracle/Selector:  " + Rounds.describe(os, "%.3f"));
                 Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d ceiling oracle/Selector", n),
                         Rounds.brief(os, "%.3f"), "", "");
+                if (c != null) {
+                    // what kqueue's data costs on Linux in C: one FIONREAD per event (libkqueue does the same)
+                    double[] cf = r.ratio("C FIONREAD", "C epoll");
+                    System.out.println("  C epoll+FIONREAD/C epoll: " + Rounds.describe(cf, "%.3f"));
+                    Rounds.summary(String.format(Locale.ROOT, "libevent N=%,d C epoll+FIONREAD/C epoll", n),
+                            Rounds.brief(cf, "%.3f"), "", "");
+                }
                 double[] js = r.ratio("jkqueue", "Selector");
                 double[] jn = r.ratio("jkqueue", "Netty");
                 boolean metS = Rounds.stats(js)[0] >= 1.5;
