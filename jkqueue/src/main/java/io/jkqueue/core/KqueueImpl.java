@@ -908,8 +908,8 @@ public final class KqueueImpl {
                             if (!kqLocked) {
                                 lock();
                             }
-                            if (kn.fdWatch != null && kn.fdWatch.level) {
-                                demoteToEdge(kn.fdWatch);
+                            if (kn.fdWatch != null && kn.fdWatch.level && (kn.flags & EV_DROP) == 0) {
+                                demoteToEdge(kn.fdWatch);   // (a dropped knote's number may name another file now)
                             }
                             kn.status &= ~(KN_QUEUED | KN_ACTIVE | KN_SCAN);
                             count--;
@@ -1347,16 +1347,20 @@ public final class KqueueImpl {
      * asks for that even when nothing changes.
      */
     private int epollUpdate(int fd, FdWatch w, int interest, boolean level, boolean report) {
+        if (interest == 0) {
+            if (w.registered != 0) {
+                // may fail: a closed descriptor leaves the set by itself
+                Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0, ctlScratch);
+                epollWatches--;
+            }
+            w.registered = 0;
+            w.level = false;
+            return 0;
+        }
         if (interest == w.registered && level == w.level && !report) {
             return 0;
         }
         int rc;
-        if (interest == 0) {
-            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0, ctlScratch);
-            epollWatches--;
-            w.registered = 0;
-            return 0; // the descriptor may be closed already, which removed it
-        }
         if (w.registered == 0) {
             rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, epollInterest(interest, level), fd, ctlScratch);
             if (rc != 0 && Libc.errno() == Libc.EEXIST) {
@@ -1386,9 +1390,10 @@ public final class KqueueImpl {
      * Whether {@code w}'s entry may be level-triggered: every knote on it is
      * plain level, none was ever disabled or found not ready where epoll said
      * it was (edgeOnly), and the descriptor is a channel's from Fd.of.
-     * (A number closed while a dup keeps its file open leaves an entry no
-     * epoll_ctl can reach; level-triggered, it would wake sleepers for as long
-     * as that file is ready. A channel's number is only closed by the JDK.)
+     * (A raw number may be closed while a dup keeps its file open, leaving an
+     * entry no epoll_ctl can reach; level-triggered, it would wake sleepers
+     * for as long as that file is ready. A channel's file is closed by the
+     * JDK, and held elsewhere only through native code.)
      * With the list and kq locks held.
      */
     private boolean mayBeLevel(FdWatch w) {
