@@ -76,6 +76,25 @@ class NestedKqueueTest {
     }
 
     @Test
+    void anInnerLevelDescriptorKnoteKeepsTheOuterReadyWhileItsDescriptorIs() throws Exception {
+        java.nio.channels.Pipe p = java.nio.channels.Pipe.open();
+        try (var src = p.source(); var sink = p.sink()) {
+            // a plain level knote in the inner: its descriptor entry is level-triggered
+            apply(inner, ev(Fd.of(src), EVFILT_READ, EV_ADD));
+            apply(outer, watchInner(0));
+            sink.write(java.nio.ByteBuffer.allocate(2));
+            assertThat(waitFor(outer, 4, WAIT)).extracting(KEvent::data).containsExactly(1L);
+            // the inner hands its event out; the byte stays unread, so the level knote stays queued (kq_count 1)
+            assertThat(poll(inner)).extracting(KEvent::data).containsExactly(2L);
+            assertThat(one(outer).data()).isEqualTo(1);
+            assertThat(one(outer).data()).isEqualTo(1);
+            src.read(java.nio.ByteBuffer.allocate(2));
+            assertThat(poll(inner)).isEmpty();
+            assertNoEvents(outer);
+        }
+    }
+
+    @Test
     void alreadyPendingEventsFireAtAdd() throws Exception {
         apply(inner, user(1, EV_ADD), trigger(1));
         apply(outer, watchInner(EV_CLEAR));
