@@ -29,11 +29,12 @@ import static io.jkqueue.KEvent.EV_ERROR;
  * <p>Usage: {@code EchoServer [port] [workers]} (defaults 7777 and the number of CPUs).
  */
 public final class EchoServer implements AutoCloseable {
+    private static final int BATCH = 64;   // events a worker takes per call
+
     private final KQueue kq;
     private final ServerSocketChannel server;
     private final int listenFd;
     private final Thread[] workers;
-    private static final int BATCH = 64;   // events a worker takes per call
 
     public EchoServer(InetSocketAddress address, int nworkers) throws IOException {
         kq = KQueue.open();
@@ -66,7 +67,7 @@ public final class EchoServer implements AutoCloseable {
                 changes.clear();
                 for (int i = 0; i < n; i++) {
                     if ((events.flags(i) & EV_ERROR) != 0) {
-                        continue;   // a change that failed: its connection was closed meanwhile
+                        continue;   // a change that failed (the call then returns only those)
                     }
                     if (events.ident(i) == listenFd) {
                         accept(changes);
