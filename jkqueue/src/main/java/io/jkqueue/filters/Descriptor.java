@@ -229,10 +229,6 @@ final class Descriptor {
         return found[0];
     }
 
-    private static final int POLLERR = 0x008;
-    private static final int POLLHUP = 0x010;
-    private static final int POLLNVAL = 0x020;
-
     /**
      * For a pipe or FIFO whose other end went away: whether it still is gone.
      * A FIFO can be opened again, and a new writer (for the write end, a new
@@ -240,7 +236,7 @@ final class Descriptor {
      */
     boolean otherEndStillGone() {
         int revents = Poll.now(fd, Poll.POLLIN, Libc.scratch());
-        if (revents < 0 || (revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+        if (revents < 0 || (revents & (Poll.POLLHUP | Poll.POLLERR | Poll.POLLNVAL)) != 0) {
             return true;
         }
         hup = false;

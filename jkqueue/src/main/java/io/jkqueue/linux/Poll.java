@@ -14,6 +14,9 @@ public final class Poll {
     private Poll() {}
 
     public static final short POLLIN = 0x001;
+    public static final short POLLERR = 0x008;
+    public static final short POLLHUP = 0x010;
+    public static final short POLLNVAL = 0x020;
 
     private static final MethodHandle POLL = Libc.bind("poll", FunctionDescriptor.of(C_INT, PTR, C_LONG, C_INT));
 
