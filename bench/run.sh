@@ -150,7 +150,7 @@ run_lateness() {
 
 run_alloc() {
     echo; echo "### (e) allocation per kevent(KEventList, KEventList, long) call"
-    harness alloc "$JAVA" "${JVM[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.Allocation "${EXTRA[@]}"
+    harness alloc "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.Allocation "${EXTRA[@]}"
     echo; echo "### (e) JMH -prof gc for (b)"
     jmh alloc-jmh 'SameThreadBench' -prof gc
 }

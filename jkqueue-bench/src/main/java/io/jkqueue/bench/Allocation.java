@@ -1,18 +1,25 @@
 package io.jkqueue.bench;
 
+import io.jkqueue.Fd;
 import io.jkqueue.KEvent;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueue;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * (e) Bytes allocated per kevent(KEventList, KEventList, long) call in steady
  * state, from com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes
- * over a million calls after warm-up: a same-thread trigger + collect, and a
- * poll with nothing pending (target: 0). The array overload
+ * over a million calls after warm-up: a same-thread trigger + collect, a
+ * poll with nothing pending (target: 0), and the descriptor cycle of the
+ * echo example: one call re-enables the EV_DISPATCH knote it took last and
+ * takes the next (64 pipes holding a byte each). The array overload
  * kevent(KEvent[], KEvent[], Duration) is shown for contrast only.
  *
  * <p>Options: --calls=N --warmup-calls=N --repeats=N
@@ -48,11 +55,41 @@ public final class Allocation {
 
             double trig = measure(mx, "trigger + collect, KEventList", () -> kq.kevent(trigger, events, 0), 1, calls, warm, repeats);
             double poll = measure(mx, "poll, nothing pending, KEventList", () -> kq.kevent(none, events, 0), 0, calls, warm, repeats);
+            double fd = dispatchCycle(mx, calls, warm, repeats);
             double arr = measure(mx, "trigger + collect, KEvent[] (contrast)",
                     () -> kq.kevent(triggerArr, eventsArr, java.time.Duration.ZERO), 1, calls / 4, warm / 4, 1);
             Rounds.summary("(e) alloc trigger+collect", String.format(Locale.ROOT, "%.3f B/call", trig), "0", Rounds.verdict(trig < 0.5));
             Rounds.summary("(e) alloc poll, nothing pending", String.format(Locale.ROOT, "%.3f B/call", poll), "0", Rounds.verdict(poll < 0.5));
+            Rounds.summary("(e) alloc fd EV_ENABLE + take", String.format(Locale.ROOT, "%.3f B/call", fd), "0", Rounds.verdict(fd < 0.5));
             Rounds.summary("(e) alloc KEvent[] overload", String.format(Locale.ROOT, "%.1f B/call", arr), "(contrast)", "");
+        }
+    }
+
+    /** The echo worker's call on its own kqueue: EV_ENABLE the knote taken last, take the next one. */
+    static double dispatchCycle(com.sun.management.ThreadMXBean mx, long calls, long warm, int repeats) throws IOException {
+        List<Pipe> pipes = new ArrayList<>();
+        try (KQueue kq = KQueue.open()) {
+            KEventList add = new KEventList(64);
+            for (int i = 0; i < 64; i++) {
+                Pipe p = Pipe.open();
+                pipes.add(p);
+                p.sink().write(ByteBuffer.allocate(1));   // never read: every knote stays ready
+                add.add(Fd.of(p.source()), KEvent.EVFILT_READ, KEvent.EV_ADD | KEvent.EV_DISPATCH, 0, 0, p);
+            }
+            kq.kevent(add, null, 0);
+            KEventList taken = new KEventList(1);
+            check(kq.kevent(null, taken, 0), 1, "first take");
+            KEventList enable = new KEventList(1);
+            return measure(mx, "fd EV_ENABLE + take, KEventList", () -> {
+                enable.clear();
+                enable.add(taken.ident(0), KEvent.EVFILT_READ, KEvent.EV_ENABLE, 0, 0, taken.udata(0));
+                return kq.kevent(enable, taken, 0);
+            }, 1, calls, warm, repeats);
+        } finally {
+            for (Pipe p : pipes) {
+                p.source().close();
+                p.sink().close();
+            }
         }
     }
 
