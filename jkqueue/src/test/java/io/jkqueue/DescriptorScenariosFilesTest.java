@@ -16,25 +16,25 @@ import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
-import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.assertNoEvents;
+import static io.jkqueue.Kq.awaitUntil;
+import static io.jkqueue.Kq.eof;
+import static io.jkqueue.Kq.write;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -68,42 +68,6 @@ class DescriptorScenariosFilesTest {
         List<KEvent> evs = Kq.waitFor(kq, 16, WAIT);
         assertThat(evs).as("one event within %s", WAIT).hasSize(1);
         return evs.get(0);
-    }
-
-    private void assertQuiet() throws IOException {
-        KEvent[] out = new KEvent[8];
-        int n = kq.kevent(null, out, Duration.ZERO);
-        assertThat(n).as("kevent(timeout 0) returned %s", Arrays.asList(out).subList(0, Math.max(n, 0))).isZero();
-    }
-
-    /** Waits for an event of (ident, filter) meeting {@code cond}; level-triggered knotes are measured afresh at each scan. */
-    private KEvent awaitUntil(long ident, int filter, Predicate<KEvent> cond) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        KEvent last = null;
-        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
-            for (KEvent e : Kq.waitFor(kq, 16, Duration.ofNanos(left))) {
-                if (e.ident() == ident && e.filter() == filter) {
-                    last = e;
-                    if (cond.test(e)) {
-                        return e;
-                    }
-                }
-            }
-            Thread.sleep(1);
-        }
-        return fail("no event for ident %d filter %d met the condition within %s; last seen: %s",
-                ident, filter, WAIT, last);
-    }
-
-    private static boolean eof(KEvent e) {
-        return (e.flags() & EV_EOF) != 0;
-    }
-
-    private static void write(WritableByteChannel ch, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n);
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 
     /** A few libc calls the JDK does not offer: pseudo-terminals, dup. */
@@ -266,7 +230,7 @@ class DescriptorScenariosFilesTest {
         try (Fifo f = Fifo.open(dir)) {
             int fd = f.readerFd();
             add(fd, EVFILT_READ, EV_ADD);
-            assertQuiet();
+            assertNoEvents(kq);
             write(f.writer(), 7);
             KEvent ev = awaitOne();
             assertThat(ev.ident()).isEqualTo(fd);
@@ -278,7 +242,7 @@ class DescriptorScenariosFilesTest {
             assertThat(ev.data()).as("level-triggered, after a partial read").isEqualTo(4);
 
             f.writer().close();
-            ev = awaitUntil(fd, EVFILT_READ, DescriptorScenariosFilesTest::eof);
+            ev = awaitUntil(kq, fd, EVFILT_READ, Kq::eof);
             assertThat(ev.data()).as("what is left is still counted").isEqualTo(4);
             assertThat(f.reader().readNBytes(4)).hasSize(4);
             List<KEvent> evs = Kq.poll(kq);
@@ -295,22 +259,22 @@ class DescriptorScenariosFilesTest {
             add(fd, EVFILT_READ, EV_ADD);
             write(f.writer(), 2);
             f.writer().close();
-            assertThat(awaitUntil(fd, EVFILT_READ, DescriptorScenariosFilesTest::eof).data()).isEqualTo(2);
+            assertThat(awaitUntil(kq, fd, EVFILT_READ, Kq::eof).data()).isEqualTo(2);
             assertThat(f.reader().readNBytes(2)).hasSize(2);
 
             // a new writer: the FIFO is no longer at end of file (filt_piperead
             // clears EV_EOF for a named pipe once a writer is back)
             try (FileChannel again = f.newWriter()) {
-                assertQuiet();
+                assertNoEvents(kq);
                 write(again, 3);
                 KEvent ev = awaitOne();
                 assertThat(ev.data()).isEqualTo(3);
                 assertThat(eof(ev)).as("EV_EOF while a writer is open").isFalse();
                 assertThat(f.reader().readNBytes(3)).hasSize(3);
-                assertQuiet();
+                assertNoEvents(kq);
             }
             // and the second writer's close is the end again
-            assertThat(awaitUntil(fd, EVFILT_READ, DescriptorScenariosFilesTest::eof).data()).isZero();
+            assertThat(awaitUntil(kq, fd, EVFILT_READ, Kq::eof).data()).isZero();
         }
     }
 
@@ -333,12 +297,12 @@ class DescriptorScenariosFilesTest {
             assertThat(awaitOne().data()).isEqualTo(space);
 
             f.reader().close();
-            ev = awaitUntil(wfd, EVFILT_WRITE, DescriptorScenariosFilesTest::eof);
+            ev = awaitUntil(kq, wfd, EVFILT_WRITE, Kq::eof);
             assertThat(ev.filter()).isEqualTo(EVFILT_WRITE);
 
             // a new reader: writable again, without EV_EOF (filt_pipewrite)
             try (FileInputStream again = new FileInputStream(f.path().toFile())) {
-                ev = awaitUntil(wfd, EVFILT_WRITE, e -> !eof(e));
+                ev = awaitUntil(kq, wfd, EVFILT_WRITE, e -> !eof(e));
                 assertThat(ev.data()).isEqualTo(space);
             }
         }
@@ -352,7 +316,7 @@ class DescriptorScenariosFilesTest {
         assumeTrue(pty != null, "no pseudo-terminal on this machine");
         try (pty) {
             add(pty.slave, EVFILT_READ, EV_ADD);
-            assertQuiet();
+            assertNoEvents(kq);
             // canonical mode: the slave is readable once the line is complete
             Native.write(pty.master, "hello\n");
             KEvent ev = awaitOne();
@@ -361,10 +325,10 @@ class DescriptorScenariosFilesTest {
             assertThat(eof(ev)).isFalse();
 
             assertThat(Native.read(pty.slave, 6)).isEqualTo("hello\n");
-            assertQuiet();
+            assertNoEvents(kq);
 
             pty.closeMaster();
-            ev = awaitUntil(pty.slave, EVFILT_READ, DescriptorScenariosFilesTest::eof);
+            ev = awaitUntil(kq, pty.slave, EVFILT_READ, Kq::eof);
             assertThat(ev.data()).isZero();
         }
     }
@@ -375,13 +339,13 @@ class DescriptorScenariosFilesTest {
         assumeTrue(pty != null, "no pseudo-terminal on this machine");
         try (pty) {
             add(pty.master, EVFILT_READ, EV_ADD);
-            assertQuiet();
+            assertNoEvents(kq);
             Native.write(pty.slave, "ok\n");
             // output processing turns \n into \r\n: 4 bytes, which may reach the master in steps
-            KEvent ev = awaitUntil(pty.master, EVFILT_READ, e -> e.data() >= 4);
+            KEvent ev = awaitUntil(kq, pty.master, EVFILT_READ, e -> e.data() >= 4);
             assertThat(ev.data()).isEqualTo(4);
             assertThat(Native.read(pty.master, 16)).isEqualTo("ok\r\n");
-            assertQuiet();
+            assertNoEvents(kq);
         }
     }
 
@@ -397,7 +361,7 @@ class DescriptorScenariosFilesTest {
             add(fd, EVFILT_READ, EV_ADD);
             assertThat(awaitOne().data()).isEqualTo(10);
             in.read(ByteBuffer.allocate(10));
-            assertQuiet();
+            assertNoEvents(kq);
 
             // read to the end: a write that extends the file makes it readable again
             write(out, 5);
@@ -405,7 +369,7 @@ class DescriptorScenariosFilesTest {
             assertThat(ev.ident()).isEqualTo(fd);
             assertThat(ev.data()).as("bytes from the offset to the new end").isEqualTo(5);
             in.read(ByteBuffer.allocate(5));
-            assertQuiet();
+            assertNoEvents(kq);
         }
     }
 
@@ -428,7 +392,7 @@ class DescriptorScenariosFilesTest {
             // without NOTE_FILE_POLL (a modify replaces sfflags) it is quiet at the end again
             in.position(11);
             Kq.apply(kq, Kq.ev(fd, EVFILT_READ, EV_ADD, 0, 0, null));
-            assertQuiet();
+            assertNoEvents(kq);
         }
     }
 
@@ -455,7 +419,7 @@ class DescriptorScenariosFilesTest {
             ev = awaitOne();
             assertThat(ev.ident()).isEqualTo(rfd);
             assertThat(ev.data()).isZero();
-            assertQuiet();
+            assertNoEvents(kq);
         }
     }
 
@@ -467,7 +431,7 @@ class DescriptorScenariosFilesTest {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ); var src = pipe.source(); var sink = pipe.sink()) {
             assertThat(Kq.applyFails(kq, Kq.ev(Fd.of(ch), EVFILT_EMPTY, EV_ADD))).isEqualTo(Errno.EINVAL);
             assertThat(Kq.applyFails(kq, Kq.ev(Fd.of(sink), EVFILT_EMPTY, EV_ADD))).isEqualTo(Errno.EINVAL);
-            assertQuiet();
+            assertNoEvents(kq);
         }
     }
 
@@ -486,7 +450,7 @@ class DescriptorScenariosFilesTest {
             Kq.apply(probe, Kq.ev(keep, EVFILT_READ, EV_ADD));
             add(fd, EVFILT_READ, EV_ADD);
             Kq.apply(kq, Kq.user(1, EV_ADD | EV_CLEAR));
-            assertQuiet();
+            assertNoEvents(kq);
             CompletableFuture<List<KEvent>> waiter = new CompletableFuture<>();
             Thread t = Thread.ofPlatform().name("kevent-waiter").start(() -> {
                 try {
@@ -507,7 +471,7 @@ class DescriptorScenariosFilesTest {
             Kq.apply(kq, Kq.trigger(1));
             List<KEvent> got = waiter.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             assertThat(got).as("what the waiter got").extracting(KEvent::filter).containsExactly(EVFILT_USER);
-            assertQuiet();
+            assertNoEvents(kq);
             t.join(WAIT.toMillis());
         } finally {
             Native.close(keep);

@@ -16,16 +16,17 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Predicate;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.assertNoEvents;
+import static io.jkqueue.Kq.awaitUntil;
+import static io.jkqueue.Kq.eof;
+import static io.jkqueue.Kq.write;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * EVFILT_READ / EVFILT_WRITE / EVFILT_EMPTY scenarios on sockets, after
@@ -71,49 +72,6 @@ class DescriptorScenariosTest {
         List<KEvent> evs = await(kq);
         assertThat(evs).hasSize(1);
         return evs.get(0);
-    }
-
-    /** A poll that must find nothing: kevent with a zero timeout returns 0. */
-    private static void assertQuiet(KQueue q) throws IOException {
-        KEvent[] out = new KEvent[8];
-        int n = q.kevent(null, out, Duration.ZERO);
-        assertThat(n).as("kevent(timeout 0) returned %s", java.util.Arrays.asList(out).subList(0, Math.max(n, 0)))
-                .isZero();
-    }
-
-    /**
-     * Waits (up to {@link #WAIT}) for an event of (ident, filter) that meets
-     * {@code cond}; a level-triggered knote is measured afresh at every scan,
-     * so this also waits for its data to reach a value.
-     */
-    private static KEvent awaitUntil(KQueue q, long ident, int filter, Predicate<KEvent> cond)
-            throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        KEvent last = null;
-        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
-            for (KEvent e : Kq.waitFor(q, 16, Duration.ofNanos(left))) {
-                if (e.ident() == ident && e.filter() == filter) {
-                    last = e;
-                    if (cond.test(e)) {
-                        return e;
-                    }
-                }
-            }
-            Thread.sleep(1);   // a level-triggered knote may come back at once: let the kernel get on
-        }
-        return fail("no event for ident %d filter %d met the condition within %s; last seen: %s",
-                ident, filter, WAIT, last);
-    }
-
-    private static boolean eof(KEvent e) {
-        return (e.flags() & EV_EOF) != 0;
-    }
-
-    private static void write(WritableByteChannel ch, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n);
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 
     private static void read(ReadableByteChannel ch, int n) throws IOException {
@@ -167,7 +125,7 @@ class DescriptorScenariosTest {
             rx.bind(new InetSocketAddress("127.0.0.1", 0));
             int fd = Fd.of(rx);
             add(fd, EVFILT_READ, EV_ADD);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             tx.send(ByteBuffer.allocate(10), rx.getLocalAddress());
             tx.send(ByteBuffer.allocate(25), rx.getLocalAddress());
 
@@ -188,7 +146,7 @@ class DescriptorScenariosTest {
             buf.clear();
             rx.receive(buf);
             assertThat(buf.position()).isEqualTo(25);
-            assertQuiet(kq);
+            assertNoEvents(kq);
         }
     }
 
@@ -213,14 +171,14 @@ class DescriptorScenariosTest {
             add(fd, EVFILT_EMPTY, EV_ADD | EV_ONESHOT);
             assertThat(awaitUntil(kq, fd, EVFILT_EMPTY, e -> true).data()).isZero();
             add(fd, EVFILT_WRITE, EV_DELETE);
-            assertQuiet(kq);
+            assertNoEvents(kq);
 
             s.connect(rx.getLocalAddress());
             add(fd, EVFILT_WRITE, EV_ADD | EV_ONESHOT);
             ev = awaitOne();
             assertThat(ev.filter()).isEqualTo(EVFILT_WRITE);
             assertThat(ev.data()).isPositive().isLessThanOrEqualTo(sndbuf);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             assertThat(Kq.applyFails(kq, Kq.ev(fd, EVFILT_WRITE, EV_DELETE))).isEqualTo(Errno.ENOENT);
 
             // the connected socket's datagrams reach the receiver, whose READ knote sees them
@@ -240,7 +198,7 @@ class DescriptorScenariosTest {
         try (Conn c = Conn.unix(dir)) {
             int fd = Fd.of(c.peer());
             add(fd, EVFILT_READ, EV_ADD);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             write(c.client(), 12);
             KEvent ev = awaitOne();
             assertThat(ev.ident()).isEqualTo(fd);
@@ -252,7 +210,7 @@ class DescriptorScenariosTest {
             assertThat(ev.data()).as("after a partial read").isEqualTo(7);
 
             c.client().shutdownOutput();
-            ev = awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof);
+            ev = awaitUntil(kq, fd, EVFILT_READ, Kq::eof);
             assertThat(ev.data()).as("unread bytes still counted with EV_EOF").isEqualTo(7);
             assertThat(ev.fflags()).as("no socket error").isZero();
 
@@ -276,9 +234,9 @@ class DescriptorScenariosTest {
             assertThat(eof(evs.get(0))).isFalse();
 
             c.client().close();
-            KEvent r = awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof);
+            KEvent r = awaitUntil(kq, fd, EVFILT_READ, Kq::eof);
             assertThat(r.data()).isZero();
-            KEvent w = awaitUntil(kq, fd, EVFILT_WRITE, DescriptorScenariosTest::eof);
+            KEvent w = awaitUntil(kq, fd, EVFILT_WRITE, Kq::eof);
             assertThat(w.fflags()).isZero();
         }
     }
@@ -311,7 +269,7 @@ class DescriptorScenariosTest {
             int lfd = Fd.of(server);
             add(lfd, EVFILT_READ, EV_ADD);
             add(lfd, EVFILT_WRITE, EV_ADD);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             try (SocketChannel c1 = SocketChannel.open(server.getLocalAddress());
                  SocketChannel c2 = SocketChannel.open(server.getLocalAddress())) {
                 // Linux tells a Unix socket's backlog only as "some": data is at least 1
@@ -321,7 +279,7 @@ class DescriptorScenariosTest {
                 assertThat(evs.get(0).data()).isBetween(1L, 2L);
                 server.accept().close();
                 server.accept().close();
-                assertQuiet(kq);
+                assertNoEvents(kq);
             }
         }
     }
@@ -335,13 +293,13 @@ class DescriptorScenariosTest {
             int lfd = Fd.of(server);
             add(lfd, EVFILT_WRITE, EV_ADD);
             add(lfd, EVFILT_READ, EV_ADD);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             try (SocketChannel c = SocketChannel.open(server.getLocalAddress())) {
                 List<KEvent> evs = await(kq);
                 assertThat(evs).extracting(KEvent::filter).containsExactly(EVFILT_READ);
                 assertThat(evs.get(0).data()).isEqualTo(1);
                 server.accept().close();
-                assertQuiet(kq);
+                assertNoEvents(kq);
             }
         }
     }
@@ -351,21 +309,21 @@ class DescriptorScenariosTest {
         try (Conn c = Conn.tcp()) {
             int fd = Fd.of(c.peer());
             add(fd, EVFILT_READ, EV_ADD | EV_CLEAR);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             write(c.client(), 2);
             KEvent ev = awaitOne();
             assertThat(ev.data()).isEqualTo(2);
             assertThat(ev.flags() & EV_CLEAR).isEqualTo(EV_CLEAR);
-            assertQuiet(kq);
+            assertNoEvents(kq);
 
             // written twice (in one go), drained once: edge-triggered, so no new event
             read(c.peer(), 1);
-            assertQuiet(kq);
+            assertNoEvents(kq);
 
             write(c.client(), 1);
             ev = awaitOne();
             assertThat(ev.data()).as("the byte left over plus the new one").isEqualTo(2);
-            assertQuiet(kq);
+            assertNoEvents(kq);
         }
     }
 
@@ -374,16 +332,16 @@ class DescriptorScenariosTest {
         try (Conn c = Conn.tcp()) {
             int fd = Fd.of(c.peer());
             add(fd, EVFILT_READ, EV_ADD | EV_ONESHOT);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             write(c.client(), 3);
             KEvent ev = awaitOne();
             assertThat(ev.data()).isEqualTo(3);
             assertThat(ev.flags() & EV_ONESHOT).isEqualTo(EV_ONESHOT);
             // still readable, but the knote is gone
-            assertQuiet(kq);
+            assertNoEvents(kq);
             write(c.client(), 1);
             awaitReadable(fd, 4);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             assertThat(Kq.applyFails(kq, Kq.ev(fd, EVFILT_READ, EV_DELETE))).isEqualTo(Errno.ENOENT);
             // a new knote starts from the descriptor as it is
             add(fd, EVFILT_READ, EV_ADD);
@@ -396,22 +354,22 @@ class DescriptorScenariosTest {
         try (Conn c = Conn.tcp()) {
             int fd = Fd.of(c.peer());
             add(fd, EVFILT_READ, EV_ADD | EV_DISPATCH);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             write(c.client(), 5);
             KEvent ev = awaitOne();
             assertThat(ev.data()).isEqualTo(5);
             assertThat(ev.flags() & EV_DISPATCH).isEqualTo(EV_DISPATCH);
-            assertQuiet(kq);
+            assertNoEvents(kq);
 
             // nothing new arrives: EV_ENABLE alone must find the 5 bytes (a level re-check at enable)
             add(fd, EVFILT_READ, EV_ENABLE);
             ev = awaitOne();
             assertThat(ev.data()).isEqualTo(5);
-            assertQuiet(kq);   // dispatched, so disabled again
+            assertNoEvents(kq);   // dispatched, so disabled again
 
             read(c.peer(), 5);
             add(fd, EVFILT_READ, EV_ENABLE);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             // disabled-by-dispatch knotes can be deleted
             add(fd, EVFILT_READ, EV_DELETE);
             assertThat(Kq.applyFails(kq, Kq.ev(fd, EVFILT_READ, EV_DELETE))).isEqualTo(Errno.ENOENT);
@@ -425,7 +383,7 @@ class DescriptorScenariosTest {
             write(c.client(), 1);
             awaitReadable(fd, 1);
             add(fd, EVFILT_READ, EV_ADD | EV_DISABLE);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             add(fd, EVFILT_READ, EV_ENABLE);
             KEvent ev = awaitOne();
             assertThat(ev.data()).isEqualTo(1);
@@ -441,10 +399,10 @@ class DescriptorScenariosTest {
             write(c.client(), 2);
             assertThat(awaitOne().data()).isEqualTo(2);
             add(fd, EVFILT_READ, EV_DISABLE);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             write(c.client(), 3);
             awaitReadable(fd, 5);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             add(fd, EVFILT_READ, EV_ENABLE);
             assertThat(awaitOne().data()).isEqualTo(5);
             assertThat(Kq.poll(kq)).as("level-triggered again once enabled").hasSize(1);
@@ -463,7 +421,7 @@ class DescriptorScenariosTest {
             assertThat(evs).hasSize(1);
             assertThat(evs.get(0).data()).isEqualTo(6);
             read(c.peer(), 6);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             // and it is still registered: new data fires it again
             write(c.client(), 1);
             assertThat(awaitOne().data()).isEqualTo(1);
@@ -475,10 +433,10 @@ class DescriptorScenariosTest {
         try (Conn c = Conn.tcp()) {
             int fd = Fd.of(c.peer());
             add(fd, EVFILT_READ, EV_ADD);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             c.client().setOption(StandardSocketOptions.SO_LINGER, 0);
             c.client().close();   // linger 0: the close sends a reset
-            KEvent ev = awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof);
+            KEvent ev = awaitUntil(kq, fd, EVFILT_READ, Kq::eof);
             assertThat(ev.fflags()).as("fflags = the socket error").isEqualTo(ECONNRESET);
             assertThat(ev.data()).isZero();
         }
@@ -494,11 +452,11 @@ class DescriptorScenariosTest {
             assertThat(await(kq)).extracting(KEvent::filter).containsExactly(EVFILT_WRITE);
             c.client().setOption(StandardSocketOptions.SO_LINGER, 0);
             c.client().close();
-            assertThat(awaitUntil(kq, fd, EVFILT_READ, DescriptorScenariosTest::eof).fflags())
+            assertThat(awaitUntil(kq, fd, EVFILT_READ, Kq::eof).fflags())
                     .isEqualTo(ECONNRESET);
-            assertThat(awaitUntil(kq, fd, EVFILT_WRITE, DescriptorScenariosTest::eof).fflags())
+            assertThat(awaitUntil(kq, fd, EVFILT_WRITE, Kq::eof).fflags())
                     .isEqualTo(ECONNRESET);
-            assertThat(awaitUntil(kq2, fd, EVFILT_READ, DescriptorScenariosTest::eof).fflags())
+            assertThat(awaitUntil(kq2, fd, EVFILT_READ, Kq::eof).fflags())
                     .isEqualTo(ECONNRESET);
         }
     }
@@ -534,7 +492,7 @@ class DescriptorScenariosTest {
             List<KEvent> evs = await(kq);
             assertThat(evs).extracting(KEvent::filter).containsExactly(EVFILT_READ);
             assertThat(evs.get(0).data()).isEqualTo(5);
-            assertQuiet(kq);
+            assertNoEvents(kq);
             write(c.client(), 3);
             KEvent r = awaitOne();
             assertThat(r.filter()).isEqualTo(EVFILT_READ);
@@ -563,7 +521,7 @@ class DescriptorScenariosTest {
             add(pfd, EVFILT_READ, EV_DELETE);
             write(c.client(), 1);
             assertThat(awaitUntil(kq2, pfd, EVFILT_READ, e -> true).data()).isEqualTo(7);
-            assertQuiet(kq);
+            assertNoEvents(kq);
         }
     }
 

@@ -2,14 +2,18 @@ package io.jkqueue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /** Small helpers shared by the tests: building changes, applying them, collecting events. */
@@ -79,6 +83,42 @@ final class Kq {
         int n = kq.kevent(null, out, WAIT);
         assertThat(n).as("an event within %s", WAIT).isEqualTo(1);
         return out[0];
+    }
+
+    /** Writes {@code n} zero bytes, all of them. */
+    static void write(WritableByteChannel ch, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    static boolean eof(KEvent e) {
+        return (e.flags() & KEvent.EV_EOF) != 0;
+    }
+
+    /**
+     * Waits (up to {@link #WAIT}) for an event of (ident, filter) that meets
+     * {@code cond}; a level-triggered knote is measured afresh at every scan,
+     * so this also waits for its data to reach a value.
+     */
+    static KEvent awaitUntil(KQueue kq, long ident, int filter, Predicate<KEvent> cond)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        KEvent last = null;
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            for (KEvent e : waitFor(kq, 16, Duration.ofNanos(left))) {
+                if (e.ident() == ident && e.filter() == filter) {
+                    last = e;
+                    if (cond.test(e)) {
+                        return e;
+                    }
+                }
+            }
+            Thread.sleep(1);   // a level-triggered knote may come back at once: let the kernel get on
+        }
+        return fail("no event for ident %d filter %d met the condition within %s; last seen: %s",
+                ident, filter, WAIT, last);
     }
 
     static void assertNoEvents(KQueue kq) throws IOException {

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
@@ -19,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -51,13 +51,6 @@ class ReadWriteFilterTest {
         KEvent[] r = new KEvent[n];
         System.arraycopy(out, 0, r, 0, n);
         return r;
-    }
-
-    private static void write(java.nio.channels.WritableByteChannel ch, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n);
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 
     @Test
