@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_ONESHOT;
+import static io.jkqueue.KEvent.NOTE_LOWAT;
 
 /**
  * What the descriptor filters know about one knote's descriptor: its kind,
@@ -137,6 +138,11 @@ final class Descriptor {
         }
         d.reportPending = true;
         return kn.watchFd(interest);
+    }
+
+    /** The bytes a READ or WRITE knote waits for: its NOTE_LOWAT sdata, else 1. */
+    static long lowWaterMark(Knote kn) {
+        return (kn.sfflags() & NOTE_LOWAT) != 0 && kn.sdata() > 0 ? kn.sdata() : 1;
     }
 
     /** What {@link #screen} says. */

@@ -5,7 +5,6 @@ import io.jkqueue.spi.Knote;
 
 import static io.jkqueue.KEvent.EV_EOF;
 import static io.jkqueue.KEvent.NOTE_FILE_POLL;
-import static io.jkqueue.KEvent.NOTE_LOWAT;
 
 /**
  * EVFILT_READ on a descriptor (filt_soread, filt_piperead, filt_vfsread):
@@ -68,7 +67,7 @@ final class ReadFilter implements FilterOps {
         if (screened != Descriptor.MEASURE) {
             return screened == Descriptor.READY;
         }
-        long lowat = (kn.sfflags() & NOTE_LOWAT) != 0 && kn.sdata() > 0 ? kn.sdata() : 1;
+        long lowat = Descriptor.lowWaterMark(kn);
         switch (d.kind) {
             case FILE -> {
                 kn.setData(d.bytesToEof());

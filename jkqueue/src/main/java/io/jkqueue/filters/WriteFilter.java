@@ -4,7 +4,6 @@ import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
 import static io.jkqueue.KEvent.EV_EOF;
-import static io.jkqueue.KEvent.NOTE_LOWAT;
 
 /**
  * EVFILT_WRITE on a descriptor (filt_sowrite, filt_pipewrite): data = space
@@ -36,7 +35,7 @@ final class WriteFilter implements FilterOps {
         if (screened != Descriptor.MEASURE) {
             return screened == Descriptor.READY;
         }
-        long lowat = (kn.sfflags() & NOTE_LOWAT) != 0 && kn.sdata() > 0 ? kn.sdata() : 1;
+        long lowat = Descriptor.lowWaterMark(kn);
         switch (d.kind) {
             case SOCKET -> {
                 if (d.listening) {
