@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.jkqueue.KEvent.*;
 import static io.jkqueue.Kq.assertNoEvents;
+import static io.jkqueue.Kq.awaitBlockedInKevent;
 import static io.jkqueue.Kq.awaitUntil;
 import static io.jkqueue.Kq.eof;
 import static io.jkqueue.Kq.write;
@@ -481,19 +482,6 @@ class DescriptorScenariosFilesTest {
     @FunctionalInterface
     private interface ThrowingRunnable {
         void run() throws Exception;
-    }
-
-    /** Best effort: gives the waiter up to WAIT to reach epoll_wait (the test holds whether or not it does). */
-    private static void awaitBlockedInKevent(Thread t) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (StackTraceElement f : t.getStackTrace()) {
-                if (f.getClassName().endsWith(".Epoll") && f.getMethodName().equals("wait")) {
-                    return;
-                }
-            }
-            Thread.sleep(5);
-        }
     }
 
     @Test

@@ -121,6 +121,22 @@ final class Kq {
                 ident, filter, WAIT, last);
     }
 
+    /**
+     * Waits (up to {@link #WAIT}) until {@code t} is blocked in a kqueue's
+     * epoll_wait. Best effort: a test must hold whether or not it got there.
+     */
+    static void awaitBlockedInKevent(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (StackTraceElement f : t.getStackTrace()) {
+                if (f.getClassName().endsWith(".Epoll") && f.getMethodName().equals("wait")) {
+                    return;
+                }
+            }
+            Thread.sleep(5);
+        }
+    }
+
     static void assertNoEvents(KQueue kq) throws IOException {
         assertThat(poll(kq)).as("no pending events").isEmpty();
     }

@@ -48,7 +48,7 @@ final class InterruptibleWait extends AbstractInterruptibleChannel {
     protected void implCloseChannel() {
         KqueueImpl k = kq;
         if (k != null) {
-            k.wakeSleepers();
+            k.interruptSleeper();
         }
     }
 }

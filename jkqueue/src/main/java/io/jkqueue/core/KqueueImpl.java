@@ -79,6 +79,7 @@ public final class KqueueImpl {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition fluxCond = lock.newCondition();
     private final Condition refCond = lock.newCondition();
+    private final Condition interruptCond = lock.newCondition();
     private int state;
     private volatile boolean closing;                    // KQ_CLOSING, read without the lock by acquire
     private final AtomicInteger refcnt = new AtomicInteger(1);
@@ -101,6 +102,7 @@ public final class KqueueImpl {
     private final int evfd;
     private final int tfd;
     private int sleepers;
+    private int interrupts;             // interrupted sleepers that have not yet left epoll_wait
     private int epollWatches;           // descriptors in the epoll set besides the eventfd and timerfd
     private boolean eventfdSignalled;   // an eventfd edge is pending in the epoll set, or about to be written
     private volatile boolean exposed;   // fd() was handed out: something outside may poll the epoll fd
@@ -226,9 +228,10 @@ public final class KqueueImpl {
         boolean write = false;
         boolean notifySel = false;
         if (lock.getHoldCount() == 1) {
-            if (!eventfdSignalled && (sleepers > 0 || exposed) && (count > 0 || closing)) {
+            if (!eventfdSignalled && ((sleepers > 0 || exposed) && (count > 0 || closing) || interrupts > 0)) {
                 // a waiter must take the queued events (or see the close); an outside poller must
-                // see the epoll fd readable while events are queued
+                // see the epoll fd readable while events are queued; an interrupted sleeper must
+                // wake, so whoever took the edge meant for it passes it on
                 eventfdSignalled = true;
                 write = true;
             }
@@ -326,19 +329,38 @@ public final class KqueueImpl {
     }
 
     /**
-     * Thread.interrupt() of a thread blocked in this kqueue: an eventfd edge
-     * wakes one sleeper, so send one per sleeper (the others go back to sleep).
+     * Thread.interrupt() of a thread blocked in this kqueue, called in the
+     * interrupting thread while the waiter (which holds a reference) is
+     * blocked. An eventfd edge wakes whichever sleeper epoll picks: until the
+     * interrupted one has left, each thread that takes the edge passes it on
+     * (unlock) and does not sleep again (awaitInterruptsTaken), so it reaches
+     * the interrupted one.
      */
-    void wakeSleepers() {
-        refcnt.incrementAndGet(); // the eventfd must stay open (and ours) while we write it
+    void interruptSleeper() {
+        lock();
+        interrupts++;
+        unlock();
+    }
+
+    /**
+     * With the kq lock held once, instead of sleeping while an interrupted
+     * sleeper has not taken its wake-up (sleeping now could take it instead):
+     * waits until it has, the deadline passes, or the kqueue closes.
+     */
+    private void awaitInterruptsTaken(long deadline) throws KQueueException {
+        unlock();   // passes on the edge this thread may have taken
+        lock();
         try {
-            if (!closing) {
-                for (int i = Math.max(sleepers, 1); i > 0; i--) {
-                    EventFd.signal(evfd);
+            while (interrupts > 0 && !closing) {
+                if (deadline == Long.MAX_VALUE) {
+                    interruptCond.await();
+                } else if (interruptCond.awaitNanos(deadline - System.nanoTime()) <= 0) {
+                    return;
                 }
             }
-        } finally {
-            release();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KQueueException(Errno.EINTR, "interrupted");
         }
     }
 
@@ -842,6 +864,10 @@ public final class KqueueImpl {
                     if (Thread.currentThread().isInterrupted()) {
                         throw new KQueueException(Errno.EINTR, "interrupted");
                     }
+                    if (interrupts > 0) {
+                        awaitInterruptsTaken(deadline);
+                        continue;
+                    }
                     if (ctx == null) {
                         ctx = takeContext();
                     }
@@ -989,19 +1015,22 @@ public final class KqueueImpl {
      */
     private void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
         boolean sleeping = waitNanos != 0;
-        InterruptibleWait interruptible = null;
         if (sleeping) {
             sleepers++;
-            interruptible = InterruptibleWait.current();
-            interruptible.enter(this);
         }
         unlock();
+        // entered without the kq lock: an interrupt calls interruptSleeper under the thread's interrupt lock
+        InterruptibleWait interruptible = sleeping ? InterruptibleWait.current() : null;
+        boolean interrupted = false;
         int n;
         try {
+            if (interruptible != null) {
+                interruptible.enter(this);
+            }
             n = Epoll.wait(epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
         } finally {
             if (interruptible != null) {
-                interruptible.leave();
+                interrupted = interruptible.leave();
             }
         }
         int errno = n < 0 ? Libc.errno() : 0;
@@ -1009,6 +1038,9 @@ public final class KqueueImpl {
         lock();
         if (sleeping) {
             sleepers--;
+        }
+        if (interrupted && --interrupts == 0) {
+            interruptCond.signalAll();
         }
         if (n < 0 && errno != Libc.EINTR) {
             throw new KQueueException(Errno.EINVAL, "epoll_wait failed, errno " + errno);
@@ -1517,6 +1549,7 @@ public final class KqueueImpl {
             return;
         }
         closing = true;
+        interruptCond.signalAll();
         unlock(); // wakes a sleeper; each one leaving with EBADF wakes the next
         lock.lock();
         try {
