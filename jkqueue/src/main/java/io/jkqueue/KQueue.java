@@ -27,7 +27,9 @@ public final class KQueue implements AutoCloseable {
     /**
      * kevent(2). Applies {@code changes} in order, then waits for events.
      * {@code timeout}: null waits forever, {@link Duration#ZERO} polls, negative is EINVAL.
-     * Returns how many entries it wrote to {@code events[0..n)}.
+     * Returns how many entries it wrote to {@code events[0..n)}. A null entry
+     * in {@code changes} is EFAULT (kevent(2)'s answer to a change list it
+     * cannot read), before any change is applied.
      */
     public int kevent(KEvent[] changes, KEvent[] events, Duration timeout) throws IOException {
         long timeoutNanos = -1;
@@ -37,8 +39,14 @@ public final class KQueue implements AutoCloseable {
         }
         KEventList ch = new KEventList(changes == null ? 0 : changes.length);
         if (changes != null) {
-            for (KEvent c : changes) {
-                ch.add(c);
+            if (!kq.isOpen()) {
+                throw new KQueueException(Errno.EBADF, "kqueue is closed");   // the descriptor before its arguments
+            }
+            for (int i = 0; i < changes.length; i++) {
+                if (changes[i] == null) {
+                    throw new KQueueException(Errno.EFAULT, "changes[" + i + "] is null");
+                }
+                ch.add(changes[i]);
             }
         }
         KEventList ev = new KEventList(events == null ? 0 : events.length);

@@ -144,6 +144,46 @@ class KeventTest {
     }
 
     @Test
+    void receiptWithNoEventListAtAllEndsTheCallSuccessfully() throws Exception {
+        KEventList changes = new KEventList(2);
+        changes.add(26, EVFILT_USER, EV_ADD | EV_RECEIPT, 0, 0, null);
+        changes.add(27, EVFILT_USER, EV_ADD, 0, 0, null);
+        assertThat(kq.kevent(changes, null, 0)).isZero();
+        apply(kq, user(26, EV_DELETE));
+        assertThat(applyFails(kq, user(27, EV_DELETE))).as("the change after the receipt was not applied")
+                .isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void aNullChangeIsEfaultBeforeAnyChangeIsApplied() throws Exception {
+        KQueueException e = catchThrowableOfType(KQueueException.class,
+                () -> kq.kevent(new KEvent[] {user(28, EV_ADD), null}, new KEvent[1], Duration.ZERO));
+        assertThat(e).isNotNull();
+        assertThat(e.errno()).isEqualTo(Errno.EFAULT);
+        assertThat(applyFails(kq, user(28, EV_DELETE))).as("the change before it was not applied either")
+                .isEqualTo(Errno.ENOENT);
+    }
+
+    @Test
+    void receiptsReportTheChangeAsRegisterLeftIt() throws Exception {
+        // seed: a new knote's kevent has fflags and data zeroed before it is copied out as the receipt;
+        // filt_usertouch masks fflags with NOTE_FFLAGSMASK; a failed lookup leaves the change alone
+        KEvent[] out = new KEvent[4];
+        int n = kq.kevent(new KEvent[] {
+                user(40, EV_ADD | EV_RECEIPT, NOTE_FFCOPY | 0x5, 77, "a"),
+                user(40, EV_RECEIPT, NOTE_TRIGGER | NOTE_FFOR | 0x2, 0, "b"),
+                timer(41, EV_ADD | EV_RECEIPT, NOTE_SECONDS, 60),
+                user(42, EV_DELETE | EV_RECEIPT, 0x3, 5, null),
+        }, out, Duration.ZERO);
+        assertThat(n).isEqualTo(4);
+        assertThat(out[0]).isEqualTo(new KEvent(40, EVFILT_USER, EV_ERROR, 0, 0, "a"));
+        assertThat(out[1]).isEqualTo(new KEvent(40, EVFILT_USER, EV_ERROR, 0x2, 0, "b"));
+        assertThat(out[2]).isEqualTo(new KEvent(41, EVFILT_TIMER, EV_ERROR, 0, 0, null));
+        assertThat(out[3]).isEqualTo(new KEvent(42, EVFILT_USER, EV_ERROR, 0x3, Errno.ENOENT.code(), null));
+        apply(kq, user(40, EV_DELETE), timer(41, EV_DELETE, 0, 0));
+    }
+
+    @Test
     void failingChangeWithoutRoomThrowsAndLaterChangesAreNotApplied() throws Exception {
         KQueueException e = catchThrowableOfType(KQueueException.class, () -> kq.kevent(
                 new KEvent[] {user(30, EV_ADD), user(99, EV_DELETE), user(31, EV_ADD)}, null, Duration.ZERO));

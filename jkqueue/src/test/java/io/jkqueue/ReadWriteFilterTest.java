@@ -20,6 +20,7 @@ import java.time.Duration;
 import static io.jkqueue.KEvent.*;
 import static io.jkqueue.Kq.write;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** EVFILT_READ / EVFILT_WRITE / EVFILT_EMPTY on pipes, sockets and files (tests/sys/kqueue read.c, libkqueue socket/pipe tests). */
@@ -393,6 +394,33 @@ class ReadWriteFilterTest {
             sink.close();
         }
         assertThatThrownBy(() -> change(fd, EVFILT_READ, EV_DELETE)).isInstanceOf(KQueueException.class);
+    }
+
+    @Test
+    void deletingTheKnoteOfAClosedDescriptorWhoseNumberWasReusedIsEnoent() throws IOException {
+        // knote_fdclose: the knote died with the close, so the new file of that number has none
+        Pipe p = Pipe.open();
+        int fd = Fd.of(p.source());
+        change(fd, EVFILT_READ, EV_ADD);
+        p.source().close();
+        p.sink().close();
+        java.util.List<Pipe> held = new java.util.ArrayList<>();
+        try {
+            Pipe q = null;
+            for (int i = 0; i < 64 && q == null; i++) {   // the lowest free number is usually the one just freed
+                Pipe c = Pipe.open();
+                held.add(c);
+                q = Fd.of(c.source()) == fd || Fd.of(c.sink()) == fd ? c : null;
+            }
+            assertThat(q).as("a new pipe reuses descriptor %d", fd).isNotNull();
+            assertThat(catchThrowableOfType(KQueueException.class, () -> change(fd, EVFILT_READ, EV_DELETE)).errno())
+                    .isEqualTo(Errno.ENOENT);
+        } finally {
+            for (Pipe c : held) {
+                c.source().close();
+                c.sink().close();
+            }
+        }
     }
 
     @Test

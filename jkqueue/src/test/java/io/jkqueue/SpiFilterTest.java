@@ -283,6 +283,18 @@ class SpiFilterTest {
     }
 
     @Test
+    void anAttachErrorKeventCannotReportIsEinvalAndLeavesNoKnote() throws Exception {
+        ops.attachErrno = 9999;   // no errno has this number
+        assertThat(applyFails(kq, ev(8, FILTER, EV_ADD))).isEqualTo(Errno.EINVAL);
+        KEvent[] out = new KEvent[1];
+        assertThat(kq.kevent(new KEvent[] {ev(8, FILTER, EV_ADD)}, out, Duration.ZERO)).isEqualTo(1);
+        assertThat(out[0].flags()).isEqualTo(EV_ERROR);
+        assertThat(out[0].data()).isEqualTo(Errno.EINVAL.code());
+        assertThat(applyFails(kq, ev(8, FILTER, EV_DELETE))).isEqualTo(Errno.ENOENT);
+        Filters.delete(FILTER); // no reference was leaked
+    }
+
+    @Test
     void anEventThatThrowsInKnoteDoesNotCorruptTheKqueue() throws Exception {
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
             Source s = source(9);

@@ -505,10 +505,17 @@ public final class KqueueImpl {
     // ---- calling filters: a throwing filter must not corrupt the kqueue --
 
     private static int filterAttach(KnoteImpl kn) {
+        int error;
         try {
-            return kn.fop.attach(kn);
+            error = kn.fop.attach(kn);
         } catch (RuntimeException | Error e) {
             filterFault(kn, "attach", e);
+            return Errno.EINVAL.code();
+        }
+        try {
+            return error == 0 ? 0 : Errno.of(error).code();
+        } catch (IllegalArgumentException e) {
+            filterFault(kn, "attach", e);   // an errno kevent cannot report: as if it had thrown
             return Errno.EINVAL.code();
         }
     }
@@ -564,9 +571,17 @@ public final class KqueueImpl {
 
     // ---- kevent --------------------------------------------------------
 
+    /**
+     * Per thread: the change kqueue_register works on (the seed's copyin), which
+     * it and a filter's touch may alter and an EV_ERROR entry reports; size 1
+     * while a kevent call of the thread uses it.
+     */
+    private static final ThreadLocal<KEventList> COPYIN = ThreadLocal.withInitial(() -> new KEventList(1));
+
     /** kern_kevent_fp + kqueue_kevent. */
     public int kevent(KEventList changes, KEventList events, long timeoutNanos) throws KQueueException {
         acquire();
+        KEventList kev = null;
         try {
             int nevents = events == null ? 0 : events.capacity();
             int nchanges = changes == null ? 0 : changes.size();
@@ -575,21 +590,36 @@ public final class KqueueImpl {
                 if (changes.filter(i) == 0) {
                     continue;
                 }
+                if (kev == null) {
+                    kev = COPYIN.get();
+                    // a filter calling kevent from inside register (an SPI filter may) gets its own copy
+                    kev = kev.size() == 0 ? kev : new KEventList(1);
+                    kev.setSize(1);
+                }
                 int flags = changes.flags(i) & ~EV_SYSFLAGS;
-                int error = register(changes, i, flags);
+                kev.set(0, changes.ident(i), changes.filter(i), flags, changes.fflags(i), changes.data(i),
+                        changes.udata(i));
+                int error = register(kev, 0, flags);
                 if (error != 0 || (flags & EV_RECEIPT) != 0) {
                     if (nevents == 0) {
                         if (error != 0) {
                             throw changeError(error, changes, i);
                         }
-                        events.setSize(0);
+                        if (events != null) {
+                            events.setSize(0);
+                        }
                         return 0;
                     }
-                    events.set(nerrors, changes.ident(i), changes.filter(i), EV_ERROR, changes.fflags(i), error,
-                            changes.udata(i));
+                    // the change as kqueue_register left it (fflags 0 for a new knote, or as touch made it)
+                    events.set(nerrors, kev.ident(0), kev.filter(0), EV_ERROR, kev.fflags(0), error, kev.udata(0));
                     nevents--;
                     nerrors++;
                 }
+            }
+            if (kev != null) {
+                kev.set(0, 0, 0, 0, 0, 0, null);   // let udata go
+                kev.setSize(0);
+                kev = null;
             }
             if (nerrors > 0) {
                 events.setSize(nerrors);
@@ -601,13 +631,19 @@ public final class KqueueImpl {
             }
             return n;
         } finally {
+            if (kev != null) {
+                kev.set(0, 0, 0, 0, 0, 0, null);
+                kev.setSize(0);
+            }
             release();
         }
     }
 
     /**
      * kqueue_register: applies change {@code i} (flags already stripped of
-     * EV_SYSFLAGS). Returns 0 or an errno code.
+     * EV_SYSFLAGS), a copy of the caller's that it may alter as the seed does
+     * (a new knote's fflags and data become 0; touch may mask them). Returns 0
+     * or an errno code.
      */
     int register(KEventList kev, int i, int flags) {
         if ((flags & (EV_ENABLE | EV_DISABLE)) == (EV_ENABLE | EV_DISABLE)) {
@@ -651,8 +687,8 @@ public final class KqueueImpl {
                     }
                 }
                 lock();
-                if (fops.isFd() && (flags & EV_ADD) != 0 && isStaleFd((int) ident, channel, dev, ino)) {
-                    // the descriptor was closed and its number reused: the old file's knotes go first
+                if (fops.isFd() && isStaleFd((int) ident, channel, dev, ino)) {
+                    // the descriptor was closed and its number reused: the old file's knotes died with it
                     unlock();
                     fdclose((int) ident);
                     continue;
@@ -689,6 +725,7 @@ public final class KqueueImpl {
                 kn.udata = kev.udata(i);
                 kn.sfflags = kev.fflags(i);
                 kn.sdata = kev.data(i);
+                kev.set(i, ident, filter, kev.flags(i), 0, 0, kev.udata(i));
                 // KN_SCAN: a source that reports while attach runs must not be skipped by knote()
                 // (the seed's f_event after attach re-reads the source; ours may rely on that report)
                 kn.status = KN_DETACHED | KN_SCAN;

@@ -57,6 +57,7 @@ final class UserFilter implements FilterOps {
                 }
                 int ffctrl = fflags & NOTE_FFCTRLMASK;
                 fflags &= NOTE_FFLAGSMASK;
+                kev.set(i, kev.ident(i), kev.filter(i), kev.flags(i), fflags, kev.data(i), kev.udata(i));
                 switch (ffctrl) {
                     case NOTE_FFAND -> kn.setSfflags(kn.sfflags() & fflags);
                     case NOTE_FFOR -> kn.setSfflags(kn.sfflags() | fflags);
