@@ -93,6 +93,13 @@ public final class KqueueImpl {
     private FdWatch[] fdWatches = new FdWatch[0];        // per descriptor in the epoll set: its registration
     private KnoteImpl[] knhash = new KnoteImpl[64];      // kq_knhash: other knotes by (ident, filter)
     private int knhashCount;
+    private int fdKnotes;                                // knotes in the fd table
+
+    /** The callout of the sweep for closed descriptors, due every SWEEP_PERIOD while the fd table has knotes. */
+    private final KnoteImpl sweeper = new KnoteImpl(this);
+    private static final long SWEEP_PERIOD = 1_000_000_000L;
+    private boolean sweepDue;
+    private final Knote.Callout sweepCallout = this::sweepExpired;
 
     /** kq_sel.si_note: knotes of other kqueues watching this one. */
     final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
@@ -210,6 +217,16 @@ public final class KqueueImpl {
 
     public boolean isOpen() {
         return !closing;
+    }
+
+    /** The knotes in the fd table (for tests). */
+    int fdKnoteCount() {
+        lock();
+        try {
+            return fdKnotes;
+        } finally {
+            unlock();
+        }
     }
 
     // ---- locking -------------------------------------------------------
@@ -429,6 +446,10 @@ public final class KqueueImpl {
             }
             kn.link = knlist[fd];
             knlist[fd] = kn;
+            if (fdKnotes++ == 0 && !sweeper.calloutPending) {
+                scheduleSweep(System.nanoTime() + SWEEP_PERIOD);
+                armTimerfd();
+            }
         } else {
             if (knhashCount >= knhash.length - (knhash.length >>> 2)) {
                 rehash(knhash.length * 2);
@@ -469,6 +490,7 @@ public final class KqueueImpl {
         if (kn.fop.isFd()) {
             table = knlist;
             slot = (int) kn.ident;
+            fdKnotes--;
         } else {
             table = knhash;
             slot = hashSlot(kn.ident, knhash.length - 1);
@@ -876,6 +898,9 @@ public final class KqueueImpl {
                 if (callouts.hasLive()) {
                     runCallouts(System.nanoTime());
                 }
+                if (sweepDue) {
+                    sweepClosedFds();
+                }
                 if ((epollWatches > 0 || exposed && eventfdSignalled) && !looked && (count > 0 || poll)) {
                     // look at the descriptors before answering, so that queued
                     // in-JVM events never starve them (and take the eventfd's
@@ -1242,6 +1267,52 @@ public final class KqueueImpl {
             timerfdArmed = Long.MAX_VALUE;
         }
         armTimerfd();
+    }
+
+    private void scheduleSweep(long when) {
+        sweeper.callout = sweepCallout;
+        callouts.schedule(sweeper, when);
+    }
+
+    /** The sweeper's callout: the next scan sweeps; periodic while the fd table has knotes. */
+    private void sweepExpired(Knote kn, long deadline) {
+        sweepDue = true;
+        if (fdKnotes > 0) {
+            scheduleSweep(deadline + SWEEP_PERIOD);
+        }
+    }
+
+    /**
+     * knote_fdclose for the descriptors closed since the last sweep, which
+     * jkqueue cannot see being closed: with the kq lock held once, drops the
+     * knotes of every number that no longer names the file they were
+     * registered on (a channel's number by isOpen(), any other by one statx
+     * without the kq lock), so that their filters release what they hold.
+     */
+    private void sweepClosedFds() {
+        sweepDue = false;
+        MemorySegment stx = Libc.scratch();
+        for (int fd = 0; fd < knlist.length; fd++) {
+            if (knlist[fd] == null) {
+                continue;
+            }
+            Channel channel = fdChannel[fd];
+            if (channel != null) {
+                if (!channel.isOpen()) {
+                    dropChain(true, fd);
+                }
+                continue;
+            }
+            long dev = fdIdentity[2 * fd];
+            long ino = fdIdentity[2 * fd + 1];
+            unlock();
+            boolean current = Stat.fstatx(fd, stx) == 0 && Stat.dev(stx) == dev && Stat.ino(stx) == ino;
+            lock();
+            if (!current && knlist[fd] != null && fdChannel[fd] == null && fdIdentity[2 * fd] == dev
+                    && fdIdentity[2 * fd + 1] == ino) {
+                dropChain(true, fd);   // unless registered afresh meanwhile
+            }
+        }
     }
 
     /** Keeps the timerfd armed at or before the earliest callout, so fd() turns readable in time. */
