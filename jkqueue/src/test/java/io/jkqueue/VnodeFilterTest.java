@@ -8,19 +8,25 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.Pipe;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static io.jkqueue.KEvent.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** EVFILT_VNODE on real files and directories (tests/sys/kqueue vnode.c, libkqueue vnode tests). */
 class VnodeFilterTest {
@@ -245,5 +251,251 @@ class VnodeFilterTest {
         writers[0].write(one.clear());
         int fd0 = byFd.entrySet().stream().filter(e -> e.getValue().endsWith("f0")).findFirst().orElseThrow().getKey();
         waitFor(fd0, NOTE_WRITE | NOTE_EXTEND);
+    }
+
+    private void add(int fd, int fflags) throws IOException {
+        kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_ADD, fflags, 0, null)}, null, null);
+    }
+
+    private void append(Path f, String s) throws IOException {
+        Files.writeString(f, s, StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Every event until one for {@code sentinel} (which must come): inotify
+     * reports in order, so whatever an earlier change caused has been
+     * handled by then.
+     */
+    private List<KEvent> eventsUntil(int sentinel) throws IOException {
+        List<KEvent> seen = new ArrayList<>();
+        KEvent[] out = new KEvent[8];
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (seen.stream().noneMatch(e -> e.ident() == sentinel) && System.nanoTime() < end) {
+            int n = kq.kevent(null, out, Duration.ofMillis(500));
+            seen.addAll(Arrays.asList(out).subList(0, n));
+        }
+        assertThat(seen).as("the sentinel's event").anyMatch(e -> e.ident() == sentinel);
+        seen.addAll(Arrays.asList(out).subList(0, kq.kevent(null, out, Duration.ZERO)));
+        return seen;
+    }
+
+    /** The number of an open descriptor of {@code p} that Fd.of never saw, found in /proc/self/fd. */
+    private static int rawNumber(Path p) throws IOException {
+        Path target = p.toRealPath();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(l -> {
+                try {
+                    return Files.readSymbolicLink(l).equals(target);
+                } catch (IOException e) {
+                    return false;   // closed meanwhile (the listing's own descriptor)
+                }
+            }).mapToInt(l -> Integer.parseInt(l.getFileName().toString())).findFirst().orElseThrow();
+        }
+    }
+
+    @Test
+    void aClosedChannelIsNeverReported() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        Path g = Files.writeString(dir.resolve("g"), "abc");
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+        int fd = Fd.of(ch);
+        add(fd, NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB);
+        int sentinel = watch(g, NOTE_WRITE);
+        ch.close();
+        append(f, "more");
+        append(g, "more");
+        assertThat(eventsUntil(sentinel)).as("events for the closed descriptor").noneMatch(e -> e.ident() == fd);
+        assertQuiet();
+    }
+
+    @Test
+    void aReusedNumberIsNotReportedAsTheOldFile() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        Path g = Files.writeString(dir.resolve("g"), "abc");
+        Path other = Files.writeString(dir.resolve("other"), "abc");
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+        int fd = Fd.of(ch);
+        add(fd, NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB);
+        int sentinel = watch(g, NOTE_WRITE);
+        ch.close();
+        FileChannel reuse = FileChannel.open(other, StandardOpenOption.READ);
+        open.add(reuse);
+        assumeTrue(Fd.of(reuse) == fd, "the closed number was not the lowest free one");
+        append(f, "more");
+        append(g, "more");
+        assertThat(eventsUntil(sentinel)).as("the old file's write under the new file's number")
+                .noneMatch(e -> e.ident() == fd);
+        assertQuiet();
+    }
+
+    @Test
+    void aReusedRawNumberIsNotReportedAsTheOldFile() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        Path g = Files.writeString(dir.resolve("g"), "abc");
+        Path other = Files.writeString(dir.resolve("other"), "abc");
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+        int fd = rawNumber(f);   // not from Fd.of: known only by its dev and inode
+        add(fd, NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB);
+        int sentinel = watch(g, NOTE_WRITE);
+        ch.close();
+        FileChannel reuse = FileChannel.open(other, StandardOpenOption.READ);
+        open.add(reuse);
+        assumeTrue(rawNumber(other) == fd, "the closed number was not the lowest free one");
+        append(f, "more");
+        append(g, "more");
+        assertThat(eventsUntil(sentinel)).as("the old file's write under the new file's number")
+                .noneMatch(e -> e.ident() == fd);
+        // the file that has the number now is watched afresh
+        add(fd, NOTE_ATTRIB);
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rw-------"));
+        waitFor(fd, NOTE_ATTRIB);
+    }
+
+    @Test
+    void aSharedWatchLooksThroughADescriptorThatStillNamesTheFile() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        int notes = NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_DELETE | NOTE_LINK;
+        FileChannel first = FileChannel.open(f, StandardOpenOption.READ);
+        int fd1 = Fd.of(first);
+        add(fd1, notes);
+        int fd2 = watch(f, notes);
+        kq.kevent(new KEvent[] {KEvent.of(fd1, EVFILT_VNODE, EV_DELETE, 0, 0, null)}, null, null);
+        first.close();
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        assertThat(waitFor(fd2, NOTE_ATTRIB)).isEqualTo(NOTE_ATTRIB);
+        // the first number now names an unlinked file: it must not be taken for ours
+        Path gone = Files.writeString(dir.resolve("gone"), "");
+        FileChannel reuse = FileChannel.open(gone, StandardOpenOption.READ);
+        open.add(reuse);
+        Files.delete(gone);
+        assumeTrue(Fd.of(reuse) == fd1, "the closed number was not the lowest free one");
+        append(f, "more");
+        assertThat(waitFor(fd2, NOTE_WRITE)).isEqualTo(NOTE_WRITE | NOTE_EXTEND);
+    }
+
+    @Test
+    void rmdirOfADirectoryHeldOpenIsDelete() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("d"));
+        int fd = watch(d, ALL);
+        Files.delete(d);
+        assertThat(waitFor(fd, NOTE_DELETE) & (NOTE_ATTRIB | NOTE_LINK)).isZero();
+    }
+
+    @Test
+    void rmdirAfterAMoveToAnotherParentIsDelete() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("d"));
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        int fd = watch(d, NOTE_DELETE | NOTE_RENAME);
+        Path moved = Files.move(d, elsewhere.resolve("d"));
+        waitFor(fd, NOTE_RENAME);
+        Files.delete(moved);
+        waitFor(fd, NOTE_DELETE);
+    }
+
+    @Test
+    void aWatchedParentKeepsItsNotesAroundAWatchedSubdirectory() throws IOException {
+        Path p = Files.createDirectory(dir.resolve("p"));
+        int pfd = watch(p, NOTE_ATTRIB | NOTE_WRITE | NOTE_LINK);
+        Path d = Files.createDirectory(p.resolve("d"));
+        assertThat(waitFor(pfd, NOTE_WRITE | NOTE_LINK)).isEqualTo(NOTE_WRITE | NOTE_LINK);
+        int dfd = watch(d, NOTE_DELETE | NOTE_ATTRIB);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        assertThat(waitFor(pfd, NOTE_ATTRIB)).isEqualTo(NOTE_ATTRIB);
+        Files.delete(d);
+        waitFor(dfd, NOTE_DELETE);
+        kq.kevent(new KEvent[] {KEvent.of(dfd, EVFILT_VNODE, EV_DELETE, 0, 0, null)}, null, null);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-x---"));
+        waitFor(pfd, NOTE_ATTRIB);
+    }
+
+    @Test
+    void aDirectoryWatchedBeforeItsParentKeepsReporting() throws IOException {
+        Path p = Files.createDirectory(dir.resolve("p"));
+        Path d = Files.createDirectory(p.resolve("d"));
+        int dfd = watch(d, NOTE_DELETE | NOTE_WRITE);
+        int pfd = watch(p, NOTE_ATTRIB | NOTE_WRITE);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        assertThat(waitFor(pfd, NOTE_ATTRIB)).isEqualTo(NOTE_ATTRIB);
+        kq.kevent(new KEvent[] {KEvent.of(pfd, EVFILT_VNODE, EV_DELETE, 0, 0, null)}, null, null);
+        Files.writeString(d.resolve("x"), "");
+        waitFor(dfd, NOTE_WRITE);
+        Files.delete(d.resolve("x"));
+        Files.delete(d);
+        waitFor(dfd, NOTE_DELETE);
+    }
+
+    @Test
+    void aDirectorysAttributesAfterANewSubdirectoryAreAttribNotLink() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("d"));
+        int fd = watch(d, NOTE_ATTRIB | NOTE_LINK | NOTE_WRITE);
+        Files.createDirectory(d.resolve("sub"));
+        assertThat(waitFor(fd, NOTE_WRITE | NOTE_LINK)).isEqualTo(NOTE_WRITE | NOTE_LINK);
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+        assertThat(waitFor(fd, NOTE_ATTRIB)).isEqualTo(NOTE_ATTRIB);
+    }
+
+    @Test
+    void pipesSocketsKqueuesAndAnonymousInodesAreNotVnodes() throws IOException {
+        Pipe pipe = Pipe.open();
+        try (var source = pipe.source(); var sink = pipe.sink();
+             var server = ServerSocketChannel.open().bind(null);
+             var client = SocketChannel.open(server.getLocalAddress());
+             var accepted = server.accept();
+             KQueue other = KQueue.open()) {
+            int eventfd = io.jkqueue.linux.EventFd.create(0, io.jkqueue.linux.EventFd.EFD_CLOEXEC);
+            try {
+                for (int fd : new int[] {Fd.of(source), Fd.of(sink), Fd.of(client), Fd.of(accepted), other.fd(), eventfd}) {
+                    assertThatThrownBy(() -> add(fd, ALL)).as("fd %d", fd)
+                            .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+                }
+            } finally {
+                io.jkqueue.linux.Libc.close(eventfd);
+            }
+        }
+    }
+
+    @Test
+    void aFifoOpenedByPathIsAVnode() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+        // read and write: opening a FIFO so does not wait for the other end
+        FileChannel ch = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        open.add(ch);
+        int fd = Fd.of(ch);
+        add(fd, NOTE_ATTRIB | NOTE_DELETE);
+        Files.setPosixFilePermissions(fifo, PosixFilePermissions.fromString("rw-------"));
+        waitFor(fd, NOTE_ATTRIB);
+        Files.delete(fifo);
+        waitFor(fd, NOTE_DELETE);
+    }
+
+    @Test
+    void aDeletedKnoteReportsNothingMore() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        Path g = Files.writeString(dir.resolve("g"), "abc");
+        int fd = watch(f, NOTE_WRITE | NOTE_ATTRIB);
+        int sentinel = watch(g, NOTE_WRITE);
+        kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_DELETE, 0, 0, null)}, null, null);
+        append(f, "more");
+        append(g, "more");
+        assertThat(eventsUntil(sentinel)).noneMatch(e -> e.ident() == fd);
+        assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_DELETE, 0, 0, null)}, null, null))
+                .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+    }
+
+    @Test
+    void oneshotReportsOnceAndIsGone() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        Path g = Files.writeString(dir.resolve("g"), "abc");
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+        open.add(ch);
+        int fd = Fd.of(ch);
+        kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_ADD | EV_ONESHOT, NOTE_WRITE, 0, null)}, null, null);
+        int sentinel = watch(g, NOTE_WRITE);
+        append(f, "1");
+        waitFor(fd, NOTE_WRITE);
+        append(f, "2");
+        append(g, "1");
+        assertThat(eventsUntil(sentinel)).noneMatch(e -> e.ident() == fd);
     }
 }

@@ -1,6 +1,7 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
+import io.jkqueue.core.FileTable;
 import io.jkqueue.linux.Inotify;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Stat;
@@ -9,6 +10,7 @@ import io.jkqueue.spi.KnList;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.Channel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,25 +30,33 @@ import static io.jkqueue.KEvent.NOTE_WRITE;
 
 /**
  * The JVM's one inotify instance, the event source of EVFILT_VNODE: one
- * inotify watch per watched file (shared by all knotes on it, in any kqueue),
- * each with the knlist its events go to as NOTE_* hints. It keeps the size,
- * link count and times of each file, to tell NOTE_EXTEND from NOTE_WRITE,
- * NOTE_LINK and NOTE_DELETE from NOTE_ATTRIB (an unlinked file that is still
- * open never gets IN_DELETE_SELF, but its link count drops to 0), and to
- * recover from a queue overflow by comparing every watched file with what it
- * was.
+ * inotify watch per watched file (its {@link Vnode}, shared by all knotes on
+ * it, in any kqueue), each with the knlist its events go to as NOTE_* hints.
+ * It keeps the size, link count and times of each file, to tell NOTE_EXTEND
+ * from NOTE_WRITE, NOTE_LINK and NOTE_DELETE from NOTE_ATTRIB (an unlinked
+ * file that is still open never gets IN_DELETE_SELF, but its link count drops
+ * to 0), and to recover from a queue overflow by comparing every watched file
+ * with what it was. A watched directory's parent is watched too: a directory
+ * removed while held open gets no event of its own, only its parent hears of
+ * it (vop_rmdir_post's NOTE_DELETE).
  */
 final class InotifySource implements DescriptorSource {
     private static final int WATCH_MASK = Inotify.IN_ALL_EVENTS;
+    // added to whatever the parent's watch has: a user's watch on it keeps all its events
+    private static final int PARENT_MASK = Inotify.IN_DELETE | Inotify.IN_ONLYDIR | Inotify.IN_MASK_ADD;
     private static final int CHILD_CHANGES = Inotify.IN_CREATE | Inotify.IN_DELETE
             | Inotify.IN_MOVED_FROM | Inotify.IN_MOVED_TO;
 
-    /** One watched file: its knlist and what it looked like when last seen. */
-    static final class Watch {
+    /** One watched file: its inotify watch, its knlist, the knotes' watches on it and what it looked like when last seen. */
+    static final class Vnode {
         final KnList knlist = KnList.create();
         final int wd;
-        int fd;          // a descriptor of a knote on it, to look at the file again
-        int users;
+        final List<Watch> users = new ArrayList<>();   // the descriptors to look at the file through
+        long dev;        // which file: every user's descriptor named it at attach
+        long ino;
+        boolean dir;
+        Vnode parent;    // a directory's parent, whose IN_DELETE tells of its rmdir
+        final List<Vnode> subdirs = new ArrayList<>();   // watched directories whose parent this is
         boolean ignored; // the kernel dropped the watch (the file is gone)
         long size;
         int nlink;
@@ -54,13 +64,41 @@ final class InotifySource implements DescriptorSource {
         long ctime;
         int pending;     // notes found and not yet handed to the knlist
 
-        Watch(int wd) {
+        Vnode(int wd) {
             this.wd = wd;
         }
     }
 
+    /** One knote's watch on a vnode: the descriptor that named the file at attach. */
+    static final class Watch {
+        final Vnode vnode;
+        final int fd;
+        private final Channel channel;   // from Fd.of: while it is open, its number names the file
+
+        private Watch(Vnode vnode, int fd, Channel channel) {
+            this.vnode = vnode;
+            this.fd = fd;
+            this.channel = channel;
+        }
+
+        /** Whether the number still names the file it named at attach (knote_fdclose otherwise). */
+        boolean isCurrent() {
+            if (channel != null) {
+                return channel.isOpen();
+            }
+            MemorySegment stx = Libc.scratch();
+            return Stat.fstatx(fd, stx) == 0 && Stat.dev(stx) == vnode.dev && Stat.ino(stx) == vnode.ino;
+        }
+
+        /** statx of the file through this descriptor into {@code stx}; false if the number no longer names it. */
+        private boolean look(MemorySegment stx) {
+            return (channel == null || channel.isOpen()) && Stat.fstatx(fd, stx) == 0
+                    && Stat.dev(stx) == vnode.dev && Stat.ino(stx) == vnode.ino;
+        }
+    }
+
     private int ifd = -1;
-    private final Map<Integer, Watch> byWd = new HashMap<>();
+    private final Map<Integer, Vnode> byWd = new HashMap<>();
     private final MemorySegment buf = Arena.ofAuto().allocate(64 * 1024, 8);
 
     @Override
@@ -68,42 +106,98 @@ final class InotifySource implements DescriptorSource {
         return ifd;
     }
 
-    /** Watches the file open as {@code fd}; returns its Watch, or null with the errno in {@code error[0]}. */
+    /** Watches the file open as {@code fd} for one knote; returns its Watch, or null with the errno in {@code error[0]}. */
     synchronized Watch watch(int fd, int[] error) {
         if (ifd < 0) {
             ifd = Inotify.init1(Inotify.IN_NONBLOCK | Inotify.IN_CLOEXEC);
             if (ifd < 0) {
-                error[0] = Errno.EMFILE.code();
+                error[0] = initError(Libc.errno());
                 return null;
             }
         }
         int wd = Inotify.addWatch(ifd, "/proc/self/fd/" + fd, WATCH_MASK);
         if (wd < 0) {
-            int errno = Libc.errno();
-            error[0] = errno == Libc.EBADF || errno == Libc.ENOENT ? Errno.EBADF.code()
-                    : errno == 28 ? Errno.ENOSPC.code() : Errno.EACCES.code();
+            error[0] = addWatchError(Libc.errno());
             return null;
         }
-        Watch w = byWd.computeIfAbsent(wd, Watch::new);
-        if (w.users++ == 0) {
-            w.fd = fd;
-            snapshot(w);
+        Vnode v = byWd.computeIfAbsent(wd, Vnode::new);
+        MemorySegment stx = Libc.scratch();
+        if (!look(v, stx)) {
+            // a new vnode, a parent's until now, or one whose users all closed their descriptors
+            if (Stat.fstatx(fd, stx) != 0) {
+                error[0] = Errno.EBADF.code();
+                unwatchIfUnused(v);
+                return null;
+            }
+            v.dev = Stat.dev(stx);
+            v.ino = Stat.ino(stx);
+            v.dir = (Stat.mode(stx) & Stat.S_IFMT) == Stat.S_IFDIR;
+            snapshot(v, stx);
+        }
+        Watch w = new Watch(v, fd, FileTable.channel(fd));
+        v.users.add(w);
+        if (v.dir && v.parent == null) {
+            watchParent(v, fd);
         }
         return w;
     }
 
     synchronized void release(Watch w) {
-        if (--w.users == 0) {
-            if (!w.ignored) {
-                Inotify.rmWatch(ifd, w.wd);
-            }
-            byWd.remove(w.wd, w);
+        Vnode v = w.vnode;
+        v.users.remove(w);
+        unwatchIfUnused(v);
+    }
+
+    /** inotify_init1's errno as kevent's. */
+    private static int initError(int errno) {
+        return switch (errno) {
+            case Inotify.ENFILE -> Errno.ENFILE.code();
+            case Inotify.ENOMEM -> Errno.ENOMEM.code();
+            default -> Errno.EMFILE.code();   // EMFILE: this process's descriptors or the user's instances
+        };
+    }
+
+    /** inotify_add_watch's errno as kevent's. */
+    private static int addWatchError(int errno) {
+        return switch (errno) {
+            case Libc.EBADF, Libc.ENOENT -> Errno.EBADF.code();   // the descriptor is gone from /proc/self/fd
+            case Inotify.ENOSPC -> Errno.ENOSPC.code();           // the user's watch limit
+            case Inotify.ENOMEM -> Errno.ENOMEM.code();
+            case Libc.EACCES -> Errno.EACCES.code();              // no read permission on the file
+            default -> Errno.EINVAL.code();
+        };
+    }
+
+    /** Has {@code v}'s parent directory (seen through {@code fd}, which names {@code v}) report v's removal. */
+    private void watchParent(Vnode v, int fd) {
+        int pwd = Inotify.addWatch(ifd, "/proc/self/fd/" + fd + "/..", PARENT_MASK);
+        if (pwd < 0 || pwd == v.wd) {
+            return;   // no permission to watch the parent (best effort), or the root
+        }
+        Vnode p = byWd.computeIfAbsent(pwd, Vnode::new);
+        p.subdirs.add(v);
+        v.parent = p;
+    }
+
+    /** The watch goes once neither a knote nor a watched subdirectory needs it. */
+    private void unwatchIfUnused(Vnode v) {
+        if (!v.users.isEmpty() || !v.subdirs.isEmpty()) {
+            return;
+        }
+        if (!v.ignored) {
+            Inotify.rmWatch(ifd, v.wd);
+        }
+        byWd.remove(v.wd, v);
+        if (v.parent != null) {
+            v.parent.subdirs.remove(v);
+            unwatchIfUnused(v.parent);
+            v.parent = null;
         }
     }
 
     @Override
     public void drain() {
-        List<Watch> changed = new ArrayList<>();
+        List<Vnode> changed = new ArrayList<>();
         synchronized (this) {
             long n;
             while ((n = Inotify.read(ifd, buf)) > 0) {
@@ -112,37 +206,46 @@ final class InotifySource implements DescriptorSource {
                 }
             }
         }
-        for (Watch w : changed) {
+        for (Vnode v : changed) {
             int notes;
             synchronized (this) {
-                notes = w.pending;
-                w.pending = 0;
+                notes = v.pending;
+                v.pending = 0;
             }
             if (notes != 0) {
-                w.knlist.knote(notes);
+                v.knlist.knote(notes);
             }
         }
     }
 
-    /** One inotify event: what it means in NOTE_* for its watch. */
-    private void take(int wd, int mask, boolean aboutChild, List<Watch> changed) {
+    /** One inotify event: what it means in NOTE_* for its vnode. */
+    private void take(int wd, int mask, boolean aboutChild, List<Vnode> changed) {
         if ((mask & Inotify.IN_Q_OVERFLOW) != 0) {
             recoverFromOverflow(changed);
             return;
         }
-        Watch w = byWd.get(wd);
-        if (w == null) {
+        Vnode v = byWd.get(wd);
+        if (v == null) {
             return;
         }
         int notes = 0;
         if (aboutChild) {
             // a directory's entries: FreeBSD reports these on the directory, nothing else of its children
             if ((mask & CHILD_CHANGES) != 0) {
-                notes = NOTE_WRITE | ((mask & Inotify.IN_ISDIR) != 0 ? NOTE_LINK : 0);
+                notes = NOTE_WRITE;
+                if ((mask & Inotify.IN_ISDIR) != 0) {
+                    notes |= NOTE_LINK;
+                    relink(v);   // the subdirectory's ".." moved the link count: not news for later
+                }
+            }
+            if ((mask & (Inotify.IN_DELETE | Inotify.IN_ISDIR)) == (Inotify.IN_DELETE | Inotify.IN_ISDIR)) {
+                for (Vnode sub : v.subdirs) {
+                    post(sub, removed(sub), changed);
+                }
             }
         } else {
             if ((mask & (Inotify.IN_MODIFY | Inotify.IN_ATTRIB)) != 0) {
-                notes |= compare(w, ((mask & Inotify.IN_MODIFY) != 0 ? SEEN_MODIFY : 0)
+                notes |= compare(v, ((mask & Inotify.IN_MODIFY) != 0 ? SEEN_MODIFY : 0)
                         | ((mask & Inotify.IN_ATTRIB) != 0 ? SEEN_ATTRIB : 0));
             }
             if ((mask & Inotify.IN_ACCESS) != 0) {
@@ -162,32 +265,83 @@ final class InotifySource implements DescriptorSource {
             }
             if ((mask & Inotify.IN_MOVE_SELF) != 0) {
                 notes |= NOTE_RENAME;
+                if (v.parent != null) {
+                    notes |= reparent(v);
+                }
             }
             if ((mask & Inotify.IN_UNMOUNT) != 0) {
                 notes |= NOTE_REVOKE;
             }
         }
         if ((mask & Inotify.IN_IGNORED) != 0) {
-            w.ignored = true;
-            byWd.remove(wd, w);
+            v.ignored = true;
+            byWd.remove(wd, v);
         }
-        post(w, notes, changed);
+        post(v, notes, changed);
+    }
+
+    /**
+     * A watched directory moved, perhaps to another parent: the new parent is
+     * the one to hear of its removal. Returns NOTE_DELETE if it was removed
+     * before that parent was watched.
+     */
+    private int reparent(Vnode v) {
+        Vnode old = v.parent;
+        old.subdirs.remove(v);
+        v.parent = null;
+        MemorySegment stx = Libc.scratch();
+        for (Watch u : v.users) {
+            if (u.look(stx)) {
+                watchParent(v, u.fd);
+                break;
+            }
+        }
+        unwatchIfUnused(old);
+        return removed(v);
     }
 
     /** The queue overflowed and events were lost: look at every watched file for what changed. */
-    private void recoverFromOverflow(List<Watch> changed) {
-        for (Watch w : byWd.values()) {
-            post(w, compare(w, SEEN_NOTHING), changed);
+    private void recoverFromOverflow(List<Vnode> changed) {
+        for (Vnode v : byWd.values()) {
+            post(v, compare(v, SEEN_NOTHING), changed);
         }
     }
 
-    private static void post(Watch w, int notes, List<Watch> changed) {
+    private static void post(Vnode v, int notes, List<Vnode> changed) {
         if (notes != 0) {
-            if (w.pending == 0) {
-                changed.add(w);
+            if (v.pending == 0) {
+                changed.add(v);
             }
-            w.pending |= notes;
+            v.pending |= notes;
         }
+    }
+
+    /** statx of {@code v} into {@code stx} through a descriptor that still names it; false if none does. */
+    private static boolean look(Vnode v, MemorySegment stx) {
+        for (Watch u : v.users) {
+            if (u.look(stx)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A subdirectory of {@code v} came or went: {@code v}'s link count is renewed. */
+    private static void relink(Vnode v) {
+        MemorySegment stx = Libc.scratch();
+        if (look(v, stx)) {
+            v.nlink = Stat.nlink(stx);
+        }
+    }
+
+    /** A directory was removed from {@code sub}'s parent: NOTE_DELETE if it was {@code sub} (no link is left). */
+    private static int removed(Vnode sub) {
+        MemorySegment stx = Libc.scratch();
+        if (sub.nlink == 0 || !look(sub, stx) || Stat.nlink(stx) != 0) {
+            return 0;
+        }
+        sub.nlink = 0;
+        return NOTE_DELETE;
     }
 
     private static final int SEEN_MODIFY = 1;
@@ -200,10 +354,11 @@ final class InotifySource implements DescriptorSource {
      * is NOTE_WRITE (NOTE_EXTEND too if the file grew); an attribute change is
      * NOTE_LINK, or NOTE_DELETE once no link is left, when the link count
      * moved, else NOTE_ATTRIB. After an overflow the comparison alone decides.
+     * The file is looked at through any descriptor that still names it.
      */
-    private static int compare(Watch w, int seen) {
+    private static int compare(Vnode v, int seen) {
         MemorySegment stx = Libc.scratch();
-        if (Stat.fstatx(w.fd, stx) != 0) {
+        if (!look(v, stx)) {
             return (seen & SEEN_MODIFY) != 0 ? NOTE_WRITE : 0;
         }
         long size = Stat.size(stx);
@@ -211,31 +366,25 @@ final class InotifySource implements DescriptorSource {
         long mtime = Stat.mtime(stx);
         long ctime = Stat.ctime(stx);
         int notes = 0;
-        if ((seen & SEEN_MODIFY) != 0 || (seen & SEEN_NOTHING) != 0 && (size != w.size || mtime != w.mtime)) {
+        if ((seen & SEEN_MODIFY) != 0 || (seen & SEEN_NOTHING) != 0 && (size != v.size || mtime != v.mtime)) {
             notes |= NOTE_WRITE;
-            if (size > w.size) {
+            if (size > v.size) {
                 notes |= NOTE_EXTEND;
             }
         }
-        if (nlink != w.nlink) {
+        if (nlink != v.nlink) {
             notes |= nlink == 0 ? NOTE_DELETE : NOTE_LINK;
-        } else if ((seen & SEEN_ATTRIB) != 0 || (seen & SEEN_NOTHING) != 0 && notes == 0 && ctime != w.ctime) {
+        } else if ((seen & SEEN_ATTRIB) != 0 || (seen & SEEN_NOTHING) != 0 && notes == 0 && ctime != v.ctime) {
             notes |= NOTE_ATTRIB;
         }
-        w.size = size;
-        w.nlink = nlink;
-        w.mtime = mtime;
-        w.ctime = ctime;
+        snapshot(v, stx);
         return notes;
     }
 
-    private static void snapshot(Watch w) {
-        MemorySegment stx = Libc.scratch();
-        if (Stat.fstatx(w.fd, stx) == 0) {
-            w.size = Stat.size(stx);
-            w.nlink = Stat.nlink(stx);
-            w.mtime = Stat.mtime(stx);
-            w.ctime = Stat.ctime(stx);
-        }
+    private static void snapshot(Vnode v, MemorySegment stx) {
+        v.size = Stat.size(stx);
+        v.nlink = Stat.nlink(stx);
+        v.mtime = Stat.mtime(stx);
+        v.ctime = Stat.ctime(stx);
     }
 }

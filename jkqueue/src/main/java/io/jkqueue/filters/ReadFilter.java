@@ -45,14 +45,14 @@ final class ReadFilter implements FilterOps {
             return;
         }
         d.fileWatch = w;
-        w.knlist.add(kn);
+        w.vnode.knlist.add(kn);
     }
 
     @Override
     public void detach(Knote kn) {
         Descriptor d = (Descriptor) kn.hook();
         if (d.fileWatch != null) {
-            d.fileWatch.knlist.remove(kn);
+            d.fileWatch.vnode.knlist.remove(kn);
             VnodeFilter.INOTIFY.release(d.fileWatch);
             kn.unwatchSource(VnodeFilter.INOTIFY);
             d.fileWatch = null;

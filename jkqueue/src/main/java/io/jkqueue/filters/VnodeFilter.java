@@ -9,6 +9,7 @@ import io.jkqueue.spi.Knote;
 import java.lang.foreign.MemorySegment;
 
 import static io.jkqueue.KEvent.EV_CLEAR;
+import static io.jkqueue.KEvent.EV_DROP;
 import static io.jkqueue.KEvent.EV_EOF;
 import static io.jkqueue.KEvent.NOTE_REVOKE;
 
@@ -32,8 +33,8 @@ final class VnodeFilter implements FilterOps {
         if (Stat.fstatx(fd, stx) != 0) {
             return Errno.EBADF.code();
         }
-        if ((Stat.mode(stx) & Stat.S_IFMT) == Stat.S_IFSOCK) {
-            return Errno.EINVAL.code(); // not a vnode
+        if (!isVnode(fd, Stat.mode(stx) & Stat.S_IFMT)) {
+            return Errno.EINVAL.code();
         }
         int[] error = new int[1];
         InotifySource.Watch w = INOTIFY.watch(fd, error);
@@ -47,14 +48,28 @@ final class VnodeFilter implements FilterOps {
         }
         kn.setHook(w);
         kn.setFlags(kn.flags() | EV_CLEAR);   // automatically set
-        w.knlist.add(kn);
+        w.vnode.knlist.add(kn);
         return 0;
+    }
+
+    /**
+     * Whether the descriptor is a file system's: sockets (soo_kqfilter),
+     * anonymous pipes (pipe_kqfilter; a FIFO opened by path goes to the vnode
+     * ops) and anonymous inodes (a kqueue's epoll, eventfd, timerfd, pidfd:
+     * no file type) take only their own filters.
+     */
+    private static boolean isVnode(int fd, int fmt) {
+        return switch (fmt) {
+            case 0, Stat.S_IFSOCK -> false;
+            case Stat.S_IFIFO -> Stat.fsType(fd, Libc.scratch()) != Stat.PIPEFS_MAGIC;
+            default -> true;
+        };
     }
 
     @Override
     public void detach(Knote kn) {
         InotifySource.Watch w = (InotifySource.Watch) kn.hook();
-        w.knlist.remove(kn);
+        w.vnode.knlist.remove(kn);
         INOTIFY.release(w);
         kn.unwatchSource(INOTIFY);
     }
@@ -64,10 +79,19 @@ final class VnodeFilter implements FilterOps {
     public boolean event(Knote kn, long hint) {
         int notes = (int) hint & kn.sfflags();
         kn.setFflags(kn.fflags() | notes);
-        if ((hint & NOTE_REVOKE) != 0) {
-            kn.setFlags(kn.flags() | EV_EOF);
-            return true;
+        boolean revoked = (hint & NOTE_REVOKE) != 0;
+        if (!revoked && kn.fflags() == 0) {
+            return false;
         }
-        return kn.fflags() != 0;
+        if (!((InotifySource.Watch) kn.hook()).isCurrent()) {
+            // the descriptor was closed (its number may name another file now): knote_fdclose.
+            // From knote() the knote is queued for the scan to drop; in the scan, false drops it
+            kn.setFlags(kn.flags() | EV_DROP);
+            return hint != 0;
+        }
+        if (revoked) {
+            kn.setFlags(kn.flags() | EV_EOF);
+        }
+        return true;
     }
 }

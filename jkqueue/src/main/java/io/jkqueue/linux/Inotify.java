@@ -33,7 +33,15 @@ public final class Inotify {
     public static final int IN_UNMOUNT = 0x2000;
     public static final int IN_Q_OVERFLOW = 0x4000;
     public static final int IN_IGNORED = 0x8000;
+    public static final int IN_ONLYDIR = 0x01000000;
+    public static final int IN_MASK_ADD = 0x20000000;
     public static final int IN_ISDIR = 0x40000000;
+
+    // errno values of inotify_init1 and inotify_add_watch (Linux numbering)
+    public static final int ENOMEM = 12;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+    public static final int ENOSPC = 28;
 
     /** struct inotify_event: int wd; uint32 mask, cookie, len; char name[len]. */
     public static final int EVENT_HEADER = 16;

@@ -10,7 +10,10 @@ import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.C_LONG;
 import static io.jkqueue.linux.Libc.PTR;
 
-/** statx(2) on a descriptor, and lseek(2): literal bindings, no policy. statx has one layout on every ABI. */
+/**
+ * statx(2) on a descriptor, fstatfs(2) for its file system type, and lseek(2):
+ * literal bindings, no policy. statx has one layout on every ABI.
+ */
 public final class Stat {
     private Stat() {}
 
@@ -29,14 +32,19 @@ public final class Stat {
 
     public static final int S_IFMT = 0170000;
     public static final int S_IFSOCK = 0140000;
+    public static final int S_IFDIR = 0040000;
     public static final int S_IFREG = 0100000;
     public static final int S_IFCHR = 0020000;
     public static final int S_IFIFO = 0010000;
 
     public static final int SEEK_CUR = 1;
 
+    /** statfs f_type of pipefs, where anonymous pipes live (a FIFO lives in the file system of its path). */
+    public static final long PIPEFS_MAGIC = 0x50495045L;
+
     private static final MethodHandle STATX = Libc.bind("statx",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT, PTR));
+    private static final MethodHandle FSTATFS = Libc.bind("fstatfs", FunctionDescriptor.of(C_INT, C_INT, PTR));
     private static final MethodHandle LSEEK = Libc.bind("lseek", FunctionDescriptor.of(C_LONG, C_INT, C_LONG, C_INT));
 
     /** statx(fd, "", AT_EMPTY_PATH) into {@code buf} ({@link #STATX_SIZE_BYTES}); returns 0 or -1 with errno set. */
@@ -78,6 +86,16 @@ public final class Stat {
 
     public static int nlink(MemorySegment buf) {
         return buf.get(ValueLayout.JAVA_INT, STX_NLINK);
+    }
+
+    /** fstatfs(fd) into {@code buf} (120 bytes on 64-bit ABIs); f_type, or -1 with errno set. */
+    public static long fsType(int fd, MemorySegment buf) {
+        try {
+            // struct statfs starts with f_type, a long on every 64-bit ABI
+            return (int) FSTATFS.invokeExact(Libc.state(), fd, buf) == 0 ? buf.get(ValueLayout.JAVA_LONG, 0) : -1;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
     }
 
     /** lseek(fd, offset, whence); the new offset or -1 with errno set. */
