@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs jkqueue's benchmarks and prints a summary table.
 #
-#   bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|io|all [-- extra harness options]
+#   bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- extra harness options]
 #
-# io = libevent idle churn echo vnode procexit; all = everything.
+# io = libevent idle churn echo vnode procexit empty; all = everything.
 #
 # Environment: BENCH_SKIP_BUILD=1 skips the Maven build (uses the existing
 # jkqueue-bench/target/benchmarks.jar); BENCH_ROUNDS overrides the number of
@@ -15,12 +15,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 usage() {
-    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|io|all [-- harness options]" >&2
+    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- harness options]" >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 WHAT="$1"; shift
-case "$WHAT" in pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|io|all) ;; *) usage ;; esac
+case "$WHAT" in pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|empty|io|all) ;; *) usage ;; esac
 [ "${1:-}" = "--" ] && shift
 EXTRA=("$@")
 
@@ -188,8 +188,13 @@ run_procexit() {
         "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 
+run_empty() {
+    echo; echo "### TCP write -> EVFILT_EMPTY drain report, by idle gap, pinned to CPU 0"
+    harness empty taskset -c 0 "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.EmptyLatency "${EXTRA[@]}"
+}
+
 run_io() {
-    run_libevent; run_idle; run_churn; run_echo; run_vnode; run_procexit
+    run_libevent; run_idle; run_churn; run_echo; run_vnode; run_procexit; run_empty
 }
 
 case "$WHAT" in
@@ -199,6 +204,7 @@ case "$WHAT" in
     echo) run_echo ;;
     vnode) run_vnode ;;
     procexit) run_procexit ;;
+    empty) run_empty ;;
     io) run_io ;;
     pingpong) run_pingpong ;;
     samethread) run_samethread ;;

@@ -263,6 +263,57 @@ class DescriptorScenariosTest {
     }
 
     @Test
+    void emptyWithClearOnTcpFiresAgainAfterEachDrain() throws Exception {
+        // filt_soempty runs on every acknowledgement; Linux wakes no poller when an ACK empties a
+        // send buffer that was never full, so each write below drains without any readiness edge
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.client());
+            add(fd, EVFILT_EMPTY, EV_ADD | EV_CLEAR);
+            assertThat(awaitOne().data()).as("empty at once").isZero();
+            assertNoEvents(kq);
+            for (int round = 0; round < 4; round++) {
+                // later rounds start after the idle socket's re-checks have backed off
+                Thread.sleep(round * 40L);
+                write(c.client(), 100 + round);
+                KEvent ev = awaitOne();
+                assertThat(ev.filter()).isEqualTo(EVFILT_EMPTY);
+                assertThat(ev.data()).isZero();
+                assertThat(Kq.poll(kq)).as("EV_CLEAR: once per drain (round %d)", round).isEmpty();
+            }
+            // nothing written: nothing drains, nothing is reported
+            assertThat(Kq.waitFor(kq, 4, Duration.ofMillis(100))).isEmpty();
+        }
+    }
+
+    @Test
+    void emptyOnTcpWaitsForThePeerToAcknowledgeWhatItCouldNotTake() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.client());
+            c.client().configureBlocking(false);
+            // fill the peer's receive window and our send buffer (the peer reads nothing yet)
+            long sent = 0;
+            ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+            for (int idle = 0; idle < 20; ) {
+                chunk.clear();
+                int n = c.client().write(chunk);
+                sent += n;
+                idle = n == 0 ? idle + 1 : 0;
+                if (n == 0) {
+                    Thread.sleep(5);
+                }
+            }
+            add(fd, EVFILT_EMPTY, EV_ADD);
+            assertNoEvents(kq);
+            // the peer takes all but a little: the buffer empties partly, no knote fires
+            read(c.peer(), (int) sent - 10);
+            // then the rest: the buffer drains, which nothing but the re-check sees
+            read(c.peer(), 10);
+            KEvent ev = awaitUntil(kq, fd, EVFILT_EMPTY, e -> true);
+            assertThat(ev.data()).isZero();
+        }
+    }
+
+    @Test
     void unixListeningSocketReportsPendingConnections(@TempDir Path dir) throws Exception {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(dir.resolve("l")));

@@ -47,6 +47,10 @@ final class Descriptor {
     /** For a regular file's EVFILT_READ: the inotify watch that tells when the file changes. */
     InotifySource.Watch fileWatch;
 
+    /** EVFILT_EMPTY on TCP: tcpi_bytes_acked when the buffer was last found empty, and the callout's interval. */
+    long ackedWhenEmpty = -1;
+    long emptyRecheck = EmptyFilter.RECHECK_MIN;
+
     /** Attached and watched, but epoll has not yet reported the first readiness. */
     boolean reportPending;
 
@@ -266,6 +270,14 @@ final class Descriptor {
     /** SIOCOUTQ: bytes queued in a socket's send buffer; -1 if it cannot say. */
     int bytesUnsent() {
         return intIoctl(Ioctl.TIOCOUTQ);
+    }
+
+    /** For a TCP socket: the bytes the peer has acknowledged so far (tcpi_bytes_acked); -1 if it cannot say. */
+    long bytesAcked() {
+        MemorySegment buf = Libc.scratch();
+        return Sockets.getsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_INFO, buf, Sockets.TCP_INFO_SIZE,
+                buf.asSlice(Sockets.TCP_INFO_SIZE)) == 0 ? buf.get(ValueLayout.JAVA_LONG, Sockets.TCPI_BYTES_ACKED_OFFSET)
+                : -1;
     }
 
     /** Connections waiting to be accepted on a listening socket. */

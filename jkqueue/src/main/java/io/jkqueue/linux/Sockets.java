@@ -21,6 +21,8 @@ public final class Sockets {
     public static final int TCP_INFO = 11;
     /** struct tcp_info: tcpi_unacked (the accept queue length of a listening socket) is at this offset. */
     public static final long TCPI_UNACKED_OFFSET = 24;
+    /** struct tcp_info: tcpi_bytes_acked, the bytes the peer has acknowledged in the connection's life (Linux 4.1). */
+    public static final long TCPI_BYTES_ACKED_OFFSET = 120;
     public static final int TCP_INFO_SIZE = 232;
 
     private static final MethodHandle GETSOCKOPT = Libc.bind("getsockopt",
