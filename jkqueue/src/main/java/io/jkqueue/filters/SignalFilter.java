@@ -85,7 +85,7 @@ public final class SignalFilter implements FilterOps {
                 MemorySegment dfl = Signals.newAction();
                 Signals.get(signo, ours);
                 Signals.setDisposition(dfl, Signals.SIG_DFL);
-                Signals.set(signo, dfl);
+                Signals.set(signo, dfl); // until the handler is back, a delivery gets the kernel's action uncounted
                 Signals.unblock(signo); // so that the raise acts before the handler is back
                 Signals.raise(signo);
                 Signals.set(signo, ours);
