@@ -6,6 +6,12 @@ import sun.misc.SignalHandler;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,11 +102,47 @@ class SignalFilterTest {
     @Test
     void reservedAndUncatchableSignalsAreEinval() throws Exception {
         try (KQueue kq = KQueue.open()) {
-            for (int sig : new int[] {9, 19, 11, 0, 65, -1}) {   // KILL, STOP, SEGV (the JVM's), out of range
+            for (int sig : new int[] {9, 19, 11, 0, 65, -1, 32, 33, 64}) {   // KILL, STOP, SEGV (the JVM's), out of range, glibc's, real-time
                 assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(sig, EVFILT_SIGNAL, EV_ADD)}, null, null))
                         .as("signal %d", sig)
                         .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+                assertThatThrownBy(() -> Signals.ignore(sig))
+                        .as("Signals.ignore(%d)", sig)
+                        .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
             }
+        }
+    }
+
+    @Test
+    void signalsTheJvmHoldsAreEinvalAndKeepTheirHandler() throws Throwable {
+        // QUIT (thread dumps), ILL, BUS, FPE, SEGV (faults the JVM handles), USR2 (HotSpot's suspend/resume),
+        // PIPE, XFSZ (ignored through the JVM's handler), 62 (the JDK's signal for interrupting blocking I/O)
+        try (KQueue kq = KQueue.open()) {
+            for (int sig : new int[] {3, 4, 7, 8, 11, 12, 13, 25, 62}) {
+                long before = handlerOf(sig);
+                for (int attempt = 1; attempt <= 2; attempt++) {
+                    assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(sig, EVFILT_SIGNAL, EV_ADD)}, null, null))
+                            .as("signal %d, attempt %d", sig, attempt)
+                            .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+                }
+                assertThatThrownBy(() -> Signals.ignore(sig))
+                        .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+                assertThatThrownBy(() -> Signals.setDefault(sig))
+                        .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+                assertThat(handlerOf(sig)).as("handler of signal %d", sig).isEqualTo(before);
+            }
+        }
+    }
+
+    /** The sa_handler sigaction(2) reports for {@code sig} (glibc's struct sigaction starts with it). */
+    static long handlerOf(int sig) throws Throwable {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle sigaction = linker.downcallHandle(linker.defaultLookup().find("sigaction").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocate(152, 8);
+            assertThat((int) sigaction.invokeExact(sig, MemorySegment.NULL, sa)).isZero();
+            return sa.get(ValueLayout.JAVA_LONG, 0);
         }
     }
 

@@ -1,0 +1,304 @@
+package io.jkqueue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import sun.misc.Signal;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.jkqueue.KEvent.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * EVFILT_SIGNAL leaves what a signal does alone: each test runs a child JVM
+ * that watches signals with a given disposition and gets real signals from
+ * kill(1); its exit status and /proc show what the signal did.
+ */
+class SignalDispositionTest {
+    /**
+     * Watches the signals named after the mode and prints one line per
+     * event ("signal IDENT DATA"), "none" when 20 s pass without one. Modes:
+     * default (the disposition is left as the JVM starts), ignore
+     * (Signals.ignore first), handler (a Java handler that prints
+     * "handler SIGNO"). Commands on stdin: ping, delete (EV_DELETE),
+     * default (Signals.setDefault), exit; end of input exits too.
+     */
+    public static final class Child {
+        public static void main(String[] args) throws Throwable {
+            // its own process group, whose parent (the test JVM) is in another one of the
+            // same session: the group is not orphaned, so stop signals really stop it
+            int rc = (int) Linker.nativeLinker().downcallHandle(
+                    Linker.nativeLinker().defaultLookup().find("setpgid").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))
+                    .invokeExact(0, 0);
+            if (rc != 0) {
+                throw new IllegalStateException("setpgid failed");
+            }
+            String mode = args[0];
+            PrintStream out = System.out;
+            List<Signal> signals = new ArrayList<>();
+            for (int i = 1; i < args.length; i++) {
+                signals.add(new Signal(args[i]));
+            }
+            KQueue kq = KQueue.open();
+            for (Signal s : signals) {
+                switch (mode) {
+                    case "ignore" -> Signals.ignore(s.getNumber());
+                    case "handler" -> Signal.handle(s, sig -> out.println("handler " + sig.getNumber()));
+                    default -> { }
+                }
+                kq.kevent(new KEvent[] {KEvent.of(s.getNumber(), EVFILT_SIGNAL, EV_ADD)}, null, null);
+            }
+            Thread.ofPlatform().daemon().start(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                    for (String cmd; (cmd = in.readLine()) != null && !cmd.equals("exit"); ) {
+                        for (Signal s : signals) {
+                            switch (cmd) {
+                                case "delete" -> kq.kevent(
+                                        new KEvent[] {KEvent.of(s.getNumber(), EVFILT_SIGNAL, EV_DELETE)}, null, null);
+                                case "default" -> Signals.setDefault(s.getNumber());
+                                default -> { }
+                            }
+                        }
+                        out.println(cmd.equals("ping") ? "pong" : cmd + " done");
+                    }
+                } catch (IOException e) {
+                    e.printStackTrace();
+                    System.exit(3);
+                }
+                System.exit(0);
+            });
+            out.println("watching");
+            KEvent[] events = new KEvent[4];
+            while (true) {
+                int n = kq.kevent(null, events, Duration.ofSeconds(20));
+                if (n == 0) {
+                    out.println("none");
+                }
+                for (int i = 0; i < n; i++) {
+                    out.println("signal " + events[i].ident() + " " + events[i].data());
+                }
+            }
+        }
+    }
+
+    private Process child;
+    private BufferedReader out;
+    private PrintStream in;
+    private Path err;
+
+    private void start(String mode, String... signals) throws IOException {
+        start(List.of(), mode, signals);
+    }
+
+    /** Starts the child under {@code prefix} (a command that execs the rest, such as nohup). */
+    private void start(List<String> prefix, String mode, String... signals) throws IOException {
+        err = Files.createTempFile("jkqueue-signal-child", ".err");
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Child.class.getName(), mode));
+        cmd.addAll(List.of(signals));
+        child = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+        out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        in = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8);
+        assertThat(out.readLine()).as("child's first line (stderr: %s)", stderrSoFar()).isEqualTo("watching");
+    }
+
+    @AfterEach
+    void end() throws Exception {
+        if (child != null) {
+            child.destroyForcibly();   // SIGKILL, which also ends a stopped process
+            child.waitFor(30, TimeUnit.SECONDS);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private String stderrSoFar() throws IOException {
+        return Files.readString(err);
+    }
+
+    /** kill -NAME child, from outside (as a user would). */
+    private void kill(String name) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + name, String.valueOf(child.pid())).start().waitFor()).isZero();
+    }
+
+    private String line() throws IOException {
+        String l = out.readLine();
+        assertThat(l).as("a line from the child (stderr: %s)", stderrSoFar()).isNotNull();
+        return l;
+    }
+
+    private List<String> lines(int n) throws IOException {
+        List<String> ls = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ls.add(line());
+        }
+        return ls;
+    }
+
+    /** The child answers a command: it is alive and running Java code. */
+    private void assertAlive() throws IOException {
+        in.println("ping");
+        assertThat(line()).isEqualTo("pong");
+    }
+
+    /** Tells the child to exit; it must, with status 0, and without having printed anything on stderr. */
+    private void assertCleanExit() throws Exception {
+        in.println("exit");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.exitValue()).isZero();
+        assertThat(stderrSoFar()).isEmpty();
+    }
+
+    /** Whether /proc/PID/status lists {@code signo} as ignored (SigIgn). */
+    private boolean ignoredByKernel(int signo) throws IOException {
+        return inStatusMask("SigIgn:", signo);
+    }
+
+    /** Whether the signal mask {@code field} of /proc/PID/status has {@code signo}. */
+    private boolean inStatusMask(String field, int signo) throws IOException {
+        String line = Files.readAllLines(Path.of("/proc/" + child.pid() + "/status")).stream()
+                .filter(l -> l.startsWith(field)).findFirst().orElseThrow();
+        return (Long.parseUnsignedLong(line.substring(field.length()).trim(), 16) & (1L << (signo - 1))) != 0;
+    }
+
+    /** The state letter of /proc/PID/stat: R, S, T (stopped), ... */
+    private char state() throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + child.pid() + "/stat"));
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    private void awaitState(char wanted) throws Exception {
+        long deadline = System.nanoTime() + Kq.WAIT.toNanos();
+        char s;
+        while ((s = state()) != wanted) {
+            if (System.nanoTime() - deadline > 0) {
+                fail("child state %s, not %s, after %s (stderr: %s)", s, wanted, Kq.WAIT, stderrSoFar());
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void aWatchedSignalWhoseDefaultIsToTerminateEndsTheProcessAtTheFirstDelivery() throws Exception {
+        start("default", "USR1");
+        kill("USR1");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("the first SIGUSR1 ends the child").isTrue();
+        assertThat(child.exitValue()).as("ended by signal 10").isEqualTo(128 + 10);
+    }
+
+    @Test
+    void aWatchedSignalWhoseDefaultIsToIgnoreIsCountedEveryTimeAndChangesNothing() throws Exception {
+        start("default", "WINCH");
+        for (int i = 0; i < 3; i++) {
+            kill("WINCH");
+            assertThat(line()).as("delivery %d", i + 1).isEqualTo("signal 28 1");
+        }
+        assertAlive();
+        assertThat(inStatusMask("SigCgt:", 23)).as("SIGURG, where jkqueue learns the JVM's handler, has none").isFalse();
+        assertCleanExit();
+    }
+
+    @Test
+    void aJavaHandlerInstalledBeforeStillRunsForEveryDelivery() throws Exception {
+        start("handler", "USR1");
+        for (int i = 0; i < 3; i++) {
+            kill("USR1");
+            assertThat(lines(2)).as("delivery %d", i + 1).containsExactlyInAnyOrder("handler 10", "signal 10 1");
+        }
+        in.println("delete");
+        assertThat(line()).isEqualTo("delete done");
+        kill("USR1");
+        assertThat(line()).as("the handler is back alone").isEqualTo("handler 10");
+        assertCleanExit();
+    }
+
+    @Test
+    void aWatchedStopSignalStopsTheProcessWhichContinuesOnSigcontAndBothAreCounted() throws Exception {
+        start("default", "TSTP", "CONT");
+        for (int cycle = 0; cycle < 2; cycle++) {   // the second shows the handler is back after a stop
+            kill("TSTP");
+            awaitState('T');
+            kill("CONT");
+            assertThat(lines(2)).as("cycle %d", cycle + 1).containsExactlyInAnyOrder("signal 20 1", "signal 18 1");
+            assertThat(state()).isNotEqualTo('T');
+        }
+        assertAlive();
+        assertCleanExit();
+    }
+
+    @Test
+    void anIgnoredSignalIsCountedAndStaysIgnoredAfterTheLastKnoteGoes() throws Exception {
+        start("ignore", "USR1");
+        for (int i = 0; i < 3; i++) {
+            kill("USR1");
+            assertThat(line()).as("delivery %d", i + 1).isEqualTo("signal 10 1");
+        }
+        assertAlive();
+        in.println("delete");
+        assertThat(line()).isEqualTo("delete done");
+        assertThat(ignoredByKernel(10)).as("SIG_IGN is back in place").isTrue();
+        kill("USR1");
+        assertAlive();
+        assertCleanExit();
+    }
+
+    @Test
+    void setDefaultOnAWatchedSignalBringsBackItsDefaultAction() throws Exception {
+        start("ignore", "USR1");
+        kill("USR1");
+        assertThat(line()).isEqualTo("signal 10 1");
+        in.println("default");
+        assertThat(line()).isEqualTo("default done");
+        kill("USR1");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("SIGUSR1 ends the child again").isTrue();
+        assertThat(child.exitValue()).isEqualTo(128 + 10);
+    }
+
+    @Test
+    void sigtermIgnoredThroughSignalsIsStillCounted() throws Exception {
+        // the JVM does not install a Java handler for HUP, INT or TERM at SIG_IGN: jkqueue must
+        start("ignore", "TERM");
+        for (int i = 0; i < 2; i++) {
+            kill("TERM");
+            assertThat(line()).as("delivery %d", i + 1).isEqualTo("signal 15 1");
+        }
+        in.println("delete");
+        assertThat(line()).isEqualTo("delete done");
+        assertThat(ignoredByKernel(15)).isTrue();
+        kill("TERM");
+        assertAlive();
+        assertCleanExit();
+    }
+
+    @Test
+    void sighupUnderNohupIsCountedAndStillIgnored() throws Exception {
+        start(List.of("nohup"), "default", "HUP");
+        assertThat(ignoredByKernel(1)).isFalse();   // jkqueue's handler is there while HUP is watched
+        for (int i = 0; i < 2; i++) {
+            kill("HUP");
+            assertThat(line()).as("delivery %d", i + 1).isEqualTo("signal 1 1");
+        }
+        in.println("delete");
+        assertThat(line()).isEqualTo("delete done");
+        assertThat(ignoredByKernel(1)).as("nohup's SIG_IGN is back").isTrue();
+        kill("HUP");
+        assertAlive();
+        assertCleanExit();
+    }
+}
