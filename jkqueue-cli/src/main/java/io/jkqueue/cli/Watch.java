@@ -111,6 +111,10 @@ final class Watch implements Callable<Integer> {
             }
             for (String s : signals) {
                 int signo = Signals.number(s);
+                if (signo != Signals.number("INT") && signo != Signals.number("TERM")) {
+                    // reported, not obeyed (a watched signal keeps its action): Ctrl-C and TERM still end jkq
+                    io.jkqueue.Signals.ignore(signo);
+                }
                 changes.add(signo, EVFILT_SIGNAL, EV_ADD, 0, 0, null);
                 byFilter[~EVFILT_SIGNAL].put((long) signo, new Source("signal", Signals.name(signo)));
             }

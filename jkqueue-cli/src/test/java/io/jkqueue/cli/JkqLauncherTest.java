@@ -67,6 +67,29 @@ class JkqLauncherTest {
     }
 
     @Test
+    void aWatchedSignalIsReportedEachTimeAndDoesNotEndJkq() throws Exception {
+        Process jkq = start("watch", "--json", "--signal", "USR1", "--timer", "200ms", "--count", "100",
+                "--timeout", "60s");
+        jkq.getErrorStream().close();
+        BufferedReader out = new BufferedReader(new InputStreamReader(jkq.getInputStream(), StandardCharsets.UTF_8));
+        try {
+            assertThat(out.readLine()).as("the loop runs").contains("\"source\":\"timer\"");
+            for (int i = 0; i < 2; i++) {
+                assertThat(new ProcessBuilder("kill", "-USR1", Long.toString(jkq.pid())).start().waitFor()).isZero();
+                String line;
+                while ((line = out.readLine()) != null && !line.contains("\"source\":\"signal\"")) {
+                    // timer lines
+                }
+                assertThat(line).as("signal %d reported", i + 1).isNotNull().contains("\"name\":\"USR1\"");
+            }
+            assertThat(jkq.isAlive()).as("SIGUSR1 (default: terminate) did not end jkq").isTrue();
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
     void badInputIsReportedWithStatus2() throws Exception {
         Process jkq = start("watch", "--pid", "1073741823");
         String err = new String(jkq.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
