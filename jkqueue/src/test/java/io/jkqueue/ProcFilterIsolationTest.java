@@ -76,8 +76,8 @@ class ProcFilterIsolationTest {
         return "ok";
     }
 
-    @Test
-    void aReusedPidIsAnotherProcess() throws Exception {
+    /** The command prefix that runs a command as pid 1 of a new pid namespace; skips where there is none. */
+    private static List<String> unsharePid() throws Exception {
         assumeTrue(isRoot(), "a private pid namespace (unshare --pid) needs root");
         List<String> unshare = List.of("unshare", "--pid", "--fork", "--mount-proc");
         boolean works;
@@ -87,7 +87,12 @@ class ProcFilterIsolationTest {
             works = false;
         }
         assumeTrue(works, "unshare(1) cannot make a pid namespace here");
-        assertThat(run(with(unshare, javaCommand(PidReuseChild.class)))).containsExactly(
+        return unshare;
+    }
+
+    @Test
+    void aReusedPidIsAnotherProcess() throws Exception {
+        assertThat(run(with(unsharePid(), javaCommand(PidReuseChild.class)))).containsExactly(
                 "B has A's pid",
                 "B at once: 0",
                 "B exit: 1 status 1280",
@@ -133,6 +138,26 @@ class ProcFilterIsolationTest {
                 p.destroyForcibly().waitFor();   // a thread of the JVM took the number first: again
             }
             return p;
+        }
+    }
+
+    @Test
+    void outsideTheInitialPidNamespaceForksAndExecsAreEperm() throws Exception {
+        // the kernel ignores a listener there: its events carry the initial namespace's pids
+        assertThat(run(with(unsharePid(), javaCommand(NamespaceChild.class))))
+                .containsExactly("NOTE_FORK EPERM, NOTE_EXEC EPERM, NOTE_EXIT ok");
+    }
+
+    public static final class NamespaceChild {
+        public static void main(String[] args) throws Exception {
+            Process p = new ProcessBuilder("sh", "-c", "read x").start();
+            long pid = p.pid();
+            try (KQueue kq = KQueue.open()) {
+                System.out.println("NOTE_FORK " + outcome(kq, pid, NOTE_FORK) + ", NOTE_EXEC " + outcome(kq, pid, NOTE_EXEC)
+                        + ", NOTE_EXIT " + outcome(kq, pid, NOTE_EXIT));
+            }
+            p.getOutputStream().close();
+            p.waitFor();
         }
     }
 

@@ -40,10 +40,36 @@ final class ProcEventsSource implements DescriptorSource {
                     default -> Errno.EPERM.code();   // EPERM/EACCES, or a kernel without the connector
                 };
             }
+            int error = subscribed(rc);
+            if (error != 0) {
+                Libc.close(rc);
+                return error;
+            }
             fd = rc;
         }
         users++;
         return 0;
+    }
+
+    /**
+     * The kernel answers a subscription at once, before send returns, unless
+     * it ignored it: it hears only listeners in the initial pid and user
+     * namespaces, whose pids its events carry. Without that answer the
+     * socket would stay silent, or report other processes' numbers.
+     */
+    private int subscribed(int socket) {
+        for (;;) {
+            if (Netlink.receive(socket, buf) < 0) {
+                if (Libc.errno() == Netlink.ENOBUFS) {
+                    continue;   // events from before the answer were lost, not the answer
+                }
+                return Errno.EPERM.code();   // EAGAIN: no answer, so not heard
+            }
+            if (Netlink.what(buf) == Netlink.PROC_EVENT_NONE) {
+                return Netlink.ackError(buf) == 0 ? 0 : Errno.EPERM.code();
+            }
+            // an event from before any knote wanted one
+        }
     }
 
     /**

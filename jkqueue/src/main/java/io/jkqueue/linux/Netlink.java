@@ -34,6 +34,7 @@ public final class Netlink {
 
     // struct proc_event starts after nlmsghdr (16) and cn_msg (20)
     private static final long EVENT = 36;
+    public static final int PROC_EVENT_NONE = 0x0;   // the answer to a subscription
     public static final int PROC_EVENT_FORK = 0x1;
     public static final int PROC_EVENT_EXEC = 0x2;
 
@@ -88,6 +89,11 @@ public final class Netlink {
 
     public static int what(MemorySegment msg) {
         return msg.get(ValueLayout.JAVA_INT_UNALIGNED, EVENT);
+    }
+
+    /** none: the errno with which the kernel answered a subscription (0: listening). */
+    public static int ackError(MemorySegment msg) {
+        return msg.get(ValueLayout.JAVA_INT_UNALIGNED, EVENT + 16);
     }
 
     /** fork: the parent's process id (tgid). */
