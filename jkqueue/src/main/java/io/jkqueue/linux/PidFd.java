@@ -22,6 +22,7 @@ public final class PidFd {
     public static final int ENOMEM = 12;
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
+
     // _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info of 64 bytes), Linux 6.15
     private static final long PIDFD_GET_INFO = (3L << 30) | (64L << 16) | (0xFFL << 8) | 11;
     private static final long PIDFD_INFO_EXIT = 1L << 3;
