@@ -250,4 +250,26 @@ class ProcFilterTest {
                     .as("no events of this knote's time were lost").isZero();
         }
     }
+
+    @Test
+    void theEventsSocketClosesWithItsLastKnoteAndServesEveryKqueueWhenReopened() throws Exception {
+        try (KQueue kq1 = KQueue.open(); KQueue kq2 = KQueue.open()) {
+            Process x = new ProcessBuilder("sh", "-c", "read x").start();
+            int before = Kq.openFds();
+            assumeProcessEvents(kq1, x.pid());
+            Kq.apply(kq1, KEvent.of(x.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK, 0, null));
+            Kq.apply(kq2, KEvent.of(x.pid(), EVFILT_PROC, EV_ADD, NOTE_EXEC, 0, null));
+            Kq.apply(kq1, KEvent.of(x.pid(), EVFILT_PROC, EV_DELETE));
+            Kq.apply(kq2, KEvent.of(x.pid(), EVFILT_PROC, EV_DELETE));
+            assertThat(Kq.awaitOpenFds(before)).as("the pidfd and the connector's socket are closed").isEqualTo(before);
+            x.getOutputStream().close();
+            // reopened (perhaps under the same number) for knotes in both kqueues
+            Process p = new ProcessBuilder("sh", "-c", "read x; /bin/true; exit 0").start();
+            Kq.apply(kq1, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXIT, 0, null));
+            Kq.apply(kq2, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXIT, 0, null));
+            p.getOutputStream().close();
+            assertThat(fflagsUntilExit(kq1, p.pid()) & (NOTE_FORK | NOTE_TRACKERR)).isEqualTo(NOTE_FORK);
+            assertThat(fflagsUntilExit(kq2, p.pid()) & (NOTE_FORK | NOTE_TRACKERR)).isEqualTo(NOTE_FORK);
+        }
+    }
 }
