@@ -2,13 +2,16 @@ package io.jkqueue;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import static io.jkqueue.KEvent.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** EVFILT_PROC NOTE_EXIT on real child processes (tests/sys/kqueue proc.c). */
 class ProcFilterTest {
@@ -165,6 +168,108 @@ class ProcFilterTest {
             assertThat(kq.kevent(null, new KEvent[1], Duration.ofMillis(200))).isZero();
             assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_DELETE)}, null, null))
                     .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+        }
+    }
+
+    @Test
+    void aReapedProcessIsEsrchWhileAnotherKqueueStillWatchesIt() throws Exception {
+        try (KQueue kq1 = KQueue.open(); KQueue kq2 = KQueue.open()) {
+            Process p = new ProcessBuilder("sh", "-c", "read x; exit 3").start();
+            long pid = p.pid();
+            Kq.apply(kq1, KEvent.of(pid, EVFILT_PROC, EV_ADD | EV_DISABLE, NOTE_EXIT, 0, null));
+            p.getOutputStream().close();
+            assertThat(p.waitFor()).isEqualTo(3); // exited and reaped by the JDK: the number names no process
+            assertThat(Kq.applyFails(kq2, KEvent.of(pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)))
+                    .as("FreeBSD's filt_procattach for a pid that names no process").isEqualTo(Errno.ESRCH);
+            // the knote that watched it all along still has its exit (a change sets kn_sfflags: NOTE_EXIT again)
+            Kq.apply(kq1, KEvent.of(pid, EVFILT_PROC, EV_ENABLE, NOTE_EXIT, 0, null));
+            KEvent ev = waitExit(kq1);
+            assertThat(ev.fflags() & NOTE_EXIT).isEqualTo(NOTE_EXIT);
+            assertThat(ev.data()).isEqualTo(3 << 8);
+        }
+    }
+
+    /** Skips unless this process may listen to process events (CAP_NET_ADMIN), as CI's root may. */
+    private static void assumeProcessEvents(KQueue kq, long pid) throws IOException {
+        try {
+            Kq.apply(kq, KEvent.of(pid, EVFILT_PROC, EV_ADD, NOTE_FORK, 0, null));
+        } catch (KQueueException e) {
+            assumeTrue(e.errno() != Errno.EPERM, "NOTE_FORK needs CAP_NET_ADMIN, which this process lacks");
+            throw e;
+        }
+        Kq.apply(kq, KEvent.of(pid, EVFILT_PROC, EV_DELETE));
+    }
+
+    /** Collects the fflags a knote on {@code pid} reports up to and including its NOTE_EXIT. */
+    private static int fflagsUntilExit(KQueue kq, long pid) throws IOException {
+        int seen = 0;
+        KEvent[] out = new KEvent[8];
+        while ((seen & NOTE_EXIT) == 0) {
+            int n = kq.kevent(null, out, WAIT);
+            assertThat(n).as("events so far: fflags %x", seen).isPositive();
+            for (int i = 0; i < n; i++) {
+                assertThat(out[i].ident()).isEqualTo(pid);
+                seen |= out[i].fflags();
+            }
+        }
+        return seen;
+    }
+
+    @Test
+    void aForkBeforeTheKnoteWasAddedIsNotReported() throws Exception {
+        try (KQueue kq1 = KQueue.open(); KQueue kq2 = KQueue.open()) {
+            Process other = new ProcessBuilder("sh", "-c", "read x").start();
+            // a fork watcher comes and goes: nothing may stay subscribed behind it
+            assumeProcessEvents(kq1, other.pid());
+            other.getOutputStream().close();
+            // the process forks (/bin/true is not a shell builtin) before anyone watches it
+            Process p = new ProcessBuilder("sh", "-c", "/bin/true; echo forked; read x").start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("forked");
+            Kq.apply(kq2, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXIT, 0, null));
+            p.getOutputStream().close();
+            assertThat(fflagsUntilExit(kq2, p.pid()) & (NOTE_FORK | NOTE_TRACKERR))
+                    .as("no fork after the knote was added, and nothing lost").isZero();
+        }
+    }
+
+    @Test
+    void processesElsewhereBeforeTheKnoteWasAddedCostItNoTrackError() throws Exception {
+        try (KQueue kq1 = KQueue.open(); KQueue kq2 = KQueue.open()) {
+            Process other = new ProcessBuilder("sh", "-c", "read x").start();
+            assumeProcessEvents(kq1, other.pid());
+            other.getOutputStream().close();
+            // 3,000 processes (each a fork, an exec and an exit) while nobody watches forks or execs
+            Process many = new ProcessBuilder("sh", "-c", "i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i+1)); done")
+                    .start();
+            assertThat(many.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            Process p = new ProcessBuilder("sh", "-c", "read x").start();
+            Kq.apply(kq2, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXEC | NOTE_EXIT, 0, null));
+            p.getOutputStream().close();
+            assertThat(fflagsUntilExit(kq2, p.pid()) & NOTE_TRACKERR)
+                    .as("no events of this knote's time were lost").isZero();
+        }
+    }
+
+    @Test
+    void theEventsSocketClosesWithItsLastKnoteAndServesEveryKqueueWhenReopened() throws Exception {
+        try (KQueue kq1 = KQueue.open(); KQueue kq2 = KQueue.open()) {
+            Process x = new ProcessBuilder("sh", "-c", "read x").start();
+            int before = Kq.openFds();
+            assumeProcessEvents(kq1, x.pid());
+            Kq.apply(kq1, KEvent.of(x.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK, 0, null));
+            Kq.apply(kq2, KEvent.of(x.pid(), EVFILT_PROC, EV_ADD, NOTE_EXEC, 0, null));
+            Kq.apply(kq1, KEvent.of(x.pid(), EVFILT_PROC, EV_DELETE));
+            Kq.apply(kq2, KEvent.of(x.pid(), EVFILT_PROC, EV_DELETE));
+            assertThat(Kq.awaitOpenFds(before)).as("the pidfd and the connector's socket are closed").isEqualTo(before);
+            x.getOutputStream().close();
+            // reopened (perhaps under the same number) for knotes in both kqueues
+            Process p = new ProcessBuilder("sh", "-c", "read x; /bin/true; exit 0").start();
+            Kq.apply(kq1, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXIT, 0, null));
+            Kq.apply(kq2, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXIT, 0, null));
+            p.getOutputStream().close();
+            assertThat(fflagsUntilExit(kq1, p.pid()) & (NOTE_FORK | NOTE_TRACKERR)).isEqualTo(NOTE_FORK);
+            assertThat(fflagsUntilExit(kq2, p.pid()) & (NOTE_FORK | NOTE_TRACKERR)).isEqualTo(NOTE_FORK);
         }
     }
 }

@@ -23,7 +23,8 @@ import static io.jkqueue.KEvent.NOTE_TRACKERR;
  * this one may see. The exit comes from the process's pidfd
  * ({@link ProcSource}); NOTE_FORK, NOTE_EXEC and NOTE_TRACK from the
  * process-events connector ({@link ProcEventsSource}), which needs
- * CAP_NET_ADMIN: without it they are EPERM.
+ * CAP_NET_ADMIN: without it they are EPERM. When a descriptor cannot be
+ * made for either, the answer is EMFILE or ENFILE, as for any file.
  */
 final class ProcFilter implements FilterOps {
     private static final ProcEventsSource PROC_EVENTS = new ProcEventsSource();
@@ -38,23 +39,32 @@ final class ProcFilter implements FilterOps {
         if (kn.ident() <= 0 || kn.ident() > Integer.MAX_VALUE) {
             return Errno.ESRCH.code();
         }
-        boolean events = (kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) != 0;
-        if (events && !PROC_EVENTS.open()) {
-            return Errno.EPERM.code();
+        boolean child = (kn.flags() & EV_FLAG2) != 0;
+        if (child) {
+            // registered by knote_fork to report the child: it does not track further itself (the EV_FLAG1 note does)
+            kn.setSfflags(kn.sfflags() & ~(NOTE_EXIT | NOTE_EXEC | NOTE_FORK | NOTE_TRACK));
         }
         Object acquired = ProcSource.acquire((int) kn.ident());
         if (acquired instanceof Integer negErrno) {
             return -negErrno;
         }
         ProcSource src = (ProcSource) acquired;
+        // hookId 1: the knote holds the process-events connector (sfflags may change later, through EV_ADD)
+        boolean events = (kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) != 0;
+        if (events) {
+            int error = PROC_EVENTS.acquire();
+            if (error != 0) {
+                src.release();
+                return error;
+            }
+        }
         kn.setHook(src);
+        kn.setHookId(events ? 1 : 0);
         kn.setFlags(kn.flags() | EV_CLEAR);   // automatically set
-        if ((kn.flags() & EV_FLAG2) != 0) {
-            // registered by knote_fork to report the child: NOTE_CHILD with the parent's pid, at once;
-            // it does not track further itself (the EV_FLAG1 note does)
+        if (child) {
+            // NOTE_CHILD with the parent's pid, at once
             kn.setData(kn.sdata());
             kn.setFflags(NOTE_CHILD);
-            kn.setSfflags(kn.sfflags() & ~(NOTE_EXIT | NOTE_EXEC | NOTE_FORK | NOTE_TRACK));
         }
         kn.setFlags(kn.flags() & ~(EV_FLAG1 | EV_FLAG2));
         if (src.hasExited()) {
@@ -63,7 +73,7 @@ final class ProcFilter implements FilterOps {
         src.knlist.add(kn);
         // a process that has already exited makes the pidfd readable at once: epoll reports it
         int error = kn.watchSource(src);
-        if (error == 0 && (kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) != 0) {
+        if (error == 0 && events) {
             error = kn.watchSource(PROC_EVENTS);
             if (error != 0) {
                 kn.unwatchSource(src);
@@ -72,6 +82,9 @@ final class ProcFilter implements FilterOps {
         if (error != 0) {
             src.knlist.remove(kn);
             src.release();
+            if (events) {
+                PROC_EVENTS.release();
+            }
         }
         return error;
     }
@@ -79,8 +92,9 @@ final class ProcFilter implements FilterOps {
     @Override
     public void detach(Knote kn) {
         ProcSource src = (ProcSource) kn.hook();
-        if ((kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) != 0) {
-            kn.unwatchSource(PROC_EVENTS);
+        if (kn.hookId() == 1) {
+            kn.unwatchSource(PROC_EVENTS);   // before the release: the last one closes the socket
+            PROC_EVENTS.release();
         }
         kn.unwatchSource(src);
         src.knlist.remove(kn);

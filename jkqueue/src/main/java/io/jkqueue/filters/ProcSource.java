@@ -18,7 +18,8 @@ import static io.jkqueue.KEvent.NOTE_EXIT;
 
 /**
  * One watched process (the seed's struct proc with its p_klist): a pidfd,
- * shared by every knote on the process in any kqueue, that turns readable
+ * shared by every knote on the process in any kqueue, never by the knotes of
+ * another process that had the same number, that turns readable
  * when the process exits, and the knlist its events go to. Its exit status
  * is taken once, from the kernel's record of the exit (PIDFD_GET_INFO, Linux
  * 6.15), which survives whoever reaps the process (for a ProcessBuilder
@@ -26,6 +27,7 @@ import static io.jkqueue.KEvent.NOTE_EXIT;
  * zombie's /proc stat.
  */
 final class ProcSource implements DescriptorSource {
+    // pid -> the source of the last process watched under that number (the one process events go to)
     private static final Map<Integer, ProcSource> BY_PID = new HashMap<>();
 
     final int pid;
@@ -39,21 +41,43 @@ final class ProcSource implements DescriptorSource {
         this.pidfd = pidfd;
     }
 
-    /** The source of {@code pid}, opened if need be; minus an errno if there is no such process. */
+    /**
+     * The source of the process that {@code pid} names now, opened if need
+     * be; minus an errno if there is none (ESRCH: no such process, reaped
+     * ones included; EMFILE/ENFILE: no descriptor for its pidfd).
+     */
     static Object acquire(int pid) {
         synchronized (BY_PID) {
             ProcSource src = BY_PID.get(pid);
-            if (src == null) {
+            // a pidfd names one process: the cached one is still the holder of the number unless it was reaped
+            if (src == null || src.reaped()) {
                 int pidfd = PidFd.open(pid);
                 if (pidfd < 0) {
-                    return -(Libc.errno() == Libc.EPERM ? Errno.EPERM.code() : Errno.ESRCH.code());
+                    return -openErrno(Libc.errno());
                 }
+                // an earlier process that had the number keeps its source for its own knotes
                 src = new ProcSource(pid, pidfd);
                 BY_PID.put(pid, src);
             }
             src.users++;
             return src;
         }
+    }
+
+    /** filt_procattach's answer for a failed pidfd_open. */
+    private static int openErrno(int errno) {
+        return switch (errno) {
+            case PidFd.EMFILE -> Errno.EMFILE.code();
+            case PidFd.ENFILE -> Errno.ENFILE.code();
+            case PidFd.ENOMEM -> Errno.ENOMEM.code();
+            case Libc.EPERM -> Errno.EPERM.code();
+            default -> Errno.ESRCH.code();   // ESRCH, or EINVAL for a number that is a thread, not a process
+        };
+    }
+
+    /** Whether the process is gone for good (reaped), its number free for another: a zombie is not. */
+    private boolean reaped() {
+        return PidFd.sendSignal(pidfd, 0) != 0 && Libc.errno() == PidFd.ESRCH;
     }
 
     void release() {
@@ -127,12 +151,19 @@ final class ProcSource implements DescriptorSource {
         return Math.max(status, 0);
     }
 
-    /** Field 52 of /proc/PID/stat: exit_code, the wait status of a zombie. */
+    /**
+     * Field 52 of /proc/PID/stat: exit_code, the wait status of a zombie;
+     * ours only if our process was not reaped when it had been read (the
+     * number may name another process since).
+     */
     private int zombieStatus() {
         try {
             String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return fields[0].equals("Z") ? Integer.parseInt(fields[49].trim()) : -1;
+            if (!fields[0].equals("Z") || reaped()) {
+                return -1;
+            }
+            return Integer.parseInt(fields[49].trim());
         } catch (IOException | RuntimeException gone) {
             return -1;
         }

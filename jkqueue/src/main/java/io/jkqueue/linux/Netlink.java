@@ -26,10 +26,15 @@ public final class Netlink {
     private static final int CN_VAL_PROC = 1;
     private static final int NLMSG_DONE = 3;
     private static final int PROC_CN_MCAST_LISTEN = 1;
+    // errno values (Linux numbering) that callers tell apart
+    public static final int ENOMEM = 12;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
     public static final int ENOBUFS = 105;
 
     // struct proc_event starts after nlmsghdr (16) and cn_msg (20)
     private static final long EVENT = 36;
+    public static final int PROC_EVENT_NONE = 0x0;   // the answer to a subscription
     public static final int PROC_EVENT_FORK = 0x1;
     public static final int PROC_EVENT_EXEC = 0x2;
 
@@ -40,7 +45,8 @@ public final class Netlink {
 
     /**
      * Opens a non-blocking connector socket subscribed to process events;
-     * minus the errno on failure (EPERM without CAP_NET_ADMIN).
+     * minus the errno on failure (EPERM without CAP_NET_ADMIN, EMFILE or
+     * ENFILE when no descriptor is left). Closing it unsubscribes.
      */
     public static int openProcEvents() {
         try (Arena a = Arena.ofConfined()) {
@@ -83,6 +89,11 @@ public final class Netlink {
 
     public static int what(MemorySegment msg) {
         return msg.get(ValueLayout.JAVA_INT_UNALIGNED, EVENT);
+    }
+
+    /** none: the errno with which the kernel answered a subscription (0: listening). */
+    public static int ackError(MemorySegment msg) {
+        return msg.get(ValueLayout.JAVA_INT_UNALIGNED, EVENT + 16);
     }
 
     /** fork: the parent's process id (tgid). */

@@ -10,11 +10,19 @@ import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.C_LONG;
 import static io.jkqueue.linux.Libc.PTR;
 
-/** pidfd_open(2), PIDFD_GET_INFO and waitid(P_PIDFD): literal bindings, no policy. */
+/** pidfd_open(2), pidfd_send_signal(2), PIDFD_GET_INFO and waitid(P_PIDFD): literal bindings, no policy. */
 public final class PidFd {
     private PidFd() {}
 
     private static final long SYS_PIDFD_OPEN = 434;   // the same number on every Linux ABI
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
+
+    // errno values (Linux numbering) of pidfd_open and pidfd_send_signal that callers tell apart
+    public static final int ESRCH = 3;
+    public static final int ENOMEM = 12;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+
     // _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info of 64 bytes), Linux 6.15
     private static final long PIDFD_GET_INFO = (3L << 30) | (64L << 16) | (0xFFL << 8) | 11;
     private static final long PIDFD_INFO_EXIT = 1L << 3;
@@ -36,6 +44,10 @@ public final class PidFd {
     private static final MethodHandle SYSCALL = Libc.LINKER.downcallHandle(
             Libc.LINKER.defaultLookup().find("syscall").orElseThrow(),
             FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, C_LONG), Libc.CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL4 = Libc.LINKER.downcallHandle(
+            Libc.LINKER.defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, C_LONG, PTR, C_LONG), Libc.CAPTURE_ERRNO,
+            Linker.Option.firstVariadicArg(1));
     private static final MethodHandle IOCTL = Libc.LINKER.downcallHandle(
             Libc.LINKER.defaultLookup().find("ioctl").orElseThrow(),
             FunctionDescriptor.of(C_INT, C_INT, C_LONG, PTR), Libc.CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
@@ -46,6 +58,20 @@ public final class PidFd {
     public static int open(int pid) {
         try {
             return (int) (long) SYSCALL.invokeExact(Libc.state(), SYS_PIDFD_OPEN, (long) pid, 0L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * pidfd_send_signal(pidfd, sig, NULL, 0); with {@code sig} 0 it only
+     * checks: ESRCH once the process has been reaped (a zombie still answers,
+     * 0 or EPERM). Returns 0 or -1 with errno set.
+     */
+    public static int sendSignal(int pidfd, int sig) {
+        try {
+            return (int) (long) SYSCALL4.invokeExact(Libc.state(), SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) sig,
+                    MemorySegment.NULL, 0L);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

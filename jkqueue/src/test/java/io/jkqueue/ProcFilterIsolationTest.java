@@ -1,0 +1,254 @@
+package io.jkqueue;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static io.jkqueue.KEvent.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * EVFILT_PROC where the process has to be set apart: a pid reused in a
+ * private pid namespace, a full descriptor table, no CAP_NET_ADMIN. Each
+ * runs in a child JVM that prints its findings; the child uses jkqueue alone.
+ */
+class ProcFilterIsolationTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static boolean isRoot() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"));   // effective uid
+    }
+
+    /** The java command for {@code main}, on a class path of jkqueue's classes and these tests' only. */
+    private static List<String> javaCommand(Class<?> main) throws Exception {
+        String classPath = Stream.of(KQueue.class, main)
+                .map(c -> {
+                    try {
+                        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .distinct().collect(Collectors.joining(":"));
+        return List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                "-cp", classPath, main.getName());
+    }
+
+    /** Runs {@code command} to its end; its standard output, lines, after checking that it exited 0. */
+    private static List<String> run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("%s ended", command).isTrue();
+            assertThat(p.exitValue()).as("exit status of %s; it said:%n%s", command, out).isZero();
+            return out.lines().toList();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static List<String> with(List<String> prefix, List<String> command) {
+        List<String> all = new ArrayList<>(prefix);
+        all.addAll(command);
+        return all;
+    }
+
+    /** "ok", or the errno of an EV_ADD of (pid, fflags), which is deleted again. */
+    static String outcome(KQueue kq, long pid, int fflags) throws IOException {
+        try {
+            kq.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_ADD, fflags, 0, null)}, null, null);
+        } catch (KQueueException e) {
+            return e.errno().name();
+        }
+        kq.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_DELETE)}, null, null);
+        return "ok";
+    }
+
+    /** The command prefix that runs a command as pid 1 of a new pid namespace; skips where there is none. */
+    private static List<String> unsharePid() throws Exception {
+        assumeTrue(isRoot(), "a private pid namespace (unshare --pid) needs root");
+        List<String> unshare = List.of("unshare", "--pid", "--fork", "--mount-proc");
+        boolean works;
+        try {
+            works = new ProcessBuilder(with(unshare, List.of("true"))).start().waitFor() == 0;
+        } catch (IOException noUnshare) {
+            works = false;
+        }
+        assumeTrue(works, "unshare(1) cannot make a pid namespace here");
+        return unshare;
+    }
+
+    @Test
+    void aReusedPidIsAnotherProcess() throws Exception {
+        assertThat(run(with(unsharePid(), javaCommand(PidReuseChild.class)))).containsExactly(
+                "B has A's pid",
+                "B at once: 0",
+                "B exit: 1 status 1280",
+                "A exit: 1 status 768");
+    }
+
+    /**
+     * In a fresh pid namespace: A exits 3 and is reaped while kq1 still
+     * watches it (disabled); B then gets A's number; kq2's knote on B must
+     * wait for B's own exit, and kq1 still reports A's.
+     */
+    public static final class PidReuseChild {
+        public static void main(String[] args) throws Exception {
+            try (KQueue kq1 = KQueue.open(); KQueue kq2 = KQueue.open()) {
+                Process a = new ProcessBuilder("sh", "-c", "read x; exit 3").start();
+                long pid = a.pid();
+                kq1.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_ADD | EV_DISABLE, NOTE_EXIT, 0, "A")}, null, null);
+                a.getOutputStream().close();
+                a.waitFor();
+                Process b = startWithPid(pid);
+                System.out.println(b.pid() == pid ? "B has A's pid" : "B got pid " + b.pid() + ", not " + pid);
+                kq2.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, "B")}, null, null);
+                KEvent[] out = new KEvent[1];
+                System.out.println("B at once: " + kq2.kevent(null, out, Duration.ZERO));
+                b.getOutputStream().close();
+                int n = kq2.kevent(null, out, WAIT);
+                System.out.println("B exit: " + n + " status " + (n == 1 ? out[0].data() : -1));
+                kq1.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_ENABLE, NOTE_EXIT, 0, "A")}, null, null);
+                n = kq1.kevent(null, out, WAIT);
+                System.out.println("A exit: " + n + " status " + (n == 1 ? out[0].data() : -1));
+            }
+        }
+
+        /** A process that waits for its input, given {@code pid} by setting the namespace's last pid before it. */
+        private static Process startWithPid(long pid) throws Exception {
+            Process p = null;
+            for (int attempt = 0; attempt < 100; attempt++) {
+                Files.writeString(Path.of("/proc/sys/kernel/ns_last_pid"), Long.toString(pid - 1));
+                p = new ProcessBuilder("sh", "-c", "read x; exit 5").start();
+                if (p.pid() == pid) {
+                    return p;
+                }
+                p.destroyForcibly().waitFor();   // a thread of the JVM took the number first: again
+            }
+            return p;
+        }
+    }
+
+    @Test
+    void outsideTheInitialPidNamespaceForksAndExecsAreEperm() throws Exception {
+        // the kernel ignores a listener there: its events carry the initial namespace's pids
+        assertThat(run(with(unsharePid(), javaCommand(NamespaceChild.class))))
+                .containsExactly("NOTE_FORK EPERM, NOTE_EXEC EPERM, NOTE_EXIT ok");
+    }
+
+    public static final class NamespaceChild {
+        public static void main(String[] args) throws Exception {
+            Process p = new ProcessBuilder("sh", "-c", "read x").start();
+            long pid = p.pid();
+            try (KQueue kq = KQueue.open()) {
+                System.out.println("NOTE_FORK " + outcome(kq, pid, NOTE_FORK) + ", NOTE_EXEC " + outcome(kq, pid, NOTE_EXEC)
+                        + ", NOTE_EXIT " + outcome(kq, pid, NOTE_EXIT));
+            }
+            p.getOutputStream().close();
+            p.waitFor();
+        }
+    }
+
+    @Test
+    void aFullDescriptorTableIsEmfile() throws Exception {
+        assertThat(run(with(List.of("sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh"), javaCommand(FullTableChild.class))))
+                .containsExactly(
+                        "warm: ok ESRCH",
+                        "no descriptor left: NOTE_EXIT EMFILE, NOTE_FORK EMFILE",
+                        "one descriptor left: NOTE_FORK EMFILE, NOTE_EXIT ok");
+    }
+
+    /**
+     * Fills its descriptor table (limited to 64) while a child runs, and
+     * registers the child: pidfd_open fails, then with one descriptor free
+     * the pidfd fits and the connector's socket does not.
+     */
+    public static final class FullTableChild {
+        public static void main(String[] args) throws Exception {
+            Process p = new ProcessBuilder("sh", "-c", "read x").start();
+            long pid = p.pid();
+            String[] seen = new String[4];
+            try (KQueue kq = KQueue.open()) {
+                // everything below runs once before the table is full, so that no class is left to load
+                seen[0] = outcome(kq, pid, NOTE_EXIT);
+                seen[1] = outcome(kq, 0x3fffffff, NOTE_EXIT);
+                System.out.println("warm: " + seen[0] + " " + seen[1]);
+                Class.forName("io.jkqueue.linux.Netlink");
+                List<FileInputStream> fill = new ArrayList<>();
+                try {
+                    for (;;) {
+                        fill.add(new FileInputStream("/dev/null"));
+                    }
+                } catch (IOException full) {
+                    // EMFILE: the table is full
+                }
+                seen[0] = outcome(kq, pid, NOTE_EXIT);
+                seen[1] = outcome(kq, pid, NOTE_EXIT | NOTE_FORK);
+                fill.removeLast().close();
+                seen[2] = outcome(kq, pid, NOTE_EXIT | NOTE_FORK);
+                seen[3] = outcome(kq, pid, NOTE_EXIT);
+                for (FileInputStream f : fill) {
+                    f.close();
+                }
+            }
+            System.out.println("no descriptor left: NOTE_EXIT " + seen[0] + ", NOTE_FORK " + seen[1]);
+            System.out.println("one descriptor left: NOTE_FORK " + seen[2] + ", NOTE_EXIT " + seen[3]);
+            p.getOutputStream().close();
+            p.waitFor();
+        }
+    }
+
+    @Test
+    void withoutCapNetAdminForksAreEpermOrReported() throws Exception {
+        assumeTrue(isRoot(), "running a child as nobody (setpriv --reuid) needs root");
+        List<String> nobody = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+        List<String> said = run(with(nobody, javaCommand(UnprivilegedChild.class)));
+        assertThat(said).hasSize(2);
+        assertThat(said.get(0)).isEqualTo("NOTE_EXIT ok, no such process ESRCH");
+        // the connector refuses listeners without CAP_NET_ADMIN before Linux 6.6 and accepts them since:
+        // never an accepted knote that hears nothing
+        assertThat(said.get(1)).isIn("NOTE_FORK EPERM", "NOTE_FORK reported");
+    }
+
+    /** As nobody: a pidfd needs no privilege; the connector answers EPERM, or works. */
+    public static final class UnprivilegedChild {
+        public static void main(String[] args) throws Exception {
+            Process p = new ProcessBuilder("sh", "-c", "read x; /bin/true; exit 0").start();
+            long pid = p.pid();
+            try (KQueue kq = KQueue.open()) {
+                System.out.println("NOTE_EXIT " + outcome(kq, pid, NOTE_EXIT)
+                        + ", no such process " + outcome(kq, 0x3fffffff, NOTE_FORK));
+                try {
+                    kq.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXIT, 0, null)}, null, null);
+                } catch (KQueueException e) {
+                    System.out.println("NOTE_FORK " + e.errno());
+                    return;
+                }
+                p.getOutputStream().close();
+                int seen = 0;
+                KEvent[] out = new KEvent[4];
+                for (int n; (seen & NOTE_EXIT) == 0 && (n = kq.kevent(null, out, WAIT)) > 0; ) {
+                    for (int i = 0; i < n; i++) {
+                        seen |= out[i].fflags();
+                    }
+                }
+                System.out.println((seen & (NOTE_FORK | NOTE_EXIT)) == (NOTE_FORK | NOTE_EXIT) ? "NOTE_FORK reported"
+                        : "fflags " + Integer.toHexString(seen));
+            } finally {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+}
