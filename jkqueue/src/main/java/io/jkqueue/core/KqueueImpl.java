@@ -638,11 +638,6 @@ public final class KqueueImpl {
                     nerrors++;
                 }
             }
-            if (kev != null) {
-                kev.set(0, 0, 0, 0, 0, 0, null);   // let udata go
-                kev.setSize(0);
-                kev = null;
-            }
             if (nerrors > 0) {
                 events.setSize(nerrors);
                 return nerrors;
@@ -654,7 +649,7 @@ public final class KqueueImpl {
             return n;
         } finally {
             if (kev != null) {
-                kev.set(0, 0, 0, 0, 0, 0, null);
+                kev.set(0, 0, 0, 0, 0, 0, null);   // let udata go
                 kev.setSize(0);
             }
             release();
