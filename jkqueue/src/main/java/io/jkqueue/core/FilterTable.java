@@ -30,7 +30,7 @@ public final class FilterTable {
     /** file_filtops: the descriptor decides the filter ops at attach (filt_fileattach). */
     private static final FilterOps FILE_FILTOPS = new FilterOps() {
         @Override public boolean isFd() { return true; }
-        @Override public int attach(Knote kn) { return KqueueImpl.fileAttach((KnoteImpl) kn); }
+        @Override public int attach(Knote kn) { return KqFile.attach((KnoteImpl) kn); }
         @Override public void detach(Knote kn) { }
         @Override public boolean event(Knote kn, long hint) { return false; }
     };

@@ -13,7 +13,7 @@ import java.nio.channels.spi.AbstractInterruptibleChannel;
 final class InterruptibleWait extends AbstractInterruptibleChannel {
     private static final ThreadLocal<InterruptibleWait> CURRENT = new ThreadLocal<>();
 
-    private volatile KqueueImpl kq;
+    private volatile WaitPath kq;
 
     /** This thread's wait, fresh if the last one was used up by an interrupt. */
     static InterruptibleWait current() {
@@ -26,7 +26,7 @@ final class InterruptibleWait extends AbstractInterruptibleChannel {
     }
 
     /** Before blocking in {@code kq}'s epoll set. */
-    void enter(KqueueImpl kq) {
+    void enter(WaitPath kq) {
         this.kq = kq;
         begin();
     }
@@ -46,7 +46,7 @@ final class InterruptibleWait extends AbstractInterruptibleChannel {
     /** Called by Thread.interrupt() (in the interrupting thread) while the waiter is blocked. */
     @Override
     protected void implCloseChannel() {
-        KqueueImpl k = kq;
+        WaitPath k = kq;
         if (k != null) {
             k.interruptSleeper();
         }

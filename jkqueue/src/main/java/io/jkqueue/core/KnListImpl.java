@@ -36,6 +36,7 @@ public final class KnListImpl implements KnList {
 
     /** knlist_add: the knote is in flux and detached. */
     void addLocked(KnoteImpl kn) {
+        assert lock.isHeldByCurrentThread();
         if (kn.knlist != null) {
             throw new IllegalStateException("a knote is on one knlist at a time: " + kn);
         }
@@ -65,6 +66,7 @@ public final class KnListImpl implements KnList {
 
     /** knlist_remove_kq: unlinks the knote and marks it KN_DETACHED. */
     void removeLocked(KnoteImpl kn, boolean kqLocked) {
+        assert lock.isHeldByCurrentThread() && kqLocked == kn.kq.ownsLock();
         if (kn.knlist != this) {
             throw new IllegalStateException("knote is not on this knlist: " + kn);
         }
@@ -88,8 +90,25 @@ public final class KnListImpl implements KnList {
         }
     }
 
+    /** kn_list_lock: locks the knote's list, if it is on one; returns it. */
+    static KnListImpl listLock(KnoteImpl kn) {
+        KnListImpl knl = kn.knlist;
+        if (knl != null) {
+            knl.lock.lock();
+        }
+        return knl;
+    }
+
+    /** kn_list_unlock. */
+    static void listUnlock(KnListImpl knl) {
+        if (knl != null) {
+            knl.lock.unlock();
+        }
+    }
+
     /** The union of the knotes' descriptor interests; with the list locked. */
     int watchInterest() {
+        assert lock.isHeldByCurrentThread();
         int union = 0;
         for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
             union |= kn.watchInterest;
@@ -99,6 +118,7 @@ public final class KnListImpl implements KnList {
 
     /** Whether every knote is level-triggered (neither EV_CLEAR nor EV_DISPATCH); with the list locked. */
     boolean allLevel() {
+        assert lock.isHeldByCurrentThread();
         for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
             if ((kn.flags & (KEvent.EV_CLEAR | KEvent.EV_DISPATCH)) != 0) {
                 return false;
@@ -132,6 +152,7 @@ public final class KnListImpl implements KnList {
      * scan holds this list's lock and rechecks the knote after we are done.
      */
     void knoteLocked(long hint) {
+        assert lock.isHeldByCurrentThread();
         for (KnoteImpl kn = first, next; kn != null; kn = next) {
             next = kn.selNext;
             KqueueImpl kq = kn.kq;
@@ -140,7 +161,7 @@ public final class KnListImpl implements KnList {
                 if (kn.inFlux() && (kn.status & KnoteImpl.KN_SCAN) == 0) {
                     continue;
                 }
-                if (kq.filterEvent(kn, hint)) {
+                if (kn.event(hint)) {
                     kq.activate(kn);
                 }
             } finally {
@@ -167,7 +188,7 @@ public final class KnListImpl implements KnList {
                     continue;
                 }
                 if ((kn.sfflags & KEvent.NOTE_TRACK) == 0) {
-                    if (kq.filterEvent(kn, KEvent.NOTE_FORK)) {
+                    if (kn.event(KEvent.NOTE_FORK)) {
                         kq.activate(kn);
                     }
                     kq.unlock();
@@ -178,11 +199,11 @@ public final class KnListImpl implements KnList {
                 lock.unlock();
                 try {
                     // first the child note alone: NOTE_CHILD and NOTE_EXIT would both use data
-                    int error = kq.registerInternal(pid, kn.filter,
+                    int error = Register.registerInternal(kq, pid, kn.filter,
                             kn.flags | KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_ONESHOT | KEvent.EV_FLAG2,
                             kn.sfflags, kn.ident, kn.udata);
                     if (error == 0) {
-                        error = kq.registerInternal(pid, kn.filter,
+                        error = Register.registerInternal(kq, pid, kn.filter,
                                 kn.flags | KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1, kn.sfflags, kn.ident,
                                 kn.udata);
                     }
@@ -190,7 +211,7 @@ public final class KnListImpl implements KnList {
                     if (error != 0) {
                         kn.fflags |= KEvent.NOTE_TRACKERR;
                     }
-                    if (kq.filterEvent(kn, KEvent.NOTE_FORK)) {
+                    if (kn.event(KEvent.NOTE_FORK)) {
                         kq.activate(kn);
                     }
                     kn.leaveFlux();
@@ -205,38 +226,26 @@ public final class KnListImpl implements KnList {
         }
     }
 
+    /**
+     * knlist_clear (knlist_cleardel without killnotes): detaches every knote
+     * and gives it EV_EOF|EV_ONESHOT, so that it is reported once more and
+     * then deleted. Waits for knotes in flux to settle.
+     */
     @Override
     public void clear() {
-        cleardel(false);
-    }
-
-    /**
-     * knlist_cleardel: detaches every knote. With {@code kill} they are
-     * dropped; otherwise they get EV_EOF|EV_ONESHOT so that they are reported
-     * once more and then deleted. Waits for knotes in flux to settle.
-     */
-    void cleardel(boolean kill) {
         for (;;) {
             lock.lock();
-            KnoteImpl busy = null;
+            KnoteImpl busy;
             try {
                 for (KnoteImpl kn = first, next; kn != null; kn = next) {
                     next = kn.selNext;
                     KqueueImpl kq = kn.kq;
                     kq.lock();
-                    if (kn.inFlux()) {
-                        kq.unlock();
-                        continue;
-                    }
-                    removeLocked(kn, true);
-                    if (kill) {
-                        kn.enterFlux();
-                        kq.unlock();
-                        kq.dropDetached(kn);
-                    } else {
+                    if (!kn.inFlux()) {
+                        removeLocked(kn, true);
                         kn.flags |= KEvent.EV_EOF | KEvent.EV_ONESHOT;
-                        kq.unlock();
                     }
+                    kq.unlock();
                 }
                 busy = first;
                 if (busy == null) {

@@ -1,5 +1,6 @@
 package io.jkqueue.core;
 
+import io.jkqueue.Errno;
 import io.jkqueue.KEventList;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
@@ -7,18 +8,40 @@ import io.jkqueue.spi.Knote;
 
 /**
  * struct knote. The kevent fields are what a filter sees through
- * {@link Knote}; status, influx and the links belong to the core and are
- * guarded by the kqueue lock (kn_status, kn_influx, kn_tqe, kn_link) or by
- * the knlist lock (kn_selnext).
+ * {@link Knote}; status, influx and the links belong to the core.
+ *
+ * <h2>Locks</h2>
+ * Guarded by the kq lock ({@link KqueueImpl#lock}): kn_status, kn_influx,
+ * kn_tqe (the queue), kn_link (the tables), the callout. Guarded by the
+ * knlist lock: kn_selnext (the list). The order, outermost first:
+ * <ol>
+ * <li>a thread's interrupt lock (Thread.interrupt() runs the wait path's
+ *     interrupt hook under it), the filters' own monitors (the signal table,
+ *     the inotify source, the process registry, the filter table), never
+ *     taken while holding any lock below;</li>
+ * <li>kq_global ({@link KqueueImpl#KQ_GLOBAL}: the lock of every kq_sel
+ *     knlist), before any kq lock;</li>
+ * <li>a knlist lock (an event source's, or a descriptor registration's);</li>
+ * <li>the kq lock: nothing is taken while holding it but the locks of
+ *     kqueues watching this one, after it is released ({@link KqueueImpl#unlock}).</li>
+ * </ol>
+ *
+ * <h2>In flux</h2>
+ * A knote is in flux (kn_influx &gt; 0) while a thread works on it without
+ * the kq lock: attach, detach, f_event from register or scan, touch, drop.
+ * Nobody else changes it meanwhile: register and drain wait for it to leave
+ * flux (msleep "kqflxwt"), scan waits at it, and knote() skips it unless the
+ * scan that holds it also holds its list lock (KN_SCAN) and will re-check it.
  */
 public final class KnoteImpl implements Knote {
+    private static final System.Logger LOG = System.getLogger("io.jkqueue");
+
     // kn_status bits, as sys/event.h
     static final int KN_ACTIVE = 0x01;   // event has been triggered
     static final int KN_QUEUED = 0x02;   // event is on queue
     static final int KN_DISABLED = 0x04; // event is disabled
     static final int KN_DETACHED = 0x08; // knote is detached
     static final int KN_MARKER = 0x20;   // ignore this knote
-    static final int KN_KQUEUE = 0x40;   // this knote belongs to a kq
     static final int KN_SCAN = 0x100;    // flux set in kqueue_scan()
 
     // kn_kevent
@@ -50,7 +73,7 @@ public final class KnoteImpl implements Knote {
     boolean calloutPending;  // a callout heap entry with this generation is live
     int calloutGen;
 
-    KqueueImpl.FdWatch fdWatch; // the descriptor registration this knote is on, if any
+    EpollSet.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;
 
     KnoteImpl(KqueueImpl kq) {
@@ -61,14 +84,76 @@ public final class KnoteImpl implements Knote {
         return influx > 0;
     }
 
-    // kn_enter_flux / kn_leave_flux: callers hold the kq lock
+    /** kn_enter_flux. */
     void enterFlux() {
+        assert kq.ownsLock();
         influx++;
     }
 
-    boolean leaveFlux() {
-        return --influx == 0;
+    /** kn_leave_flux. */
+    void leaveFlux() {
+        assert kq.ownsLock() && influx > 0 : this;
+        influx--;
     }
+
+    // ---- the filter's functions: a throwing filter must not corrupt the kqueue
+
+    /** f_attach; an errno kevent cannot report counts as a fault. */
+    int attachFilter() {
+        int error;
+        try {
+            error = fop.attach(this);
+        } catch (RuntimeException | Error e) {
+            filterFault(this, "attach", e);
+            return Errno.EINVAL.code();
+        }
+        try {
+            return error == 0 ? 0 : Errno.of(error).code();
+        } catch (IllegalArgumentException e) {
+            filterFault(this, "attach", e);   // as if it had thrown
+            return Errno.EINVAL.code();
+        }
+    }
+
+    /** f_detach; a knote the filter left on a list is taken off it. */
+    void detachFilter() {
+        try {
+            fop.detach(this);
+        } catch (RuntimeException | Error e) {
+            filterFault(this, "detach", e);
+        }
+        KnListImpl knl = knlist;
+        if (knl != null) {
+            knl.remove(this); // the filter forgot (or failed) to: never leave a freed knote on a list
+        }
+    }
+
+    /** f_event; a throw is "no event". */
+    boolean event(long hint) {
+        try {
+            return fop.event(this, hint);
+        } catch (RuntimeException | Error e) {
+            filterFault(this, "event", e);
+            return false;
+        }
+    }
+
+    /** f_touch; false if it threw. */
+    boolean touch(KEventList kev, int i, int type) {
+        try {
+            fop.touch(this, kev, i, type);
+            return true;
+        } catch (RuntimeException | Error e) {
+            filterFault(this, "touch", e);
+            return false;
+        }
+    }
+
+    static void filterFault(KnoteImpl kn, String op, Throwable e) {
+        LOG.log(System.Logger.Level.ERROR, "filter " + kn.filter + " threw in " + op + " for ident " + kn.ident, e);
+    }
+
+    // ---- what a filter sees
 
     @Override public long ident() { return ident; }
     @Override public int filter() { return filter; }
@@ -115,27 +200,22 @@ public final class KnoteImpl implements Knote {
 
     @Override
     public int watchFd(int interest) {
-        return kq.watchFd(this, (int) ident, interest);
-    }
-
-    @Override
-    public int watchFd(int fd, int interest) {
-        return kq.watchFd(this, fd, interest);
+        return kq.epoll.watchFd(this, (int) ident, interest);
     }
 
     @Override
     public void unwatchFd() {
-        kq.unwatchFd(this);
+        kq.epoll.unwatchFd(this);
     }
 
     @Override
     public int watchSource(DescriptorSource source) {
-        return kq.watchSource(source);
+        return kq.epoll.watchSource(source);
     }
 
     @Override
     public void unwatchSource(DescriptorSource source) {
-        kq.unwatchSource(source);
+        kq.epoll.unwatchSource(source);
     }
 
     @Override

@@ -92,12 +92,6 @@ public interface Knote {
      */
     int watchFd(int interest);
 
-    /**
-     * As {@link #watchFd(int)} for a descriptor the filter opened itself for
-     * this knote (e.g. a pidfd), rather than the knote's ident.
-     */
-    int watchFd(int fd, int interest);
-
     void unwatchFd();
 
     /**

@@ -1,0 +1,186 @@
+package io.jkqueue.core;
+
+import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.Stat;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.Channel;
+import java.util.Arrays;
+
+/**
+ * A kqueue's knotes by key (ident, filter): kq_knlist, the chains of the
+ * descriptor knotes indexed by descriptor number, and kq_knhash, the other
+ * knotes hashed by ident (both linked through kn_link). For each number with
+ * knotes it also keeps which file the number named when they were
+ * registered: the channel Fd.of handed it out for, or else the file's
+ * dev+ino, so that a closed and reused number is told from the file it was.
+ * Guarded by the kq lock.
+ */
+final class KnoteTable {
+    private static final int KQEXTENT = 256;
+
+    private final KqueueImpl kq;
+    private KnoteImpl[] byFd = new KnoteImpl[0];     // kq_knlist
+    private long[] fdIdentity = new long[0];         // per number: dev, ino of its file
+    private Channel[] fdChannel = new Channel[0];    // ... or the channel it belongs to (then dev, ino are 0)
+    private int fdKnotes;
+    private KnoteImpl[] byIdent = new KnoteImpl[64]; // kq_knhash
+    private int identKnotes;
+
+    KnoteTable(KqueueImpl kq) {
+        this.kq = kq;
+    }
+
+    private static int hashSlot(long ident, int mask) {
+        long h = ident * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 40) & mask;
+    }
+
+    /** The knote (ident, filter), or null; {@code fd}: a descriptor filter's. */
+    KnoteImpl find(boolean fd, long ident, int filter) {
+        assert kq.ownsLock();
+        KnoteImpl kn = fd ? (ident < byFd.length ? byFd[(int) ident] : null)
+                : byIdent[hashSlot(ident, byIdent.length - 1)];
+        while (kn != null && (kn.ident != ident || kn.filter != filter)) {
+            kn = kn.link;
+        }
+        return kn;
+    }
+
+    /** The first knote chained on descriptor {@code fd}, or null. */
+    KnoteImpl firstOnFd(int fd) {
+        assert kq.ownsLock();
+        return fd < byFd.length ? byFd[fd] : null;
+    }
+
+    /** The first knote chained at hash slot {@code slot}, or null. */
+    KnoteImpl firstInSlot(int slot) {
+        assert kq.ownsLock();
+        return slot < byIdent.length ? byIdent[slot] : null;
+    }
+
+    int fdLimit() {
+        return byFd.length;
+    }
+
+    int slots() {
+        return byIdent.length;
+    }
+
+    /** Knotes on descriptors. */
+    int fdKnotes() {
+        return fdKnotes;
+    }
+
+    /**
+     * kqueue_expand + knote_attach. A descriptor knote also records which
+     * file its number names: {@code channel}, or else {@code dev}+{@code ino}.
+     * Returns true when it is the first descriptor knote.
+     */
+    boolean insert(KnoteImpl kn, Channel channel, long dev, long ino) {
+        assert kq.ownsLock();
+        if (kn.fop.isFd()) {
+            int fd = (int) kn.ident;
+            if (fd >= byFd.length) {
+                byFd = Arrays.copyOf(byFd, (fd / KQEXTENT + 1) * KQEXTENT);
+                fdIdentity = Arrays.copyOf(fdIdentity, 2 * byFd.length);
+                fdChannel = Arrays.copyOf(fdChannel, byFd.length);
+            }
+            kn.link = byFd[fd];
+            byFd[fd] = kn;
+            fdChannel[fd] = channel;
+            fdIdentity[2 * fd] = dev;
+            fdIdentity[2 * fd + 1] = ino;
+            return fdKnotes++ == 0;
+        }
+        if (identKnotes >= byIdent.length - (byIdent.length >>> 2)) {
+            rehash(byIdent.length * 2);
+        }
+        int slot = hashSlot(kn.ident, byIdent.length - 1);
+        kn.link = byIdent[slot];
+        byIdent[slot] = kn;
+        identKnotes++;
+        return false;
+    }
+
+    void remove(KnoteImpl kn) {
+        assert kq.ownsLock();
+        KnoteImpl[] table;
+        int slot;
+        if (kn.fop.isFd()) {
+            table = byFd;
+            slot = (int) kn.ident;
+            fdKnotes--;
+        } else {
+            table = byIdent;
+            slot = hashSlot(kn.ident, byIdent.length - 1);
+            identKnotes--;
+        }
+        if (table[slot] == kn) {
+            table[slot] = kn.link;
+            if (table == byFd && kn.link == null) {
+                fdChannel[slot] = null;   // the last knote on fd: let its channel go
+            }
+        } else {
+            KnoteImpl p = table[slot];
+            while (p.link != kn) {
+                p = p.link;
+            }
+            p.link = kn.link;
+        }
+        kn.link = null;
+    }
+
+    private void rehash(int size) {
+        KnoteImpl[] old = byIdent;
+        byIdent = new KnoteImpl[size];
+        for (KnoteImpl chain : old) {
+            for (KnoteImpl kn = chain, next; kn != null; kn = next) {
+                next = kn.link;
+                int slot = hashSlot(kn.ident, size - 1);
+                kn.link = byIdent[slot];
+                byIdent[slot] = kn;
+            }
+        }
+    }
+
+    /** The channel whose number {@code fd} is, for the knotes on it; null if they know it by dev+ino. */
+    Channel channel(int fd) {
+        assert kq.ownsLock();
+        return fd < fdChannel.length ? fdChannel[fd] : null;
+    }
+
+    /**
+     * Whether knotes exist on {@code fd} for a file other than the one it
+     * names now ({@code channel}, or else dev+ino).
+     */
+    boolean isStale(int fd, Channel channel, long dev, long ino) {
+        assert kq.ownsLock();
+        if (fd >= byFd.length || byFd[fd] == null) {
+            return false;
+        }
+        Channel old = fdChannel[fd];
+        if (old != null) {
+            return old != channel;   // an open channel keeps its number: another one means it was closed
+        }
+        if (channel != null) {       // watched by number, now known as a channel: compare the files
+            MemorySegment stx = Libc.scratch();
+            if (Stat.fstatx(fd, stx) != 0) {
+                return true;
+            }
+            dev = Stat.dev(stx);
+            ino = Stat.ino(stx);
+        }
+        return fdIdentity[2 * fd] != dev || fdIdentity[2 * fd + 1] != ino;
+    }
+
+    /** The dev of the file the knotes on {@code fd} were registered on (when {@link #channel} is null). */
+    long identityDev(int fd) {
+        return fdIdentity[2 * fd];
+    }
+
+    /** The ino of that file. */
+    long identityIno(int fd) {
+        return fdIdentity[2 * fd + 1];
+    }
+}

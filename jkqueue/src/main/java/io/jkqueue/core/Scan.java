@@ -1,0 +1,216 @@
+package io.jkqueue.core;
+
+import io.jkqueue.Errno;
+import io.jkqueue.KEventList;
+import io.jkqueue.KQueueException;
+import io.jkqueue.spi.FilterOps;
+
+import static io.jkqueue.KEvent.EV_CLEAR;
+import static io.jkqueue.KEvent.EV_DISPATCH;
+import static io.jkqueue.KEvent.EV_DROP;
+import static io.jkqueue.KEvent.EV_ONESHOT;
+import static io.jkqueue.core.KnoteImpl.KN_ACTIVE;
+import static io.jkqueue.core.KnoteImpl.KN_DISABLED;
+import static io.jkqueue.core.KnoteImpl.KN_MARKER;
+import static io.jkqueue.core.KnoteImpl.KN_QUEUED;
+import static io.jkqueue.core.KnoteImpl.KN_SCAN;
+
+/**
+ * kqueue_scan: hands a kevent call the triggered knotes of a kqueue,
+ * waiting for the first if need be, with the seed's marker walk of the
+ * queue and its re-check of each knote (f_event) before it is copied out.
+ */
+final class Scan {
+    private Scan() {}
+
+    /**
+     * kqueue_scan: copies up to {@code maxevents} triggered knotes to
+     * {@code out}, waiting up to {@code timeoutNanos} (&lt; 0 forever, 0 poll)
+     * for the first. Until something is queued it runs the callouts, sweeps
+     * for closed descriptors when due, looks at epoll and sleeps; then
+     * {@link #collect} walks the queue.
+     */
+    static int scan(KqueueImpl kq, KEventList out, int maxevents, long timeoutNanos) throws KQueueException {
+        if (timeoutNanos == KqueueImpl.INVALID_TIMEOUT) {
+            throw new KQueueException(Errno.EINVAL, "negative timeout");
+        }
+        boolean poll = timeoutNanos == 0;
+        // < 0 waits forever; a poll never waits, so it needs no clock read either
+        long deadline = timeoutNanos <= 0 ? Long.MAX_VALUE : saturatedAdd(System.nanoTime(), timeoutNanos);
+        boolean looked = false;   // epoll was consulted during this call
+        WaitPath.ScanContext ctx = null;
+        kq.lock();
+        try {
+            for (;;) {
+                if (!kq.isOpen()) {
+                    throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
+                }
+                kq.runCallouts();
+                kq.sweepIfDue();
+                if (!looked && (kq.count() > 0 || poll) && kq.wait.mustLook()) {
+                    // look at the descriptors before answering, so that queued
+                    // in-JVM events never starve them (and take the eventfd's
+                    // edge, so that an outside poller sees an emptied queue)
+                    ctx = ctx == null ? kq.wait.takeContext() : ctx;
+                    kq.wait.waitForEvents(ctx, 0);
+                    looked = true;
+                    continue;
+                }
+                if (kq.count() == 0) {
+                    if (poll) {
+                        return 0;
+                    }
+                    long waitNanos = -1;
+                    if (deadline != Long.MAX_VALUE) {
+                        waitNanos = deadline - System.nanoTime();
+                        if (waitNanos <= 0) {
+                            return 0;
+                        }
+                    }
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new KQueueException(Errno.EINTR, "interrupted");
+                    }
+                    if (kq.wait.interruptPending()) {
+                        kq.wait.awaitInterruptsTaken(deadline);
+                        continue;
+                    }
+                    ctx = ctx == null ? kq.wait.takeContext() : ctx;
+                    kq.wait.waitForEvents(ctx, waitNanos);
+                    looked = true;
+                    continue;
+                }
+                ctx = ctx == null ? kq.wait.takeContext() : ctx;
+                int n = collect(kq, out, maxevents, ctx.marker);
+                if (n > 0) {
+                    return n;
+                }
+            }
+        } finally {
+            kq.fluxWakeup();
+            if (ctx != null) {
+                kq.wait.putContext(ctx);
+            }
+            kq.unlock();
+        }
+    }
+
+    /**
+     * The marker walk of kqueue_scan, with the kq lock held: takes knotes off
+     * the queue up to {@code marker} (so that level-triggered knotes re-queued
+     * behind it are not returned twice in one call), re-checks each with
+     * f_event and copies it out, applying EV_ONESHOT, EV_CLEAR and
+     * EV_DISPATCH. Returns how many it copied (0: all were stale).
+     */
+    private static int collect(KqueueImpl kq, KEventList out, int maxevents, KnoteImpl marker) {
+        kq.insertTail(marker);
+        boolean influx = false;
+        int nkev = 0;
+        while (nkev < maxevents) {
+            KnoteImpl kn = kq.firstQueued();
+            if ((kn.status == KN_MARKER && kn != marker) || kn.inFlux()) {
+                if (influx) {
+                    influx = false;
+                    kq.fluxWakeup();
+                }
+                kq.awaitFluxLocked();
+                continue;
+            }
+            kq.unlink(kn);
+            if (kn == marker) {
+                kq.fluxWakeup();
+                return nkev;
+            }
+            if ((kn.status & KN_DISABLED) != 0) {
+                kq.unqueued(kn);
+                continue;
+            }
+            kn.enterFlux();
+            influx = true;
+            if ((kn.flags & (EV_DROP | EV_ONESHOT)) != 0) {
+                kq.unqueued(kn);
+                kq.unlock();
+                if ((kn.flags & EV_DROP) == 0) {
+                    kn.copyOut(out, nkev++);
+                }
+                kq.drop(kn);
+                kq.lock();
+            } else if (deliver(kq, kn, out, nkev)) {
+                nkev++;
+            }
+        }
+        kq.unlink(marker);
+        return nkev;
+    }
+
+    /**
+     * One knote of the walk that stays after delivery, in flux and still
+     * KN_QUEUED (so that an activation meanwhile does not queue it twice):
+     * f_event again (with the list lock), then the copy out (or the filter's
+     * touch) and what its flags say. False when it no longer fires (or its
+     * source is gone: EV_DROP). Entered and left with the kq lock held; the
+     * knote leaves flux.
+     */
+    private static boolean deliver(KqueueImpl kq, KnoteImpl kn, KEventList out, int i) {
+        kn.status |= KN_SCAN;
+        KnListImpl knl = kn.knlist;
+        boolean kqLocked = knl == null;   // as in register: no list lock, keep the kq lock
+        if (!kqLocked) {
+            kq.unlock();
+            knl.lock.lock();
+        }
+        if (!kn.event(0)) {
+            if (!kqLocked) {
+                kq.lock();
+            }
+            if (kn.fdWatch != null && kn.fdWatch.level && (kn.flags & EV_DROP) == 0) {
+                kq.epoll.demoteToEdge(kn.fdWatch);   // (a dropped knote's number may name another file now)
+            }
+            kn.status &= ~(KN_ACTIVE | KN_SCAN);
+            kq.unqueued(kn);
+            KnListImpl.listUnlock(knl);
+            if ((kn.flags & EV_DROP) != 0) {
+                // the filter found its source gone (e.g. the descriptor was closed)
+                kq.unlock();
+                kq.drop(kn);
+                kq.lock();
+            } else {
+                kn.leaveFlux();
+            }
+            return false;
+        }
+        boolean touch = !kn.fop.isFd() && kn.fop.hasTouch();
+        if (!touch || !kn.touch(out, i, FilterOps.EVENT_PROCESS)) {
+            kn.copyOut(out, i);
+        }
+        if (!kqLocked) {
+            kq.lock();
+        }
+        if ((kn.flags & (EV_CLEAR | EV_DISPATCH)) != 0) {
+            // manually clear knotes who weren't 'touch'ed
+            if (!touch && (kn.flags & EV_CLEAR) != 0) {
+                kn.data = 0;
+                kn.fflags = 0;
+            }
+            if ((kn.flags & EV_DISPATCH) != 0) {
+                kn.status |= KN_DISABLED;
+            }
+            kn.status &= ~KN_ACTIVE;
+            kq.unqueued(kn);
+        } else if (kn.fdWatch != null && kn.fdWatch.level) {
+            // epoll re-reports the descriptor at the next look while it stays ready
+            kn.status &= ~KN_ACTIVE;
+            kq.unqueued(kn);
+        } else {
+            kq.insertTail(kn);
+        }
+        kn.status &= ~KN_SCAN;
+        kn.leaveFlux();
+        KnListImpl.listUnlock(knl);
+        return true;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+}

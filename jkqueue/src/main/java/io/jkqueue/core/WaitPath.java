@@ -1,0 +1,348 @@
+package io.jkqueue.core;
+
+import io.jkqueue.Errno;
+import io.jkqueue.KQueueException;
+import io.jkqueue.linux.Epoll;
+import io.jkqueue.linux.EventFd;
+import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.TimerFd;
+import io.jkqueue.spi.DescriptorSource;
+import io.jkqueue.spi.Knote;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.Condition;
+
+import static io.jkqueue.core.EpollSet.NESTED;
+import static io.jkqueue.core.EpollSet.TOKEN_EVENTFD;
+import static io.jkqueue.core.EpollSet.TOKEN_TIMERFD;
+
+/**
+ * How a thread in kqueue_scan sleeps and is woken (the seed's msleep on the
+ * kq and kqueue_wakeup): it blocks in epoll_pwait2 on the kqueue's epoll set
+ * without the kq lock, and is woken by an edge of the eventfd (written after
+ * the waker drops the kq lock, see {@link KqueueImpl#unlock}), by the timerfd
+ * armed to the earliest callout, by a watched descriptor, by a nested
+ * kqueue, or by Thread.interrupt(). What epoll reports is turned into
+ * activations here (harvest). Guarded by the kq lock.
+ */
+final class WaitPath {
+    private static final System.Logger LOG = System.getLogger("io.jkqueue");
+    private static final int WAIT_EVENTS = 256;
+
+    private final KqueueImpl kq;
+    private final EpollSet epoll;
+    final int evfd;
+    final int tfd;
+    private final Arena arena;
+    private final Condition interruptCond;
+    private final MemorySegment timerScratch;
+
+    private int sleepers;
+    private int interrupts;             // interrupted sleepers that have not yet left epoll_wait
+    private boolean eventfdSignalled;   // an eventfd edge is pending in the epoll set, or about to be written
+    private volatile boolean exposed;   // fd() was handed out: something outside may poll the epoll fd
+    private long timerfdArmed = Long.MAX_VALUE;
+    private ScanContext freeContexts;
+
+    /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
+    static final class ScanContext {
+        final KnoteImpl marker;
+        final MemorySegment events;
+        final MemorySegment ts;
+        final EpollSet.FdWatch[] ready = new EpollSet.FdWatch[WAIT_EVENTS];
+        final long[] readyHints = new long[WAIT_EVENTS];
+        ScanContext next;
+
+        ScanContext(KqueueImpl kq, Arena arena) {
+            marker = new KnoteImpl(kq);
+            marker.status = KnoteImpl.KN_MARKER;
+            events = arena.allocate(Epoll.EVENT_SIZE * WAIT_EVENTS, 8);
+            ts = arena.allocate(Epoll.TIMESPEC);
+        }
+    }
+
+    WaitPath(KqueueImpl kq, EpollSet epoll, int evfd, int tfd, Arena arena, Condition interruptCond) {
+        this.kq = kq;
+        this.epoll = epoll;
+        this.evfd = evfd;
+        this.tfd = tfd;
+        this.arena = arena;
+        this.interruptCond = interruptCond;
+        this.timerScratch = arena.allocate(TimerFd.ITIMERSPEC);
+    }
+
+    /** fd() was handed out: from now on the epoll fd must be readable exactly while events are queued. */
+    void expose() {
+        exposed = true;
+    }
+
+    boolean isExposed() {
+        return exposed;
+    }
+
+    /** close(): threads waiting for an interrupted sleeper to leave see the close instead. */
+    void closing() {
+        assert kq.ownsLock();
+        interruptCond.signalAll();
+    }
+
+    /**
+     * The wake decision of KQ_UNLOCK, with the kq lock held once: whether the
+     * eventfd must be written once it is released. A sleeper must take the
+     * queued events (or see the close); an outside poller must see the epoll
+     * fd readable while events are queued; an interrupted sleeper must wake,
+     * so whoever took the edge meant for it passes it on.
+     */
+    boolean takeWakeup(int count, boolean closing) {
+        assert kq.ownsLock();
+        if (!eventfdSignalled && ((sleepers > 0 || exposed) && (count > 0 || closing) || interrupts > 0)) {
+            eventfdSignalled = true;
+            return true;
+        }
+        return false;
+    }
+
+    /** kqueue_wakeup's write, without the kq lock. */
+    void signal() {
+        EventFd.signal(evfd);
+    }
+
+    /**
+     * Whether a call that can answer without sleeping must still look at
+     * epoll first: descriptors are watched (queued in-JVM events must not
+     * starve them), or an outside poller needs the eventfd edge taken.
+     */
+    boolean mustLook() {
+        return epoll.watchesDescriptors() || exposed && eventfdSignalled;
+    }
+
+    /** Whether an interrupted sleeper has not yet taken its wake-up (a thread must not sleep now). */
+    boolean interruptPending() {
+        return interrupts > 0;
+    }
+
+    ScanContext takeContext() {
+        assert kq.ownsLock();
+        ScanContext ctx = freeContexts;
+        if (ctx == null) {
+            return new ScanContext(kq, arena);
+        }
+        freeContexts = ctx.next;
+        ctx.next = null;
+        return ctx;
+    }
+
+    void putContext(ScanContext ctx) {
+        assert kq.ownsLock();
+        ctx.next = freeContexts;
+        freeContexts = ctx;
+    }
+
+    /**
+     * Thread.interrupt() of a thread blocked in this kqueue, called in the
+     * interrupting thread while the waiter (which holds a reference) is
+     * blocked. An eventfd edge wakes whichever sleeper epoll picks: until the
+     * interrupted one has left, each thread that takes the edge passes it on
+     * (takeWakeup) and does not sleep again (awaitInterruptsTaken), so it
+     * reaches the interrupted one.
+     */
+    void interruptSleeper() {
+        kq.lock();
+        interrupts++;
+        kq.unlock();
+    }
+
+    /**
+     * With the kq lock held once, instead of sleeping while an interrupted
+     * sleeper has not taken its wake-up (sleeping now could take it instead):
+     * waits until it has, the deadline passes, or the kqueue closes.
+     */
+    void awaitInterruptsTaken(long deadline) throws KQueueException {
+        kq.unlock();   // passes on the edge this thread may have taken
+        kq.lock();
+        try {
+            while (interrupts > 0 && kq.isOpen()) {
+                if (deadline == Long.MAX_VALUE) {
+                    interruptCond.await();
+                } else if (interruptCond.awaitNanos(deadline - System.nanoTime()) <= 0) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KQueueException(Errno.EINTR, "interrupted");
+        }
+    }
+
+    /**
+     * Called with the kq lock held once; returns with it held. Blocks in
+     * epoll_pwait2 for up to {@code waitNanos} (0 = poll, negative = until
+     * something happens) without the lock, then turns what the kernel
+     * reported into activations. Thread.interrupt() wakes the block.
+     */
+    void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
+        assert kq.ownsLock();
+        boolean sleeping = waitNanos != 0;
+        if (sleeping) {
+            sleepers++;
+        }
+        kq.unlock();
+        // entered without the kq lock: an interrupt calls interruptSleeper under the thread's interrupt lock
+        InterruptibleWait interruptible = sleeping ? InterruptibleWait.current() : null;
+        boolean interrupted = false;
+        int n;
+        try {
+            if (interruptible != null) {
+                interruptible.enter(this);
+            }
+            n = Epoll.wait(epoll.epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
+        } finally {
+            if (interruptible != null) {
+                interrupted = interruptible.leave();
+            }
+        }
+        int errno = n < 0 ? Libc.errno() : 0;
+        pumpNested(ctx, n);
+        kq.lock();
+        if (sleeping) {
+            sleepers--;
+        }
+        if (interrupted && --interrupts == 0) {
+            interruptCond.signalAll();
+        }
+        if (n < 0 && errno != Libc.EINTR) {
+            throw new KQueueException(Errno.EINVAL, "epoll_wait failed, errno " + errno);
+        }
+        int ready = harvest(ctx, n);
+        if (ready > 0) {
+            kq.unlock();
+            deliverFdEvents(ctx, ready);
+            kq.lock();
+        }
+    }
+
+    /**
+     * With the kq lock held: takes in what epoll reported for the eventfd and
+     * the timerfd, runs due callouts, and collects the watched descriptors
+     * that changed into {@code ctx.ready}; returns their count.
+     */
+    private int harvest(ScanContext ctx, int n) {
+        assert kq.ownsLock();
+        int ready = 0;
+        for (int i = 0; i < n; i++) {
+            long data = Epoll.data(ctx.events, i);
+            if (data == TOKEN_EVENTFD) {
+                eventfdSignalled = false;
+            } else if (data == TOKEN_TIMERFD) {
+                timerfdArmed = Long.MAX_VALUE;   // it fired: the next earliest callout must re-arm it
+            } else if ((data & NESTED) == 0) {
+                EpollSet.FdWatch w = epoll.registration((int) data);
+                if (w != null) {
+                    ctx.ready[ready] = w;
+                    ctx.readyHints[ready++] = fdHint(Epoll.events(ctx.events, i));
+                }
+            }
+        }
+        kq.runCallouts();
+        return ready;
+    }
+
+    /** knote(so_rcv/so_snd, hint) for each ready descriptor; without the kq lock (knlist lock, then kq lock). */
+    private static void deliverFdEvents(ScanContext ctx, int ready) {
+        for (int i = 0; i < ready; i++) {
+            EpollSet.FdWatch w = ctx.ready[i];
+            ctx.ready[i] = null;
+            DescriptorSource source = w.source;
+            if (source == null) {
+                w.knlist.knote(ctx.readyHints[i]);
+                continue;
+            }
+            try {
+                source.drain();
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "event source on descriptor " + w.fd + " threw in drain", e);
+            }
+        }
+    }
+
+    private static long fdHint(int events) {
+        long hint = Knote.HINT_FD;
+        if ((events & Epoll.EPOLLIN) != 0) {
+            hint |= Knote.HINT_READABLE;
+        }
+        if ((events & Epoll.EPOLLOUT) != 0) {
+            hint |= Knote.HINT_WRITABLE;
+        }
+        if ((events & Epoll.EPOLLRDHUP) != 0) {
+            hint |= Knote.HINT_RDHUP;
+        }
+        if ((events & Epoll.EPOLLHUP) != 0) {
+            hint |= Knote.HINT_HUP;
+        }
+        if ((events & Epoll.EPOLLERR) != 0) {
+            hint |= Knote.HINT_ERROR;
+        }
+        return hint;
+    }
+
+    /** Without any lock: lets each nested kqueue that epoll reported ready look at its own descriptors. */
+    private static void pumpNested(ScanContext ctx, int n) {
+        for (int i = 0; i < n; i++) {
+            long data = Epoll.data(ctx.events, i);
+            if (data >= 0 && (data & NESTED) != 0) {
+                KqueueImpl inner = KqRegistry.get((int) data);
+                if (inner != null) {
+                    inner.wait.pump();
+                }
+            }
+        }
+    }
+
+    /**
+     * A non-blocking look at this kqueue's epoll set and callouts, for a
+     * kqueue watching this one: whatever fires is queued here, and the
+     * watchers learn of it through kq_sel. Holds a reference like a kevent
+     * call, so that close() waits for it to finish with the buffers.
+     */
+    private void pump() {
+        if (!kq.acquireQuietly()) {
+            return;
+        }
+        try {
+            ScanContext ctx;
+            int n;
+            int ready;
+            kq.lock();
+            try {
+                ctx = takeContext();
+                n = Epoll.wait(epoll.epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
+                ready = harvest(ctx, n);
+            } finally {
+                kq.unlock();
+            }
+            deliverFdEvents(ctx, ready);
+            pumpNested(ctx, n);
+            kq.lock();
+            putContext(ctx);
+            kq.unlock();
+        } finally {
+            kq.release();
+        }
+    }
+
+    /** Keeps the timerfd armed at or before {@code earliest} (a callout's deadline), so fd() turns readable in time. */
+    void armTimerfd(long earliest) {
+        assert kq.ownsLock();
+        if (earliest < timerfdArmed && TimerFd.setAbsolute(tfd, earliest, timerScratch) == 0) {
+            timerfdArmed = earliest;
+        }
+    }
+
+    /** After the callouts due by {@code now} ran: a timerfd armed for them has fired. */
+    void calloutsRan(long now) {
+        if (timerfdArmed <= now) {
+            timerfdArmed = Long.MAX_VALUE;
+        }
+    }
+}
