@@ -1,6 +1,7 @@
 package io.jkqueue;
 
 import io.jkqueue.core.KqueueImpl;
+import io.jkqueue.filters.SystemFilters;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -13,6 +14,10 @@ import java.time.Duration;
  * another and any poller can wait on it.
  */
 public final class KQueue implements AutoCloseable {
+    static {
+        SystemFilters.install();   // the filters, before the first kqueue opens
+    }
+
     private final KqueueImpl kq;
 
     private KQueue(KqueueImpl kq) {

@@ -3,7 +3,6 @@ package io.jkqueue.core;
 import io.jkqueue.Errno;
 import io.jkqueue.KEvent;
 import io.jkqueue.KQueueException;
-import io.jkqueue.filters.SystemFilters;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -12,7 +11,10 @@ import io.jkqueue.spi.Knote;
  * unimplemented one holds {@link #NULL_FILTOPS} (attach fails ENXIO). Slots
  * below are free for Java event sources; an empty one is an unknown filter
  * (EINVAL). System filters are never refcounted (for_nolock); added ones are,
- * so that delete can answer EBUSY.
+ * so that delete can answer EBUSY. The core knows the system filters by
+ * number only: their ops are installed by whoever boots jkqueue (the
+ * filters' SystemFilters, as the seed's "make SYSINIT to add these"); until
+ * then their slots are taken but attach fails ENXIO.
  */
 public final class FilterTable {
     private FilterTable() {}
@@ -49,18 +51,24 @@ public final class FilterTable {
             OPS[~filter] = FILE_FILTOPS;
             NOLOCK[~filter] = true;
         }
-        SystemFilters.install(new SystemFilters.Installer() {
-            @Override
-            public void install(int filter, FilterOps ops) {
-                OPS[~filter] = ops;
-                NOLOCK[~filter] = true;
-            }
+        for (int filter : new int[] {KEvent.EVFILT_USER, KEvent.EVFILT_TIMER, KEvent.EVFILT_SIGNAL,
+                KEvent.EVFILT_PROC}) {
+            NOLOCK[~filter] = true;   // a system filter's slot, never Filters.add's
+        }
+    }
 
-            @Override
-            public void installFile(int filter, FilterOps ops) {
-                FILE_OPS[~filter] = ops;
-            }
-        });
+    /** Installs system filter {@code filter}'s ops (an entry of sysfilt_ops), at boot. */
+    public static synchronized void installSystem(int filter, FilterOps ops) {
+        OPS[~filter] = ops;
+    }
+
+    /**
+     * Installs the ops of ordinary descriptors under file filter number
+     * {@code filter}, as fo_kqfilter picks them per file type (kqueue
+     * descriptors are the core's), at boot.
+     */
+    public static synchronized void installFile(int filter, FilterOps ops) {
+        FILE_OPS[~filter] = ops;
     }
 
     /** fo_kqfilter of an ordinary descriptor: the filter ops for {@code filter}, or null. */
@@ -107,7 +115,7 @@ public final class FilterTable {
         }
         synchronized (OPS) {
             int slot = ~filter;
-            if (OPS[slot] != null && OPS[slot] != NULL_FILTOPS) {
+            if (OPS[slot] != null && OPS[slot] != NULL_FILTOPS || NOLOCK[slot]) {
                 throw new KQueueException(Errno.EEXIST, "filter " + filter + " is already installed");
             }
             OPS[slot] = ops;

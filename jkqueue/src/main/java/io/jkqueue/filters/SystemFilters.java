@@ -1,32 +1,32 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.KEvent;
-import io.jkqueue.spi.FilterOps;
+import io.jkqueue.core.FilterTable;
 
-/** The filters jkqueue writes against its own SPI, for the core's filter table. */
+/**
+ * The boot of jkqueue's own filters, written against its SPI: puts them in
+ * the core's filter table (the seed's "XXX - make SYSINIT to add these").
+ * The core knows them by number only; {@code io.jkqueue.KQueue} boots them
+ * before the first kqueue opens.
+ */
 public final class SystemFilters {
     private SystemFilters() {}
 
-    /** Where the core takes the system filters. */
-    public interface Installer {
-        /** A filter of its own (an entry of sysfilt_ops). */
-        void install(int filter, FilterOps ops);
+    private static boolean installed;
 
-        /**
-         * The filter for ordinary descriptors under a file filter number, as
-         * fo_kqfilter picks per file type (kqueue descriptors are the core's).
-         */
-        void installFile(int filter, FilterOps ops);
-    }
-
-    public static void install(Installer table) {
-        table.install(KEvent.EVFILT_USER, new UserFilter());
-        table.install(KEvent.EVFILT_TIMER, new TimerFilter());
-        table.install(KEvent.EVFILT_SIGNAL, new SignalFilter());
-        table.install(KEvent.EVFILT_PROC, new ProcFilter());
-        table.installFile(KEvent.EVFILT_READ, new ReadFilter());
-        table.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
-        table.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());
-        table.installFile(KEvent.EVFILT_VNODE, new VnodeFilter());
+    /** Installs the system filters once. */
+    public static synchronized void install() {
+        if (installed) {
+            return;
+        }
+        FilterTable.installSystem(KEvent.EVFILT_USER, new UserFilter());
+        FilterTable.installSystem(KEvent.EVFILT_TIMER, new TimerFilter());
+        FilterTable.installSystem(KEvent.EVFILT_SIGNAL, new SignalFilter());
+        FilterTable.installSystem(KEvent.EVFILT_PROC, new ProcFilter());
+        FilterTable.installFile(KEvent.EVFILT_READ, new ReadFilter());
+        FilterTable.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
+        FilterTable.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());
+        FilterTable.installFile(KEvent.EVFILT_VNODE, new VnodeFilter());
+        installed = true;
     }
 }

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.jkqueue.filters.SystemFilters;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ClosedDescriptorSweepTest {
     private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    @BeforeAll
+    static void boot() {
+        SystemFilters.install();   // what KQueue does before its first kqueue
+    }
 
     @Test
     void closedChannelsAndRawNumbersLoseTheirKnotesWhileAThreadWaits(@TempDir Path dir) throws Exception {
