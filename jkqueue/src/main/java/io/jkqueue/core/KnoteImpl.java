@@ -6,6 +6,8 @@ import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
+import java.nio.channels.Channel;
+
 /**
  * struct knote. The kevent fields are what a filter sees through
  * {@link Knote}; status, influx and the links belong to the core.
@@ -56,6 +58,7 @@ public final class KnoteImpl implements Knote {
     long sdata;
     Object hook;
     long hookId;
+    Channel channel;         // a descriptor knote's channel, as fget found it
 
     int status;
     int influx;
@@ -168,6 +171,7 @@ public final class KnoteImpl implements Knote {
     @Override public void setSfflags(int sfflags) { this.sfflags = sfflags; }
     @Override public long sdata() { return sdata; }
     @Override public void setSdata(long sdata) { this.sdata = sdata; }
+    @Override public Channel channel() { return channel; }
     @Override public Object hook() { return hook; }
     @Override public void setHook(Object hook) { this.hook = hook; }
     @Override public long hookId() { return hookId; }

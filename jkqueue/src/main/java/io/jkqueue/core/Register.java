@@ -75,6 +75,7 @@ final class Register {
         }
         long ident = c.kev.ident(0);
         int filter = c.kev.filter(0);
+        c.channel = null;   // fget's, for a descriptor filter
         FilterOps fops = FilterTable.find(filter);
         if (fops == null) {
             return Errno.EINVAL.code();
@@ -177,6 +178,7 @@ final class Register {
         kn.udata = kev.udata(0);
         kn.sfflags = kev.fflags(0);
         kn.sdata = kev.data(0);
+        kn.channel = c.channel;
         kev.set(0, kn.ident, kn.filter, kev.flags(0), 0, 0, kn.udata);
         // KN_SCAN: a source that reports while attach runs must not be skipped by knote()
         // (the seed's f_event after attach re-reads the source; ours may rely on that report)

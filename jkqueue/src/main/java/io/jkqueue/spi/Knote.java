@@ -53,6 +53,14 @@ public interface Knote {
 
     void setSdata(long sdata);
 
+    /**
+     * For a descriptor knote: the channel its number was handed out for by
+     * {@code Fd.of}, as kevent found it when the knote was added (fget);
+     * while that channel is open the number names its file. Null for a
+     * number known only as a number, and for knotes of other filters.
+     */
+    java.nio.channels.Channel channel();
+
     /** kn_hook: the filter's object for this knote. */
     Object hook();
 
