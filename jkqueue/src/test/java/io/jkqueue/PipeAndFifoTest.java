@@ -335,7 +335,7 @@ class PipeAndFifoTest {
                     throw new RuntimeException(e);
                 }
             });
-            waiter.join(10_000);
+            waiter.join(WAIT);
             assertThat(waiter.isAlive()).isFalse();
             assertThat(seen).as("events for a closed descriptor").isEmpty();
         }

@@ -7,29 +7,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * EVFILT_TIMER: filt_timerattach / filt_timervalidate / timer2sbintime / filt_timerexpire /
  * filt_timertouch of the seed. Only lower bounds on expiration counts are asserted, never timing.
  */
-// a hung kevent fails the test instead of stalling the build
-@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(KqExtension.class)
 class TimerFilterTest {
     private static final long HOUR_MS = 3_600_000;
-    private KQueue kq;
+    private final KQueue kq;
 
-    @BeforeEach
-    void open() throws Exception {
-        kq = KQueue.open();
-    }
-
-    @AfterEach
-    void close() {
-        kq.close(); // drops the knotes, so the global callout count does not leak between tests
+    TimerFilterTest(KQueue kq) {
+        this.kq = kq;
     }
 
     /**
@@ -341,14 +332,12 @@ class TimerFilterTest {
     }
 
     @Test
-    void sameIdentInTwoKqueuesIsIndependent() throws Exception {
-        try (KQueue other = KQueue.open()) {
-            apply(kq, timer(70, EV_ADD | EV_ONESHOT, 0, 20));
-            apply(other, timer(70, EV_ADD | EV_ONESHOT, 0, HOUR_MS));
-            assertThat(one(kq).ident()).isEqualTo(70);
-            assertNoEvents(other);
-            apply(other, timer(70, EV_DELETE, 0, 0));
-        }
+    void sameIdentInTwoKqueuesIsIndependent(KQueue other) throws Exception {
+        apply(kq, timer(70, EV_ADD | EV_ONESHOT, 0, 20));
+        apply(other, timer(70, EV_ADD | EV_ONESHOT, 0, HOUR_MS));
+        assertThat(one(kq).ident()).isEqualTo(70);
+        assertNoEvents(other);
+        apply(other, timer(70, EV_DELETE, 0, 0));
     }
 
     @Test

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * registers again, are dropped within about a second by a thread waiting in
  * kevent (jkqueue cannot see close(2), so the kqueue looks for itself).
  */
-@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ClosedDescriptorSweepTest {
     private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
