@@ -282,12 +282,7 @@ class KeventTest {
     @Test
     void nullTimeoutWaitsForAnEvent() throws Exception {
         apply(kq, user(50, EV_ADD | EV_CLEAR));
-        Thread waiter = Thread.currentThread();
-        Background<Integer> triggering = inBackground(() -> {
-            awaitBlockedInKevent(waiter);
-            apply(kq, trigger(50));
-            return 0;
-        });
+        Background<Void> triggering = onceThisThreadBlocks(() -> apply(kq, trigger(50)));
         KEvent[] out = new KEvent[2];
         int n = kq.kevent(null, out, null);
         triggering.get();

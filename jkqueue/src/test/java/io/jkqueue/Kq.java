@@ -210,6 +210,21 @@ final class Kq {
         return new Background<>(t, result);
     }
 
+    /** Something a thread does, which may throw. */
+    interface Action {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code action} on another thread once the calling thread is blocked in kevent. */
+    static Background<Void> onceThisThreadBlocks(Action action) {
+        Thread waiter = Thread.currentThread();
+        return inBackground(() -> {
+            awaitBlockedInKevent(waiter);
+            action.run();
+            return null;
+        });
+    }
+
     static void assertNoEvents(KQueue kq) throws IOException {
         assertThat(poll(kq)).as("no pending events").isEmpty();
     }

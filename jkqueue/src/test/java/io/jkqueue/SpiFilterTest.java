@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -168,12 +167,7 @@ class SpiFilterTest {
     void knoteFromAnotherThreadWakesABlockedKevent() throws Exception {
         Source s = source(4);
         apply(kq, ev(4, FILTER, EV_ADD | EV_CLEAR));
-        Thread waiter = Thread.currentThread();
-        Background<Integer> source = inBackground(() -> {
-            awaitBlockedInKevent(waiter);
-            s.happened(9);
-            return 0;
-        });
+        Background<Void> source = onceThisThreadBlocks(() -> s.happened(9));
         KEvent[] out = new KEvent[1];
         int n = kq.kevent(null, out, null);
         source.get();

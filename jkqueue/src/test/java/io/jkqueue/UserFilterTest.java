@@ -411,12 +411,7 @@ class UserFilterTest {
     @Test
     void triggerFromAnotherThreadWakesABlockedKevent() throws Exception {
         apply(kq, user(100, EV_ADD | EV_CLEAR));
-        Thread waiter = Thread.currentThread();
-        Background<Integer> triggering = inBackground(() -> {
-            awaitBlockedInKevent(waiter);
-            apply(kq, trigger(100));
-            return 0;
-        });
+        Background<Void> triggering = onceThisThreadBlocks(() -> apply(kq, trigger(100)));
         KEvent[] out = new KEvent[1];
         int n = kq.kevent(null, out, WAIT);
         triggering.get();
