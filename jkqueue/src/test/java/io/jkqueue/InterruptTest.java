@@ -27,7 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * lost, however many threads wait in one kqueue (each interrupted waiter
  * returns with EINTR; the others keep waiting).
  */
-@Timeout(value = 150, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+// longer than the default in junit-platform.properties: rounds of interrupts among many waiters
+@Timeout(150)
 class InterruptTest {
 
     /** A thread blocked in kevent(null, 4 events, forever) on {@code kq}; what it ended with goes to {@code ended}. */

@@ -7,28 +7,19 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** General kevent semantics: kqueue_kevent, kqueue_register and kqueue_scan of the seed (SPEC §2). */
-// a hung kevent fails the test instead of stalling the build
-@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(KqExtension.class)
 class KeventTest {
-    private KQueue kq;
+    private final KQueue kq;
 
-    @BeforeEach
-    void open() throws Exception {
-        kq = KQueue.open();
-    }
-
-    @AfterEach
-    void close() {
-        kq.close();
+    KeventTest(KQueue kq) {
+        this.kq = kq;
     }
 
     @Test
@@ -234,14 +225,13 @@ class KeventTest {
         }
     }
 
-    @Test
-    void fdFilterOnAnInvalidDescriptorIsEbadf() {
+    @ParameterizedTest
+    @ValueSource(longs = {Integer.MAX_VALUE, 1L << 40, -1L, -5L, 100_000L})
+    void fdFilterOnAnInvalidDescriptorIsEbadf(long fd) {
         // kqueue_register: ident > INT_MAX or a descriptor fget cannot find is EBADF, also for EV_DELETE
-        for (long fd : new long[] {Integer.MAX_VALUE, 1L << 40, -1L}) {
-            assertThat(applyFails(kq, ev(fd, EVFILT_READ, EV_ADD))).as("fd %d", fd).isEqualTo(Errno.EBADF);
-            assertThat(applyFails(kq, ev(fd, EVFILT_WRITE, EV_ADD))).as("fd %d", fd).isEqualTo(Errno.EBADF);
-            assertThat(applyFails(kq, ev(fd, EVFILT_READ, EV_DELETE))).as("fd %d", fd).isEqualTo(Errno.EBADF);
-        }
+        assertThat(applyFails(kq, ev(fd, EVFILT_READ, EV_ADD))).isEqualTo(Errno.EBADF);
+        assertThat(applyFails(kq, ev(fd, EVFILT_WRITE, EV_ADD))).isEqualTo(Errno.EBADF);
+        assertThat(applyFails(kq, ev(fd, EVFILT_READ, EV_DELETE))).isEqualTo(Errno.EBADF);
     }
 
     @Test
@@ -292,23 +282,10 @@ class KeventTest {
     @Test
     void nullTimeoutWaitsForAnEvent() throws Exception {
         apply(kq, user(50, EV_ADD | EV_CLEAR));
-        CountDownLatch started = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                started.await();
-                Thread.sleep(100);
-                apply(kq, trigger(50));
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        });
-        t.start();
-        started.countDown();
+        Background<Void> triggering = onceThisThreadBlocks(() -> apply(kq, trigger(50)));
         KEvent[] out = new KEvent[2];
         int n = kq.kevent(null, out, null);
-        t.join(10_000);
-        assertThat(failure.get()).isNull();
+        triggering.get();
         assertThat(n).isEqualTo(1);
         assertThat(out[0].ident()).isEqualTo(50);
     }
@@ -450,10 +427,8 @@ class KeventTest {
     }
 
     @Test
-    void eachKqueueHasItsOwnDescriptor() throws Exception {
-        try (KQueue a = KQueue.open(); KQueue b = KQueue.open()) {
-            assertThat(a.fd()).isNotEqualTo(b.fd()).isNotEqualTo(kq.fd());
-        }
+    void eachKqueueHasItsOwnDescriptor(KQueue a, KQueue b) throws Exception {
+        assertThat(a.fd()).isNotEqualTo(b.fd()).isNotEqualTo(kq.fd());
     }
 
     @Test

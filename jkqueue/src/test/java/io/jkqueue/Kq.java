@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -20,8 +26,12 @@ import java.util.stream.Stream;
 final class Kq {
     private Kq() {}
 
-    /** How long a test waits for an event that must come. Generous: the machine may be slow. */
-    static final Duration WAIT = Duration.ofSeconds(5);
+    /**
+     * How long a test waits for anything that must happen: an event, a child
+     * process, a thread. Only a failing test waits this long, so it is
+     * generous: the machine may be slow and busy.
+     */
+    static final Duration WAIT = Duration.ofSeconds(30);
 
     static KEvent ev(long ident, int filter, int flags) {
         return new KEvent(ident, filter, flags, 0, 0, null);
@@ -46,6 +56,11 @@ final class Kq {
 
     static KEvent timer(long ident, int flags, int fflags, long data) {
         return ev(ident, KEvent.EVFILT_TIMER, flags, fflags, data, null);
+    }
+
+    /** Adds, modifies or deletes the knote (ident, filter) with {@code flags} alone. */
+    static void add(KQueue kq, long ident, int filter, int flags) throws IOException {
+        apply(kq, ev(ident, filter, flags));
     }
 
     /** Applies changes with nevents == 0, so a failing change throws. */
@@ -83,6 +98,30 @@ final class Kq {
         int n = kq.kevent(null, out, WAIT);
         assertThat(n).as("an event within %s", WAIT).isEqualTo(1);
         return out[0];
+    }
+
+    /** Waits (up to {@link #WAIT}) for events; at least one must come. */
+    static List<KEvent> await(KQueue kq) throws IOException {
+        List<KEvent> evs = waitFor(kq, 16, WAIT);
+        assertThat(evs).as("events within %s", WAIT).isNotEmpty();
+        return evs;
+    }
+
+    /** Waits (up to {@link #WAIT}) for events: exactly one must come, and nothing else be pending with it. */
+    static KEvent awaitOne(KQueue kq) throws IOException {
+        List<KEvent> evs = await(kq);
+        assertThat(evs).as("one event").hasSize(1);
+        return evs.get(0);
+    }
+
+    /** Reads {@code n} bytes, all of them. */
+    static void read(ReadableByteChannel ch, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) {
+                throw new IOException("end of stream after " + b.position() + " of " + n + " bytes");
+            }
+        }
     }
 
     /** Writes {@code n} zero bytes, all of them. */
@@ -127,7 +166,7 @@ final class Kq {
      */
     static void awaitBlockedInKevent(Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline && t.getState() != Thread.State.TERMINATED) {
             for (StackTraceElement f : t.getStackTrace()) {
                 if (f.getClassName().endsWith(".Epoll") && f.getMethodName().equals("wait")) {
                     return;
@@ -135,6 +174,55 @@ final class Kq {
             }
             Thread.sleep(5);
         }
+    }
+
+    /** A platform thread running a call, and what the call returned or threw. */
+    record Background<T>(Thread thread, CompletableFuture<T> result) {
+        /** Waits (up to {@link #WAIT}) for the call's value; rethrows what it threw. */
+        T get() throws Exception {
+            try {
+                return result.get(WAIT.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception x ? x : e;
+            }
+        }
+
+        /** Waits (up to {@link #WAIT}) for the call to throw, and returns what it threw. */
+        Throwable failure() throws InterruptedException, TimeoutException {
+            try {
+                return fail("returned %s instead of throwing", result.get(WAIT.toNanos(), TimeUnit.NANOSECONDS));
+            } catch (ExecutionException e) {
+                return e.getCause();
+            }
+        }
+    }
+
+    /** Starts {@code call} on a new platform thread. */
+    static <T> Background<T> inBackground(Callable<T> call) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread t = Thread.ofPlatform().name("kevent-caller").start(() -> {
+            try {
+                result.complete(call.call());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return new Background<>(t, result);
+    }
+
+    /** Something a thread does, which may throw. */
+    interface Action {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code action} on another thread once the calling thread is blocked in kevent. */
+    static Background<Void> onceThisThreadBlocks(Action action) {
+        Thread waiter = Thread.currentThread();
+        return inBackground(() -> {
+            awaitBlockedInKevent(waiter);
+            action.run();
+            return null;
+        });
     }
 
     static void assertNoEvents(KQueue kq) throws IOException {

@@ -10,28 +10,18 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A kqueue watched by another kqueue: kqueue_kqfilter / filt_kqueue (KN_KQUEUE knotes) of the seed. */
-// a hung kevent fails the test instead of stalling the build
-@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(KqExtension.class)
 class NestedKqueueTest {
-    private KQueue outer;
-    private KQueue inner;
+    private final KQueue outer;
+    private final KQueue inner;
 
-    @BeforeEach
-    void open() throws Exception {
-        outer = KQueue.open();
-        inner = KQueue.open();
-    }
-
-    @AfterEach
-    void close() {
-        outer.close();
-        inner.close();
+    NestedKqueueTest(KQueue outer, KQueue inner) {
+        this.outer = outer;
+        this.inner = inner;
     }
 
     private KEvent watchInner(int flags) {
@@ -116,7 +106,7 @@ class NestedKqueueTest {
         });
         t.start();
         KEvent e = one(outer);
-        t.join(10_000);
+        t.join(WAIT);
         assertThat(e.ident()).isEqualTo(inner.fd());
         assertThat(e.data()).isEqualTo(1);
     }
@@ -219,26 +209,22 @@ class NestedKqueueTest {
     }
 
     @Test
-    void twoOutersWatchOneInner() throws Exception {
-        try (KQueue second = KQueue.open()) {
-            apply(outer, watchInner(0));
-            apply(second, watchInner(0));
-            apply(inner, user(1, EV_ADD), trigger(1));
-            assertThat(one(outer).data()).isEqualTo(1);
-            assertThat(one(second).data()).isEqualTo(1);
-        }
+    void twoOutersWatchOneInner(KQueue second) throws Exception {
+        apply(outer, watchInner(0));
+        apply(second, watchInner(0));
+        apply(inner, user(1, EV_ADD), trigger(1));
+        assertThat(one(outer).data()).isEqualTo(1);
+        assertThat(one(second).data()).isEqualTo(1);
     }
 
     @Test
-    void threeLevelsDeep() throws Exception {
-        try (KQueue top = KQueue.open()) {
-            apply(top, ev(outer.fd(), EVFILT_READ, EV_ADD));
-            apply(outer, watchInner(0));
-            apply(inner, user(1, EV_ADD | EV_CLEAR), trigger(1));
-            KEvent e = one(top);
-            assertThat(e.ident()).isEqualTo(outer.fd());
-            assertThat(e.data()).isEqualTo(1);
-        }
+    void threeLevelsDeep(KQueue top) throws Exception {
+        apply(top, ev(outer.fd(), EVFILT_READ, EV_ADD));
+        apply(outer, watchInner(0));
+        apply(inner, user(1, EV_ADD | EV_CLEAR), trigger(1));
+        KEvent e = one(top);
+        assertThat(e.ident()).isEqualTo(outer.fd());
+        assertThat(e.data()).isEqualTo(1);
     }
 
     @Test

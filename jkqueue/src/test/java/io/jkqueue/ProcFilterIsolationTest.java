@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -24,7 +25,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * runs in a child JVM that prints its findings; the child uses jkqueue alone.
  */
 class ProcFilterIsolationTest {
-    private static final Duration WAIT = Duration.ofSeconds(30);
 
     private static boolean isRoot() throws IOException {
         return Files.readAllLines(Path.of("/proc/self/status")).stream()

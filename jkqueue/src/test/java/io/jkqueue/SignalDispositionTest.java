@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -123,7 +124,7 @@ class SignalDispositionTest {
     void end() throws Exception {
         if (child != null) {
             child.destroyForcibly();   // SIGKILL, which also ends a stopped process
-            child.waitFor(30, TimeUnit.SECONDS);
+            child.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS);
             Files.deleteIfExists(err);
         }
     }
@@ -160,7 +161,7 @@ class SignalDispositionTest {
     /** Tells the child to exit; it must, with status 0, and without having printed anything on stderr. */
     private void assertCleanExit() throws Exception {
         in.println("exit");
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue()).isZero();
         assertThat(stderrSoFar()).isEmpty();
     }
@@ -198,7 +199,7 @@ class SignalDispositionTest {
     void aWatchedSignalWhoseDefaultIsToTerminateEndsTheProcessAtTheFirstDelivery() throws Exception {
         start("default", "USR1");
         kill("USR1");
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("the first SIGUSR1 ends the child").isTrue();
+        assertThat(child.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the first SIGUSR1 ends the child").isTrue();
         assertThat(child.exitValue()).as("ended by signal 10").isEqualTo(128 + 10);
     }
 
@@ -266,7 +267,7 @@ class SignalDispositionTest {
         in.println("default");
         assertThat(line()).isEqualTo("default done");
         kill("USR1");
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("SIGUSR1 ends the child again").isTrue();
+        assertThat(child.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("SIGUSR1 ends the child again").isTrue();
         assertThat(child.exitValue()).isEqualTo(128 + 10);
     }
 

@@ -1,6 +1,7 @@
 package io.jkqueue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -18,10 +19,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** EVFILT_SIGNAL with real signals (tests/sys/kqueue signal.c). */
+@ExtendWith(KqExtension.class)
 class SignalFilterTest {
     private static final int SIGUSR1 = 10;
     private static final int SIGTERM = 15;
@@ -100,16 +103,14 @@ class SignalFilterTest {
     }
 
     @Test
-    void reservedAndUncatchableSignalsAreEinval() throws Exception {
-        try (KQueue kq = KQueue.open()) {
-            for (int sig : new int[] {9, 19, 11, 0, 65, -1, 32, 33, 64}) {   // KILL, STOP, SEGV (the JVM's), out of range, glibc's, real-time
-                assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(sig, EVFILT_SIGNAL, EV_ADD)}, null, null))
-                        .as("signal %d", sig)
-                        .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
-                assertThatThrownBy(() -> Signals.ignore(sig))
-                        .as("Signals.ignore(%d)", sig)
-                        .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
-            }
+    void reservedAndUncatchableSignalsAreEinval(KQueue kq) throws Exception {
+        for (int sig : new int[] {9, 19, 11, 0, 65, -1, 32, 33, 64}) {   // KILL, STOP, SEGV (the JVM's), out of range, glibc's, real-time
+            assertThatThrownBy(() -> kq.kevent(new KEvent[] {KEvent.of(sig, EVFILT_SIGNAL, EV_ADD)}, null, null))
+                    .as("signal %d", sig)
+                    .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+            assertThatThrownBy(() -> Signals.ignore(sig))
+                    .as("Signals.ignore(%d)", sig)
+                    .isInstanceOfSatisfying(KQueueException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
         }
     }
 
@@ -173,7 +174,7 @@ class SignalFilterTest {
             assertThat(out.readLine()).isEqualTo("watching");
             // SIGTERM from outside (Process.destroy would close our end of its output)
             assertThat(new ProcessBuilder("kill", "-TERM", String.valueOf(child.pid())).start().waitFor()).isZero();
-            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
             List<String> lines = out.lines().toList();
             assertThat(lines).contains("hook ran");
             assertThat(child.exitValue()).isEqualTo(143);

@@ -16,19 +16,15 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /**
  * A Java object as an event source through io.jkqueue.spi: kqueue_add_filteropts /
  * kqueue_del_filteropts, filterops attach/detach/event and knlist/knote() of the seed.
  */
-// a hung kevent fails the test instead of stalling the build
-@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SpiFilterTest {
     private static final int FILTER = -20;
     private static final long THROW = 666;
@@ -171,20 +167,10 @@ class SpiFilterTest {
     void knoteFromAnotherThreadWakesABlockedKevent() throws Exception {
         Source s = source(4);
         apply(kq, ev(4, FILTER, EV_ADD | EV_CLEAR));
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(50);
-                s.happened(9);
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        });
-        t.start();
+        Background<Void> source = onceThisThreadBlocks(() -> s.happened(9));
         KEvent[] out = new KEvent[1];
         int n = kq.kevent(null, out, null);
-        t.join(10_000);
-        assertThat(failure.get()).isNull();
+        source.get();
         assertThat(n).isEqualTo(1);
         assertThat(out[0].data()).isEqualTo(9);
     }
@@ -307,7 +293,7 @@ class SpiFilterTest {
                 }
             });
             t.start();
-            t.join(10_000);
+            t.join(WAIT);
             assertThat(t.isAlive()).isFalse();
             assertStillWorks(s, 9);
         });
@@ -420,7 +406,7 @@ class SpiFilterTest {
             }
         }
         for (Thread t : ts) {
-            t.join(10_000);
+            t.join(WAIT);
         }
         assertThat(total).as("every hint is counted exactly once").isEqualTo(want);
         assertNoEvents(kq);

@@ -3,30 +3,24 @@ package io.jkqueue;
 import static io.jkqueue.KEvent.*;
 import static io.jkqueue.Kq.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** EVFILT_USER: kqueue_register plus filt_userattach / filt_user / filt_usertouch of the seed. */
-// a hung kevent fails the test instead of stalling the build
-@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(KqExtension.class)
 class UserFilterTest {
-    private KQueue kq;
+    private final KQueue kq;
 
-    @BeforeEach
-    void open() throws Exception {
-        kq = KQueue.open();
-    }
-
-    @AfterEach
-    void close() {
-        kq.close();
+    UserFilterTest(KQueue kq) {
+        this.kq = kq;
     }
 
     @Test
@@ -107,37 +101,23 @@ class UserFilterTest {
         assertNoEvents(kq);
     }
 
-    @Test
-    void ffcopyReplacesTheLow24Bits() throws Exception {
+    static Stream<Arguments> fflagsControls() {
+        return Stream.of(
+                arguments("NOTE_FFCOPY replaces the low 24 bits", NOTE_FFCOPY, 0xAA, 0xBB, 0xBB),
+                arguments("NOTE_FFAND ands into the stored fflags", NOTE_FFAND, 0x0F, 0x0C, 0x0C),
+                arguments("NOTE_FFOR ors into the stored fflags", NOTE_FFOR, 0x01, 0x06, 0x07),
+                arguments("NOTE_FFNOP ignores the low bits", NOTE_FFNOP, 0x42, 0xFF, 0x42));
+    }
+
+    /** filt_usertouch: fflags stored by NOTE_FFCOPY, then {@code ctrl} with {@code operand} and NOTE_TRIGGER. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fflagsControls")
+    void fflagsControl(String what, int ctrl, int stored, int operand, int expected) throws Exception {
         apply(kq, user(10, EV_ADD | EV_CLEAR));
-        apply(kq, user(10, 0, NOTE_FFCOPY | 0xAA, 0, null));
+        apply(kq, user(10, 0, NOTE_FFCOPY | stored, 0, null));
         assertNoEvents(kq); // no NOTE_TRIGGER: stores fflags only
-        apply(kq, user(10, 0, NOTE_FFCOPY | NOTE_TRIGGER | 0xBB, 0, null));
-        assertThat(one(kq).fflags()).isEqualTo(0xBB);
-    }
-
-    @Test
-    void ffandAndsIntoTheStoredFflags() throws Exception {
-        apply(kq, user(11, EV_ADD | EV_CLEAR));
-        apply(kq, user(11, 0, NOTE_FFCOPY | 0x0F, 0, null));
-        apply(kq, user(11, 0, NOTE_FFAND | NOTE_TRIGGER | 0x0C, 0, null));
-        assertThat(one(kq).fflags()).isEqualTo(0x0C);
-    }
-
-    @Test
-    void fforOrsIntoTheStoredFflags() throws Exception {
-        apply(kq, user(12, EV_ADD | EV_CLEAR));
-        apply(kq, user(12, 0, NOTE_FFCOPY | 0x01, 0, null));
-        apply(kq, user(12, 0, NOTE_FFOR | NOTE_TRIGGER | 0x06, 0, null));
-        assertThat(one(kq).fflags()).isEqualTo(0x07);
-    }
-
-    @Test
-    void ffnopIgnoresTheLowBits() throws Exception {
-        apply(kq, user(13, EV_ADD | EV_CLEAR));
-        apply(kq, user(13, 0, NOTE_FFCOPY | 0x42, 0, null));
-        apply(kq, user(13, 0, NOTE_FFNOP | NOTE_TRIGGER | 0xFF, 0, null));
-        assertThat(one(kq).fflags()).isEqualTo(0x42);
+        apply(kq, user(10, 0, ctrl | NOTE_TRIGGER | operand, 0, null));
+        assertThat(one(kq).fflags()).isEqualTo(expected);
     }
 
     @Test
@@ -398,17 +378,15 @@ class UserFilterTest {
     }
 
     @Test
-    void sameIdentInTwoKqueuesIsIndependent() throws Exception {
-        try (KQueue other = KQueue.open()) {
-            apply(kq, user(90, EV_ADD | EV_CLEAR));
-            apply(other, user(90, EV_ADD | EV_CLEAR));
-            apply(kq, trigger(90));
-            assertThat(one(kq).ident()).isEqualTo(90);
-            assertNoEvents(other);
-            apply(other, user(90, EV_DELETE));
-            assertThat(applyFails(other, user(90, EV_DELETE))).isEqualTo(Errno.ENOENT);
-            apply(kq, user(90, EV_DELETE));
-        }
+    void sameIdentInTwoKqueuesIsIndependent(KQueue other) throws Exception {
+        apply(kq, user(90, EV_ADD | EV_CLEAR));
+        apply(other, user(90, EV_ADD | EV_CLEAR));
+        apply(kq, trigger(90));
+        assertThat(one(kq).ident()).isEqualTo(90);
+        assertNoEvents(other);
+        apply(other, user(90, EV_DELETE));
+        assertThat(applyFails(other, user(90, EV_DELETE))).isEqualTo(Errno.ENOENT);
+        apply(kq, user(90, EV_DELETE));
     }
 
     @Test
@@ -433,19 +411,10 @@ class UserFilterTest {
     @Test
     void triggerFromAnotherThreadWakesABlockedKevent() throws Exception {
         apply(kq, user(100, EV_ADD | EV_CLEAR));
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                apply(kq, trigger(100));
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        });
-        t.start();
+        Background<Void> triggering = onceThisThreadBlocks(() -> apply(kq, trigger(100)));
         KEvent[] out = new KEvent[1];
-        int n = kq.kevent(null, out, Duration.ofSeconds(10));
-        t.join(10_000);
-        assertThat(failure.get()).isNull();
+        int n = kq.kevent(null, out, WAIT);
+        triggering.get();
         assertThat(n).isEqualTo(1);
         assertThat(out[0].ident()).isEqualTo(100);
     }

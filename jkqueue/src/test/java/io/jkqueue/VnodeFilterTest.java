@@ -1,8 +1,8 @@
 package io.jkqueue;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -24,29 +24,28 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.Kq.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** EVFILT_VNODE on real files and directories (tests/sys/kqueue vnode.c, libkqueue vnode tests). */
+@ExtendWith(KqExtension.class)
 class VnodeFilterTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final int ALL = NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK | NOTE_RENAME
             | NOTE_REVOKE | NOTE_OPEN | NOTE_CLOSE | NOTE_CLOSE_WRITE | NOTE_READ;
 
     @TempDir
     Path dir;
-    private KQueue kq;
+    private final KQueue kq;
     private final List<FileChannel> open = new ArrayList<>();
 
-    @BeforeEach
-    void openKqueue() throws IOException {
-        kq = KQueue.open();
+    VnodeFilterTest(KQueue kq) {
+        this.kq = kq;
     }
 
     @AfterEach
-    void closeAll() throws IOException {
-        kq.close();
+    void closeChannels() throws IOException {
         for (FileChannel ch : open) {
             ch.close();
         }

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import static io.jkqueue.KEvent.EVFILT_VNODE;
 import static io.jkqueue.KEvent.EV_ADD;
 import static io.jkqueue.KEvent.NOTE_WRITE;
+import static io.jkqueue.Kq.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -42,7 +43,7 @@ class VnodeLimitsTest {
     private String childWith(String limit) throws Exception {
         Path f = Files.writeString(dir.resolve("f"), "abc");
         Process probe = new ProcessBuilder("unshare", "-Ur", "true").redirectErrorStream(true).start();
-        assumeTrue(probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0,
+        assumeTrue(probe.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS) && probe.exitValue() == 0,
                 "user namespaces are not available here (unshare -Ur failed)");
         String java = ProcessHandle.current().info().command().orElseThrow();
         String command = "echo 0 > /proc/sys/user/" + limit + " && exec \"$0\" \"$@\"";

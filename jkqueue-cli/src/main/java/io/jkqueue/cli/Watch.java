@@ -5,6 +5,8 @@ import io.jkqueue.Fd;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueue;
 import io.jkqueue.KQueueException;
+import io.jkqueue.Signals;
+import io.jkqueue.cli.EventFormat.Source;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.HashSet;
@@ -71,9 +72,6 @@ final class Watch implements Callable<Integer> {
         this.out = out;
     }
 
-    /** What an ident stands for, to print it. */
-    private record Source(String kind, String name) {}
-
     @Override
     public Integer call() throws Exception {
         if (exec && command.isEmpty()) {
@@ -85,6 +83,7 @@ final class Watch implements Callable<Integer> {
         if (files.isEmpty() && pids.isEmpty() && !exec && signals.isEmpty() && timers.isEmpty()) {
             files.add(Path.of("."));
         }
+        EventFormat format = new EventFormat(json);
         List<AutoCloseable> resources = new ArrayList<>();
         Map<Long, Source>[] byFilter = sourcesByFilter();
         try (KQueue kq = KQueue.open()) {
@@ -110,13 +109,13 @@ final class Watch implements Callable<Integer> {
                 byFilter[~EVFILT_PROC].put(child.pid(), new Source("exec", String.join(" ", command)));
             }
             for (String s : signals) {
-                int signo = Signals.number(s);
-                if (signo != Signals.number("INT") && signo != Signals.number("TERM")) {
+                int signo = SignalNames.number(s);
+                if (signo != SignalNames.number("INT") && signo != SignalNames.number("TERM")) {
                     // reported, not obeyed (a watched signal keeps its action): Ctrl-C and TERM still end jkq
-                    io.jkqueue.Signals.ignore(signo);
+                    Signals.ignore(signo);
                 }
                 changes.add(signo, EVFILT_SIGNAL, EV_ADD, 0, 0, null);
-                byFilter[~EVFILT_SIGNAL].put((long) signo, new Source("signal", Signals.name(signo)));
+                byFilter[~EVFILT_SIGNAL].put((long) signo, new Source("signal", SignalNames.name(signo)));
             }
             long timerId = 1;
             for (String t : timers) {
@@ -144,7 +143,8 @@ final class Watch implements Callable<Integer> {
                     if (src == null) { // a process NOTE_TRACK follows
                         src = new Source("child", Long.toString(events.ident(i)));
                     }
-                    print(src, events, i);
+                    out.println(format.line(Instant.now().toString(), src, events, i));
+                    out.flush();
                     printed++;
                     if (events.filter(i) == EVFILT_PROC && (events.fflags(i) & NOTE_EXIT) != 0) {
                         running.remove(events.ident(i));
@@ -214,178 +214,5 @@ final class Watch implements Callable<Integer> {
             maps[i] = new HashMap<>();
         }
         return maps;
-    }
-
-    private void print(Source src, KEventList ev, int i) {
-        String time = Instant.now().toString();
-        int filter = ev.filter(i);
-        List<String> what = new ArrayList<>();
-        String detail = "";
-        switch (filter) {
-            case EVFILT_VNODE -> what.addAll(Notes.vnode(ev.fflags(i)));
-            case EVFILT_PROC -> {
-                what.addAll(Notes.proc(ev.fflags(i)));
-                if ((ev.fflags(i) & NOTE_EXIT) != 0) {
-                    int status = (int) ev.data(i);
-                    detail = (status & 0x7f) == 0 ? "exit code " + ((status >> 8) & 0xff)
-                            : "killed by " + Signals.name(status & 0x7f);
-                } else if ((ev.fflags(i) & NOTE_CHILD) != 0) {
-                    detail = "child of " + ev.data(i);
-                }
-            }
-            case EVFILT_SIGNAL -> {
-                what.add("SIGNAL");
-                detail = ev.data(i) + " delivered";
-            }
-            case EVFILT_TIMER -> {
-                what.add("TIMER");
-                detail = ev.data(i) + " expired";
-            }
-            default -> what.add("filter " + filter);
-        }
-        if (json) {
-            StringBuilder sb = new StringBuilder("{\"time\":\"").append(time).append("\",\"source\":\"")
-                    .append(src.kind()).append("\",\"name\":").append(Json.string(src.name()))
-                    .append(",\"ident\":").append(ev.ident(i)).append(",\"events\":[");
-            for (int k = 0; k < what.size(); k++) {
-                sb.append(k == 0 ? "" : ",").append(Json.string(what.get(k)));
-            }
-            if (filter == EVFILT_PROC && (ev.fflags(i) & NOTE_CHILD) != 0) {
-                sb.append("],\"parent\":").append(ev.data(i)).append(",\"fflags\":");
-            } else {
-                sb.append("],\"fflags\":");
-            }
-            sb.append(Integer.toUnsignedLong(ev.fflags(i)))
-                    .append(",\"data\":").append(ev.data(i));
-            if (filter == EVFILT_PROC && (ev.fflags(i) & NOTE_EXIT) != 0) {
-                int status = (int) ev.data(i);
-                if ((status & 0x7f) == 0) {
-                    sb.append(",\"exitCode\":").append((status >> 8) & 0xff);
-                } else {
-                    sb.append(",\"signal\":").append(Json.string(Signals.name(status & 0x7f)));
-                }
-            }
-            out.println(sb.append('}'));
-        } else {
-            out.printf(Locale.ROOT, "%s  %-6s %s  %s%s%n", time, src.kind(), src.name(), String.join("|", what),
-                    detail.isEmpty() ? "" : "  (" + detail + ")");
-        }
-        out.flush();
-    }
-
-    /** Durations as a person types them: 250ms, 2s, 1m, 1h, or ISO-8601 (PT1.5S). */
-    static final class Durations {
-        private Durations() {}
-
-        static Duration parse(String s) {
-            String t = s.trim().toLowerCase(Locale.ROOT);
-            try {
-                if (t.startsWith("pt") || t.startsWith("p")) {
-                    return Duration.parse(s.trim().toUpperCase(Locale.ROOT));
-                }
-                if (t.endsWith("ns")) {
-                    return Duration.ofNanos(Long.parseLong(t.substring(0, t.length() - 2)));
-                }
-                if (t.endsWith("us")) {
-                    return Duration.ofNanos(Math.round(Double.parseDouble(t.substring(0, t.length() - 2)) * 1e3));
-                }
-                if (t.endsWith("ms")) {
-                    return Duration.ofNanos(Math.round(Double.parseDouble(t.substring(0, t.length() - 2)) * 1e6));
-                }
-                double v = Double.parseDouble(t.substring(0, t.length() - 1));
-                return switch (t.charAt(t.length() - 1)) {
-                    case 's' -> Duration.ofNanos(Math.round(v * 1e9));
-                    case 'm' -> Duration.ofNanos(Math.round(v * 60e9));
-                    case 'h' -> Duration.ofNanos(Math.round(v * 3600e9));
-                    default -> throw new IllegalArgumentException();
-                };
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException("not a duration: " + s + " (try 500ms, 2s, 1m or PT1S)");
-            }
-        }
-    }
-
-    static final class Json {
-        private Json() {}
-
-        static String string(String s) {
-            StringBuilder sb = new StringBuilder("\"");
-            for (char c : s.toCharArray()) {
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    case '\r' -> sb.append("\\r");
-                    case '\t' -> sb.append("\\t");
-                    default -> {
-                        if (c < 0x20) {
-                            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                        } else {
-                            sb.append(c);
-                        }
-                    }
-                }
-            }
-            return sb.append('"').toString();
-        }
-    }
-
-    /** Names of NOTE_* bits. */
-    static final class Notes {
-        private Notes() {}
-
-        private static final int[] BITS = {NOTE_DELETE, NOTE_WRITE, NOTE_EXTEND, NOTE_ATTRIB, NOTE_LINK,
-                NOTE_RENAME, NOTE_REVOKE, NOTE_OPEN, NOTE_CLOSE, NOTE_CLOSE_WRITE, NOTE_READ};
-        private static final String[] NAMES = {"DELETE", "WRITE", "EXTEND", "ATTRIB", "LINK", "RENAME", "REVOKE",
-                "OPEN", "CLOSE", "CLOSE_WRITE", "READ"};
-
-        private static final int[] PROC_BITS = {NOTE_FORK, NOTE_EXEC, NOTE_EXIT, NOTE_CHILD, NOTE_TRACKERR};
-        private static final String[] PROC_NAMES = {"FORK", "EXEC", "EXIT", "CHILD", "TRACKERR"};
-
-        static List<String> vnode(int fflags) {
-            return names(fflags, BITS, NAMES);
-        }
-
-        static List<String> proc(int fflags) {
-            return names(fflags, PROC_BITS, PROC_NAMES);
-        }
-
-        private static List<String> names(int fflags, int[] bits, String[] names) {
-            List<String> found = new ArrayList<>();
-            for (int i = 0; i < bits.length; i++) {
-                if ((fflags & bits[i]) != 0) {
-                    found.add(names[i]);
-                }
-            }
-            return found;
-        }
-    }
-
-    /** Linux signal names and numbers. */
-    static final class Signals {
-        private Signals() {}
-
-        private static final String[] NAMES = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE",
-                "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP",
-                "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"};
-
-        static int number(String name) {
-            String n = name.toUpperCase(Locale.ROOT);
-            n = n.startsWith("SIG") ? n.substring(3) : n;
-            for (int i = 1; i < NAMES.length; i++) {
-                if (NAMES[i].equals(n)) {
-                    return i;
-                }
-            }
-            try {
-                return Integer.parseInt(n);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("no signal " + name);
-            }
-        }
-
-        static String name(int signo) {
-            return signo > 0 && signo < NAMES.length ? NAMES[signo] : Integer.toString(signo);
-        }
     }
 }

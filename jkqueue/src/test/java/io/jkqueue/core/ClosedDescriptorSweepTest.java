@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import io.jkqueue.filters.SystemFilters;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
  * registers again, are dropped within about a second by a thread waiting in
  * kevent (jkqueue cannot see close(2), so the kqueue looks for itself).
  */
-@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ClosedDescriptorSweepTest {
     private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
