@@ -1,10 +1,10 @@
 package io.jkqueue;
 
-/** The errno values kevent reports, with FreeBSD's numbers (the same on Linux for these). */
+/** The errno values kevent reports, with FreeBSD's numbers (Linux's differ from EAGAIN on: EOPNOTSUPP, ENOSYS). */
 public enum Errno {
     EPERM(1), ENOENT(2), ESRCH(3), EINTR(4), ENXIO(6), EBADF(9),
     ENOMEM(12), EACCES(13), EFAULT(14), EBUSY(16), EEXIST(17), EINVAL(22),
-    ENFILE(23), EMFILE(24), ENOSPC(28);
+    ENFILE(23), EMFILE(24), ENOTTY(25), ENOSPC(28), EOPNOTSUPP(45), ENOSYS(78);
 
     private final int code;
 

@@ -9,8 +9,6 @@ import io.jkqueue.linux.Sockets;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.spi.Knote;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channel;
@@ -33,7 +31,7 @@ import static io.jkqueue.KEvent.NOTE_LOWAT;
  * end is opened again).
  */
 final class Descriptor {
-    enum Kind { SOCKET, PIPE, FILE, TERMINAL }
+    enum Kind { SOCKET, PIPE, FILE, CHARACTER_DEVICE }
 
     final int fd;
     final Kind kind;
@@ -83,19 +81,18 @@ final class Descriptor {
                 return known;
             }
         }
-        MemorySegment buf = Libc.scratch();
-        if (Stat.fstatx(fd, buf) != 0) {
+        Stat.Buffer stx = Stat.threadBuffer();
+        if (!stx.fstatx(fd)) {
             return null;
         }
-        int fmt = Stat.mode(buf) & Stat.S_IFMT;
-        long dev = Stat.dev(buf);
-        long ino = Stat.ino(buf);
-        return switch (fmt) {
+        long dev = stx.dev();
+        long ino = stx.ino();
+        return switch (stx.type()) {
             case Stat.S_IFSOCK -> new Descriptor(fd, Kind.SOCKET, dev, ino, ch,
-                    intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ACCEPTCONN) == 1,
-                    intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_PROTOCOL) == Sockets.IPPROTO_TCP);
+                    Sockets.intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ACCEPTCONN) == 1,
+                    Sockets.intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_PROTOCOL) == Sockets.IPPROTO_TCP);
             case Stat.S_IFIFO -> new Descriptor(fd, Kind.PIPE, dev, ino, ch, false, false);
-            case Stat.S_IFCHR -> new Descriptor(fd, Kind.TERMINAL, dev, ino, ch, false, false);
+            case Stat.S_IFCHR -> new Descriptor(fd, Kind.CHARACTER_DEVICE, dev, ino, ch, false, false);
             default -> new Descriptor(fd, Kind.FILE, dev, ino, ch, false, false);
         };
     }
@@ -187,11 +184,7 @@ final class Descriptor {
 
     /** Whether the number still names the file it named at attach. */
     boolean isCurrent() {
-        if (channel != null) {
-            return channel.isOpen();
-        }
-        MemorySegment buf = Libc.scratch();
-        return Stat.fstatx(fd, buf) == 0 && Stat.dev(buf) == dev && Stat.ino(buf) == ino;
+        return channel != null ? channel.isOpen() : Stat.names(fd, dev, ino);
     }
 
     /**
@@ -224,11 +217,11 @@ final class Descriptor {
 
     /** so_error for fflags: SO_ERROR, or what it gave another knote on the same socket. */
     private int socketError() {
-        MemorySegment buf = Libc.scratch();
-        long sockIno = Stat.fstatx(fd, buf) == 0 ? Stat.ino(buf) : -1;
+        Stat.Buffer stx = Stat.threadBuffer();
+        long sockIno = stx.fstatx(fd) ? stx.ino() : -1;
         int[] found = new int[1];
         SO_ERRORS.compute(fd, (k, prev) -> {
-            int err = Math.max(intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR), 0);
+            int err = Math.max(Sockets.intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_ERROR), 0);
             if (err != 0) {
                 found[0] = err;
                 return new SocketError(sockIno, err);
@@ -245,7 +238,7 @@ final class Descriptor {
      * reader) ends the end of file, as in filt_piperead and filt_pipewrite.
      */
     boolean otherEndStillGone() {
-        int revents = Poll.now(fd, Poll.POLLIN, Libc.scratch());
+        int revents = Poll.now(fd, Poll.POLLIN);
         if (revents < 0 || (revents & (Poll.POLLHUP | Poll.POLLERR | Poll.POLLNVAL)) != 0) {
             return true;
         }
@@ -256,39 +249,35 @@ final class Descriptor {
 
     /** FIONREAD: bytes readable now (for a pipe's write end, bytes in the pipe); 0 if it cannot say. */
     int bytesReadable() {
-        return Math.max(intIoctl(Ioctl.FIONREAD), 0);
+        return Math.max(Ioctl.fionread(fd), 0);
     }
 
     /** A socket's send buffer size (SO_SNDBUF). */
     int sendBufferSize() {
         if (sndbuf < 0) {
-            sndbuf = Math.max(intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF), 0);
+            sndbuf = Math.max(Sockets.intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF), 0);
         }
         return sndbuf;
     }
 
     /** SIOCOUTQ: bytes queued in a socket's send buffer; -1 if it cannot say. */
     int bytesUnsent() {
-        return intIoctl(Ioctl.TIOCOUTQ);
+        return Ioctl.outq(fd);
     }
 
     /** For a TCP socket: the bytes the peer has acknowledged so far (tcpi_bytes_acked); -1 if it cannot say. */
     long bytesAcked() {
-        MemorySegment buf = Libc.scratch();
-        return Sockets.getsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_INFO, buf, Sockets.TCP_INFO_SIZE,
-                buf.asSlice(Sockets.TCP_INFO_SIZE)) == 0 ? buf.get(ValueLayout.JAVA_LONG, Sockets.TCPI_BYTES_ACKED_OFFSET)
-                : -1;
+        return Sockets.tcpBytesAcked(fd);
     }
 
     /** Connections waiting to be accepted on a listening socket. */
     long pendingConnections() {
-        MemorySegment buf = Libc.scratch();
-        if (tcp && Sockets.getsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_INFO, buf, Sockets.TCP_INFO_SIZE,
-                buf.asSlice(Sockets.TCP_INFO_SIZE)) == 0) {
-            return Integer.toUnsignedLong(buf.get(ValueLayout.JAVA_INT, Sockets.TCPI_UNACKED_OFFSET));
+        long queued = tcp ? Sockets.tcpAcceptQueue(fd) : -1;
+        if (queued >= 0) {
+            return queued;
         }
         // other families keep the length to themselves: say whether there is one
-        return (Poll.now(fd, Poll.POLLIN, buf) & Poll.POLLIN) != 0 ? 1 : 0;
+        return (Poll.now(fd, Poll.POLLIN) & Poll.POLLIN) != 0 ? 1 : 0;
     }
 
     /** Free space in a pipe or FIFO. */
@@ -299,23 +288,12 @@ final class Descriptor {
 
     /** For a regular file: bytes from the offset to the end. */
     long bytesToEof() {
-        MemorySegment buf = Libc.scratch();
-        if (Stat.fstatx(fd, buf) != 0) {
+        Stat.Buffer stx = Stat.threadBuffer();
+        if (!stx.fstatx(fd)) {
             return 0;
         }
-        long size = Stat.size(buf);
+        long size = stx.size();
         long off = Stat.lseek(fd, 0, Stat.SEEK_CUR);
         return off < 0 ? 0 : Math.max(size - off, 0);
-    }
-
-    private int intIoctl(int request) {
-        MemorySegment buf = Libc.scratch();
-        return Ioctl.intRequest(fd, request, buf) == 0 ? buf.get(ValueLayout.JAVA_INT, 0) : -1;
-    }
-
-    private static int intOption(int fd, int level, int name) {
-        MemorySegment buf = Libc.scratch();
-        return Sockets.getsockopt(fd, level, name, buf, 4, buf.asSlice(8)) == 0
-                ? buf.get(ValueLayout.JAVA_INT, 0) : -1;
     }
 }

@@ -3,13 +3,10 @@ package io.jkqueue.filters;
 import io.jkqueue.Errno;
 import io.jkqueue.core.FileTable;
 import io.jkqueue.linux.Inotify;
-import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.channels.Channel;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +38,9 @@ import static io.jkqueue.KEvent.NOTE_WRITE;
  * it (vop_rmdir_post's NOTE_DELETE).
  */
 final class InotifySource implements DescriptorSource {
+    /** The JVM's instance, the source of EVFILT_VNODE and of EVFILT_READ on regular files. */
+    static final InotifySource JVM = new InotifySource();
+
     private static final int WATCH_MASK = Inotify.IN_ALL_EVENTS;
     // added to whatever the parent's watch has: a user's watch on it keeps all its events
     private static final int PARENT_MASK = Inotify.IN_DELETE | Inotify.IN_ONLYDIR | Inotify.IN_MASK_ADD;
@@ -83,63 +83,59 @@ final class InotifySource implements DescriptorSource {
 
         /** Whether the number still names the file it named at attach (knote_fdclose otherwise). */
         boolean isCurrent() {
-            if (channel != null) {
-                return channel.isOpen();
-            }
-            MemorySegment stx = Libc.scratch();
-            return Stat.fstatx(fd, stx) == 0 && Stat.dev(stx) == vnode.dev && Stat.ino(stx) == vnode.ino;
+            return channel != null ? channel.isOpen() : Stat.names(fd, vnode.dev, vnode.ino);
         }
 
         /** statx of the file through this descriptor into {@code stx}; false if the number no longer names it. */
-        private boolean look(MemorySegment stx) {
-            return (channel == null || channel.isOpen()) && Stat.fstatx(fd, stx) == 0
-                    && Stat.dev(stx) == vnode.dev && Stat.ino(stx) == vnode.ino;
+        private boolean look(Stat.Buffer stx) {
+            return (channel == null || channel.isOpen()) && stx.fstatx(fd)
+                    && stx.dev() == vnode.dev && stx.ino() == vnode.ino;
         }
     }
 
     private int ifd = -1;
     private final Map<Integer, Vnode> byWd = new HashMap<>();
-    private final MemorySegment buf = Arena.ofAuto().allocate(64 * 1024, 8);
+    // both used under this object's lock
+    private final Inotify.Events events = new Inotify.Events();
+    private final Stat.Buffer stx = new Stat.Buffer();
+
+    private InotifySource() {}
 
     @Override
     public synchronized int fd() {
         return ifd;
     }
 
-    /** Watches the file open as {@code fd} for one knote; returns its Watch, or null with the errno in {@code error[0]}. */
-    synchronized Watch watch(int fd, int[] error) {
+    /** Watches the file open as {@code fd} for one knote: its Watch, or the errno code why not. */
+    synchronized Acquired<Watch> watch(int fd) {
         if (ifd < 0) {
             ifd = Inotify.init1(Inotify.IN_NONBLOCK | Inotify.IN_CLOEXEC);
             if (ifd < 0) {
-                error[0] = initError(Libc.errno());
-                return null;
+                return Acquired.failed(initError());
             }
         }
         int wd = Inotify.addWatch(ifd, "/proc/self/fd/" + fd, WATCH_MASK);
         if (wd < 0) {
-            error[0] = addWatchError(Libc.errno());
-            return null;
+            return Acquired.failed(addWatchError());
         }
         Vnode v = byWd.computeIfAbsent(wd, Vnode::new);
-        MemorySegment stx = Libc.scratch();
-        if (!look(v, stx)) {
+        if (!look(v)) {
             // a new vnode, a parent's until now, or one whose users all closed their descriptors
-            if (Stat.fstatx(fd, stx) != 0) {
-                error[0] = Errno.EBADF.code();
+            if (!stx.fstatx(fd)) {
                 unwatchIfUnused(v);
-                return null;
+                return Acquired.failed(Errno.EBADF.code());
             }
-            v.dev = Stat.dev(stx);
-            v.ino = Stat.ino(stx);
-            v.dir = (Stat.mode(stx) & Stat.S_IFMT) == Stat.S_IFDIR;
-            snapshot(v, stx);
+            v.dev = stx.dev();
+            v.ino = stx.ino();
+            v.dir = stx.type() == Stat.S_IFDIR;
+            snapshot(v);
         }
         Watch w = new Watch(v, fd, FileTable.channel(fd));
         v.users.add(w);
         if (v.dir && v.parent == null) {
             watchParent(v, fd);
         }
-        return w;
+        return Acquired.of(w);
     }
 
     synchronized void release(Watch w) {
@@ -148,23 +144,22 @@ final class InotifySource implements DescriptorSource {
         unwatchIfUnused(v);
     }
 
-    /** inotify_init1's errno as kevent's. */
-    private static int initError(int errno) {
-        return switch (errno) {
-            case Inotify.ENFILE -> Errno.ENFILE.code();
-            case Inotify.ENOMEM -> Errno.ENOMEM.code();
-            default -> Errno.EMFILE.code();   // EMFILE: this process's descriptors or the user's instances
+    /** What kevent answers for a failed inotify_init1. */
+    private static int initError() {
+        Errno e = NativeError.last();
+        return switch (e) {
+            case ENFILE, ENOMEM -> e.code();
+            case null, default -> Errno.EMFILE.code();   // EMFILE: this process's descriptors or the user's instances
         };
     }
 
-    /** inotify_add_watch's errno as kevent's. */
-    private static int addWatchError(int errno) {
-        return switch (errno) {
-            case Libc.EBADF, Libc.ENOENT -> Errno.EBADF.code();   // the descriptor is gone from /proc/self/fd
-            case Inotify.ENOSPC -> Errno.ENOSPC.code();           // the user's watch limit
-            case Inotify.ENOMEM -> Errno.ENOMEM.code();
-            case Libc.EACCES -> Errno.EACCES.code();              // no read permission on the file
-            default -> Errno.EINVAL.code();
+    /** What kevent answers for a failed inotify_add_watch. */
+    private static int addWatchError() {
+        Errno e = NativeError.last();
+        return switch (e) {
+            case EBADF, ENOENT -> Errno.EBADF.code();   // the descriptor is gone from /proc/self/fd
+            case ENOSPC, ENOMEM, EACCES -> e.code();    // the user's watch limit; no read permission on the file
+            case null, default -> Errno.EINVAL.code();
         };
     }
 
@@ -199,10 +194,9 @@ final class InotifySource implements DescriptorSource {
     public void drain() {
         List<Vnode> changed = new ArrayList<>();
         synchronized (this) {
-            long n;
-            while ((n = Inotify.read(ifd, buf)) > 0) {
-                for (long off = 0; off < n; off += Inotify.EVENT_HEADER + Inotify.nameLength(buf, off)) {
-                    take(Inotify.wd(buf, off), Inotify.mask(buf, off), Inotify.nameLength(buf, off) > 0, changed);
+            while (events.read(ifd)) {
+                while (events.next()) {
+                    take(events.wd(), events.mask(), events.aboutEntry(), changed);
                 }
             }
         }
@@ -289,7 +283,6 @@ final class InotifySource implements DescriptorSource {
         Vnode old = v.parent;
         old.subdirs.remove(v);
         v.parent = null;
-        MemorySegment stx = Libc.scratch();
         for (Watch u : v.users) {
             if (u.look(stx)) {
                 watchParent(v, u.fd);
@@ -316,8 +309,8 @@ final class InotifySource implements DescriptorSource {
         }
     }
 
-    /** statx of {@code v} into {@code stx} through a descriptor that still names it; false if none does. */
-    private static boolean look(Vnode v, MemorySegment stx) {
+    /** statx of {@code v} into {@link #stx} through a descriptor that still names it; false if none does. */
+    private boolean look(Vnode v) {
         for (Watch u : v.users) {
             if (u.look(stx)) {
                 return true;
@@ -327,17 +320,15 @@ final class InotifySource implements DescriptorSource {
     }
 
     /** A subdirectory of {@code v} came or went: {@code v}'s link count is renewed. */
-    private static void relink(Vnode v) {
-        MemorySegment stx = Libc.scratch();
-        if (look(v, stx)) {
-            v.nlink = Stat.nlink(stx);
+    private void relink(Vnode v) {
+        if (look(v)) {
+            v.nlink = stx.nlink();
         }
     }
 
     /** A directory was removed from {@code sub}'s parent: NOTE_DELETE if it was {@code sub} (no link is left). */
-    private static int removed(Vnode sub) {
-        MemorySegment stx = Libc.scratch();
-        if (sub.nlink == 0 || !look(sub, stx) || Stat.nlink(stx) != 0) {
+    private int removed(Vnode sub) {
+        if (sub.nlink == 0 || !look(sub) || stx.nlink() != 0) {
             return 0;
         }
         sub.nlink = 0;
@@ -356,15 +347,14 @@ final class InotifySource implements DescriptorSource {
      * moved, else NOTE_ATTRIB. After an overflow the comparison alone decides.
      * The file is looked at through any descriptor that still names it.
      */
-    private static int compare(Vnode v, int seen) {
-        MemorySegment stx = Libc.scratch();
-        if (!look(v, stx)) {
+    private int compare(Vnode v, int seen) {
+        if (!look(v)) {
             return (seen & SEEN_MODIFY) != 0 ? NOTE_WRITE : 0;
         }
-        long size = Stat.size(stx);
-        int nlink = Stat.nlink(stx);
-        long mtime = Stat.mtime(stx);
-        long ctime = Stat.ctime(stx);
+        long size = stx.size();
+        int nlink = stx.nlink();
+        long mtime = stx.mtime();
+        long ctime = stx.ctime();
         int notes = 0;
         if ((seen & SEEN_MODIFY) != 0 || (seen & SEEN_NOTHING) != 0 && (size != v.size || mtime != v.mtime)) {
             notes |= NOTE_WRITE;
@@ -377,14 +367,15 @@ final class InotifySource implements DescriptorSource {
         } else if ((seen & SEEN_ATTRIB) != 0 || (seen & SEEN_NOTHING) != 0 && notes == 0 && ctime != v.ctime) {
             notes |= NOTE_ATTRIB;
         }
-        snapshot(v, stx);
+        snapshot(v);
         return notes;
     }
 
-    private static void snapshot(Vnode v, MemorySegment stx) {
-        v.size = Stat.size(stx);
-        v.nlink = Stat.nlink(stx);
-        v.mtime = Stat.mtime(stx);
-        v.ctime = Stat.ctime(stx);
+    /** Keeps what {@link #stx} says of {@code v}. */
+    private void snapshot(Vnode v) {
+        v.size = stx.size();
+        v.nlink = stx.nlink();
+        v.mtime = stx.mtime();
+        v.ctime = stx.ctime();
     }
 }

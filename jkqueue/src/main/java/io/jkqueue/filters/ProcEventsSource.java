@@ -2,12 +2,10 @@ package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
 import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.Netlink;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
-
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 import static io.jkqueue.KEvent.NOTE_EXEC;
 import static io.jkqueue.KEvent.NOTE_TRACKERR;
@@ -22,7 +20,7 @@ import static io.jkqueue.KEvent.NOTE_TRACKERR;
 final class ProcEventsSource implements DescriptorSource {
     private int fd = -1;
     private int users;
-    private final MemorySegment buf = Arena.ofAuto().allocate(4096, 8);
+    private final Netlink.Message msg = new Netlink.Message();   // used under this object's lock
 
     /**
      * One more knote needs the connector: opened and subscribed with the
@@ -31,24 +29,31 @@ final class ProcEventsSource implements DescriptorSource {
      */
     synchronized int acquire() {
         if (users == 0) {
-            int rc = Netlink.openProcEvents();
-            if (rc < 0) {
-                return switch (-rc) {
-                    case Netlink.EMFILE -> Errno.EMFILE.code();
-                    case Netlink.ENFILE -> Errno.ENFILE.code();
-                    case Netlink.ENOMEM, Netlink.ENOBUFS -> Errno.ENOMEM.code();
-                    default -> Errno.EPERM.code();   // EPERM/EACCES, or a kernel without the connector
-                };
+            int socket = Netlink.openProcEvents();
+            if (socket < 0) {
+                return openError();
             }
-            int error = subscribed(rc);
+            int error = subscribed(socket);
             if (error != 0) {
-                Libc.close(rc);
+                Libc.close(socket);
                 return error;
             }
-            fd = rc;
+            fd = socket;
         }
         users++;
         return 0;
+    }
+
+    /** What kevent answers when the connector socket cannot be opened and subscribed. */
+    private static int openError() {
+        if (Libc.errno() == LinuxErrno.ENOBUFS) {
+            return Errno.ENOMEM.code();   // no kernel memory for the socket's buffers
+        }
+        Errno e = NativeError.last();
+        return switch (e) {
+            case EMFILE, ENFILE, ENOMEM -> e.code();
+            case null, default -> Errno.EPERM.code();   // EPERM/EACCES, or a kernel without the connector
+        };
     }
 
     /**
@@ -59,14 +64,14 @@ final class ProcEventsSource implements DescriptorSource {
      */
     private int subscribed(int socket) {
         for (;;) {
-            if (Netlink.receive(socket, buf) < 0) {
-                if (Libc.errno() == Netlink.ENOBUFS) {
+            if (!msg.receive(socket)) {
+                if (Libc.errno() == LinuxErrno.ENOBUFS) {
                     continue;   // events from before the answer were lost, not the answer
                 }
                 return Errno.EPERM.code();   // EAGAIN: no answer, so not heard
             }
-            if (Netlink.what(buf) == Netlink.PROC_EVENT_NONE) {
-                return Netlink.ackError(buf) == 0 ? 0 : Errno.EPERM.code();
+            if (msg.what() == Netlink.PROC_EVENT_NONE) {
+                return msg.ackError() == 0 ? 0 : Errno.EPERM.code();
             }
             // an event from before any knote wanted one
         }
@@ -104,18 +109,18 @@ final class ProcEventsSource implements DescriptorSource {
                 if (fd < 0) {
                     return; // closed since epoll reported it
                 }
-                if (Netlink.receive(fd, buf) < 0) {
-                    if (Libc.errno() != Netlink.ENOBUFS) {
+                if (!msg.receive(fd)) {
+                    if (Libc.errno() != LinuxErrno.ENOBUFS) {
                         return; // drained
                     }
                     lost = true;
                 } else {
-                    what = Netlink.what(buf);
-                    if (what == Netlink.PROC_EVENT_FORK && Netlink.forkChildTgid(buf) == Netlink.forkChildPid(buf)) {
-                        pid = Netlink.forkParent(buf); // a new process, not a thread
-                        child = Netlink.forkChildTgid(buf);
+                    what = msg.what();
+                    if (what == Netlink.PROC_EVENT_FORK && msg.forkChildTgid() == msg.forkChildPid()) {
+                        pid = msg.forkParent(); // a new process, not a thread
+                        child = msg.forkChildTgid();
                     } else if (what == Netlink.PROC_EVENT_EXEC) {
-                        pid = Netlink.execProcess(buf);
+                        pid = msg.execProcess();
                     } else {
                         continue;
                     }

@@ -44,11 +44,11 @@ final class ProcFilter implements FilterOps {
             // registered by knote_fork to report the child: it does not track further itself (the EV_FLAG1 note does)
             kn.setSfflags(kn.sfflags() & ~(NOTE_EXIT | NOTE_EXEC | NOTE_FORK | NOTE_TRACK));
         }
-        Object acquired = ProcSource.acquire((int) kn.ident());
-        if (acquired instanceof Integer negErrno) {
-            return -negErrno;
+        Acquired<ProcSource> acquired = ProcSource.acquire((int) kn.ident());
+        ProcSource src = acquired.source();
+        if (src == null) {
+            return acquired.error();
         }
-        ProcSource src = (ProcSource) acquired;
         // hookId 1: the knote holds the process-events connector (sfflags may change later, through EV_ADD)
         boolean events = (kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) != 0;
         if (events) {

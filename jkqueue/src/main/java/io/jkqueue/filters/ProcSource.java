@@ -2,12 +2,12 @@ package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
 import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.PidFd;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -43,41 +43,39 @@ final class ProcSource implements DescriptorSource {
 
     /**
      * The source of the process that {@code pid} names now, opened if need
-     * be; minus an errno if there is none (ESRCH: no such process, reaped
+     * be; or the errno code why there is none (ESRCH: no such process, reaped
      * ones included; EMFILE/ENFILE: no descriptor for its pidfd).
      */
-    static Object acquire(int pid) {
+    static Acquired<ProcSource> acquire(int pid) {
         synchronized (BY_PID) {
             ProcSource src = BY_PID.get(pid);
             // a pidfd names one process: the cached one is still the holder of the number unless it was reaped
             if (src == null || src.reaped()) {
                 int pidfd = PidFd.open(pid);
                 if (pidfd < 0) {
-                    return -openErrno(Libc.errno());
+                    return Acquired.failed(openError());
                 }
                 // an earlier process that had the number keeps its source for its own knotes
                 src = new ProcSource(pid, pidfd);
                 BY_PID.put(pid, src);
             }
             src.users++;
-            return src;
+            return Acquired.of(src);
         }
     }
 
     /** filt_procattach's answer for a failed pidfd_open. */
-    private static int openErrno(int errno) {
-        return switch (errno) {
-            case PidFd.EMFILE -> Errno.EMFILE.code();
-            case PidFd.ENFILE -> Errno.ENFILE.code();
-            case PidFd.ENOMEM -> Errno.ENOMEM.code();
-            case Libc.EPERM -> Errno.EPERM.code();
-            default -> Errno.ESRCH.code();   // ESRCH, or EINVAL for a number that is a thread, not a process
+    private static int openError() {
+        Errno e = NativeError.last();
+        return switch (e) {
+            case EMFILE, ENFILE, ENOMEM, EPERM -> e.code();
+            case null, default -> Errno.ESRCH.code();   // ESRCH, or EINVAL for a number that is a thread, not a process
         };
     }
 
     /** Whether the process is gone for good (reaped), its number free for another: a zombie is not. */
     private boolean reaped() {
-        return PidFd.sendSignal(pidfd, 0) != 0 && Libc.errno() == PidFd.ESRCH;
+        return PidFd.sendSignal(pidfd, 0) != 0 && Libc.errno() == LinuxErrno.ESRCH;
     }
 
     void release() {
@@ -137,16 +135,15 @@ final class ProcSource implements DescriptorSource {
      * record again, in case the reaping happened between the looks.
      */
     private int readExitStatus() {
-        MemorySegment buf = Libc.scratch();
-        int status = PidFd.peekChildStatus(pidfd, buf);
+        int status = PidFd.peekChildStatus(pidfd);
         if (status < 0) {
-            status = PidFd.exitStatus(pidfd, buf);
+            status = PidFd.exitStatus(pidfd);
         }
         if (status < 0) {
             status = zombieStatus();
         }
         if (status < 0) {
-            status = PidFd.exitStatus(pidfd, buf);
+            status = PidFd.exitStatus(pidfd);
         }
         return Math.max(status, 0);
     }

@@ -14,6 +14,7 @@ import static io.jkqueue.KEvent.NOTE_FILE_POLL;
  */
 final class ReadFilter implements FilterOps {
     private static final long RELEVANT = Knote.HINT_READABLE | Knote.HINT_RDHUP | Knote.HINT_HUP | Knote.HINT_ERROR;
+    private static final InotifySource INOTIFY = InotifySource.JVM;
 
     @Override
     public boolean isFd() {
@@ -36,12 +37,12 @@ final class ReadFilter implements FilterOps {
      * the knote is.
      */
     private static void watchFile(Knote kn, Descriptor d) {
-        InotifySource.Watch w = VnodeFilter.INOTIFY.watch(d.fd, new int[1]);
+        InotifySource.Watch w = INOTIFY.watch(d.fd).source();
         if (w == null) {
             return;
         }
-        if (kn.watchSource(VnodeFilter.INOTIFY) != 0) {
-            VnodeFilter.INOTIFY.release(w);
+        if (kn.watchSource(INOTIFY) != 0) {
+            INOTIFY.release(w);
             return;
         }
         d.fileWatch = w;
@@ -53,8 +54,8 @@ final class ReadFilter implements FilterOps {
         Descriptor d = (Descriptor) kn.hook();
         if (d.fileWatch != null) {
             d.fileWatch.vnode.knlist.remove(kn);
-            VnodeFilter.INOTIFY.release(d.fileWatch);
-            kn.unwatchSource(VnodeFilter.INOTIFY);
+            INOTIFY.release(d.fileWatch);
+            kn.unwatchSource(INOTIFY);
             d.fileWatch = null;
         }
         kn.unwatchFd();
@@ -86,7 +87,7 @@ final class ReadFilter implements FilterOps {
                 }
                 return d.error || kn.data() >= lowat;
             }
-            default -> {   // pipes, FIFOs, terminals
+            default -> {   // pipes, FIFOs, character devices
                 kn.setData(d.bytesReadable());
                 if (d.hup && (d.kind != Descriptor.Kind.PIPE || d.otherEndStillGone())) {
                     kn.setFlags(kn.flags() | EV_EOF);

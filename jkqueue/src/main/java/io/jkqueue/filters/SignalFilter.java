@@ -2,7 +2,6 @@ package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
 import io.jkqueue.KQueueException;
-import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Signals;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.KnList;
@@ -10,7 +9,6 @@ import io.jkqueue.spi.Knote;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.jkqueue.KEvent.EV_CLEAR;
@@ -81,14 +79,12 @@ public final class SignalFilter implements FilterOps {
                     return;
                 }
                 answered = deliveries.get();
-                MemorySegment ours = Signals.newAction();
-                MemorySegment dfl = Signals.newAction();
-                Signals.get(signo, ours);
-                Signals.setDisposition(dfl, Signals.SIG_DFL);
-                Signals.set(signo, dfl); // until the handler is back, a delivery gets the kernel's action uncounted
+                Signals.Action ours = Signals.Action.of(signo);
+                // until the handler is back, a delivery gets the kernel's action uncounted
+                Signals.setDisposition(signo, Signals.SIG_DFL);
                 Signals.unblock(signo); // so that the raise acts before the handler is back
                 Signals.raise(signo);
-                Signals.set(signo, ours);
+                ours.install(signo);
             }
         }
     }
@@ -97,7 +93,7 @@ public final class SignalFilter implements FilterOps {
 
     /** The action the JVM installs for a signal with a Java handler (its dispatch), learned once. */
     private static final class JavaDispatch {
-        static final MemorySegment ACTION = probe();
+        static final Signals.Action ACTION = probe();
 
         /**
          * Puts a Java handler that does nothing on the first of URG, WINCH and
@@ -107,17 +103,15 @@ public final class SignalFilter implements FilterOps {
          * done. Null when all three have handlers: then only signals at
          * SIG_DFL or SIG_IGN can be watched.
          */
-        private static MemorySegment probe() {
+        private static Signals.Action probe() {
             for (int signo : new int[] {SIGURG, SIGWINCH, SIGCONT}) {
-                MemorySegment was = Signals.newAction();
-                Signals.get(signo, was);
-                if (Signals.handler(was) == Signals.SIG_DFL || Signals.handler(was) == Signals.SIG_IGN) {
+                Signals.Action was = Signals.Action.of(signo);
+                if (was.handler() == Signals.SIG_DFL || was.handler() == Signals.SIG_IGN) {
                     Signal sig = new Signal(NAMES[signo]);
                     SignalHandler previous = Signal.handle(sig, s -> { });
-                    MemorySegment dispatch = Signals.newAction();
-                    Signals.get(signo, dispatch);
+                    Signals.Action dispatch = Signals.Action.of(signo);
                     Signal.handle(sig, previous);
-                    Signals.set(signo, was);
+                    was.install(signo);
                     return dispatch;
                 }
             }
@@ -135,13 +129,12 @@ public final class SignalFilter implements FilterOps {
         if (signo < 1 || signo >= NAMES.length) {
             return null;
         }
-        MemorySegment dispatch = JavaDispatch.ACTION;
-        MemorySegment sa = Libc.scratch();
-        if (Signals.get((int) signo, sa) != 0) {
+        Signals.Action dispatch = JavaDispatch.ACTION;
+        long h = Signals.handler((int) signo);
+        if (h == Signals.SIG_ERR) {
             return null;
         }
-        long h = Signals.handler(sa);
-        if (h != Signals.SIG_DFL && h != Signals.SIG_IGN && (dispatch == null || h != Signals.handler(dispatch))) {
+        if (h != Signals.SIG_DFL && h != Signals.SIG_IGN && (dispatch == null || h != dispatch.handler())) {
             return null;
         }
         return new Signal(NAMES[(int) signo]);
@@ -159,16 +152,14 @@ public final class SignalFilter implements FilterOps {
         } catch (IllegalArgumentException keptByTheJvm) { // QUIT, ILL, FPE, SEGV; KILL and STOP
             return null;
         }
-        MemorySegment sa = Libc.scratch();
-        Signals.get(sig.getNumber(), sa);
-        if (Signals.handler(sa) == Signals.SIG_IGN) {
+        if (Signals.handler(sig.getNumber()) == Signals.SIG_IGN) {
             // HUP, INT and TERM at SIG_IGN (nohup): the JVM records the Java handler but leaves SIG_IGN
-            MemorySegment dispatch = JavaDispatch.ACTION;
+            Signals.Action dispatch = JavaDispatch.ACTION;
             if (dispatch == null) {
                 Signal.handle(sig, src.action);
                 return null;
             }
-            Signals.set(sig.getNumber(), dispatch);
+            dispatch.install(sig.getNumber());
         }
         return src;
     }
@@ -198,11 +189,8 @@ public final class SignalFilter implements FilterOps {
             }
             // HUP, INT and TERM at SIG_IGN: the JVM leaves them alone, so SIG_DFL is set here
             long disposition = ignore ? Signals.SIG_IGN : Signals.SIG_DFL;
-            MemorySegment sa = Libc.scratch();
-            Signals.get(signo, sa);
-            if (Signals.handler(sa) != disposition) {
-                Signals.setDisposition(sa, disposition);
-                Signals.set(signo, sa);
+            if (Signals.handler(signo) != disposition) {
+                Signals.setDisposition(signo, disposition);
             }
         }
     }

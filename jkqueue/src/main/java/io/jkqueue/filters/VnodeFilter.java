@@ -1,12 +1,9 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
-import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
-
-import java.lang.foreign.MemorySegment;
 
 import static io.jkqueue.KEvent.EV_CLEAR;
 import static io.jkqueue.KEvent.EV_DROP;
@@ -19,7 +16,7 @@ import static io.jkqueue.KEvent.NOTE_REVOKE;
  * The events come from the JVM's shared inotify instance.
  */
 final class VnodeFilter implements FilterOps {
-    static final InotifySource INOTIFY = new InotifySource();   // shared with ReadFilter for regular files
+    private static final InotifySource INOTIFY = InotifySource.JVM;
 
     @Override
     public boolean isFd() {
@@ -29,18 +26,18 @@ final class VnodeFilter implements FilterOps {
     @Override
     public int attach(Knote kn) {
         int fd = (int) kn.ident();
-        MemorySegment stx = Libc.scratch();
-        if (Stat.fstatx(fd, stx) != 0) {
+        Stat.Buffer stx = Stat.threadBuffer();
+        if (!stx.fstatx(fd)) {
             return Errno.EBADF.code();
         }
-        if (!isVnode(fd, Stat.mode(stx) & Stat.S_IFMT)) {
+        if (!isVnode(fd, stx.type())) {
             return Errno.EINVAL.code();
         }
-        int[] error = new int[1];
-        InotifySource.Watch w = INOTIFY.watch(fd, error);
-        if (w == null) {
-            return error[0];
+        Acquired<InotifySource.Watch> watched = INOTIFY.watch(fd);
+        if (watched.source() == null) {
+            return watched.error();
         }
+        InotifySource.Watch w = watched.source();
         int rc = kn.watchSource(INOTIFY);
         if (rc != 0) {
             INOTIFY.release(w);
@@ -61,7 +58,7 @@ final class VnodeFilter implements FilterOps {
     private static boolean isVnode(int fd, int fmt) {
         return switch (fmt) {
             case 0, Stat.S_IFSOCK -> false;
-            case Stat.S_IFIFO -> Stat.fsType(fd, Libc.scratch()) != Stat.PIPEFS_MAGIC;
+            case Stat.S_IFIFO -> Stat.fsType(fd) != Stat.PIPEFS_MAGIC;
             default -> true;
         };
     }

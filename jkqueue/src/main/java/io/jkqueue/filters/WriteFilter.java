@@ -59,7 +59,7 @@ final class WriteFilter implements FilterOps {
                 kn.setFlags(kn.flags() & ~EV_EOF);   // a FIFO's reader came back
                 return kn.data() >= lowat;
             }
-            default -> {   // regular files and terminals
+            default -> {   // regular files and character devices
                 kn.setData(0);
                 return true;
             }

@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandle;
 
 import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.PTR;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /** epoll(7): literal bindings, no policy. */
 public final class Epoll {
@@ -33,11 +34,14 @@ public final class Epoll {
             : MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("events"),
                     MemoryLayout.paddingLayout(4), ValueLayout.JAVA_LONG.withName("data"));
     public static final long EVENT_SIZE = EVENT.byteSize();
-    private static final long DATA_OFFSET = EVENT.byteOffset(MemoryLayout.PathElement.groupElement("data"));
+    private static final long EVENTS_OFFSET = EVENT.byteOffset(groupElement("events"));
+    private static final long DATA_OFFSET = EVENT.byteOffset(groupElement("data"));
 
     /** struct timespec { time_t tv_sec; long tv_nsec; } */
     public static final StructLayout TIMESPEC = MemoryLayout.structLayout(
             ValueLayout.JAVA_LONG.withName("tv_sec"), ValueLayout.JAVA_LONG.withName("tv_nsec"));
+    private static final long TV_SEC = TIMESPEC.byteOffset(groupElement("tv_sec"));
+    private static final long TV_NSEC = TIMESPEC.byteOffset(groupElement("tv_nsec"));
 
     private static final MethodHandle CREATE1 = Libc.bind("epoll_create1", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle CTL = Libc.bind("epoll_ctl",
@@ -45,8 +49,8 @@ public final class Epoll {
     private static final MethodHandle WAIT = Libc.bind("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
     // a zero-timeout epoll_wait never blocks: critical, like a field read
-    private static final MethodHandle POLL = Libc.bindCritical("epoll_wait",
-            FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
+    private static final MethodHandle POLL = Libc.bind("epoll_wait",
+            FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT), Libc.CRITICAL);
     // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; older systems fall back to ms.
     private static final MethodHandle PWAIT2 = Libc.bindOptional("epoll_pwait2",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, PTR, PTR));
@@ -56,6 +60,7 @@ public final class Epoll {
         return arch.equals("amd64") || arch.equals("x86_64");
     }
 
+    /** epoll_create1(2): the epoll descriptor, or -1 with errno set. */
     public static int create1(int flags) {
         try {
             return (int) CREATE1.invokeExact(Libc.state(), flags);
@@ -64,9 +69,9 @@ public final class Epoll {
         }
     }
 
-    /** epoll_ctl with a one-entry scratch buffer {@code ev} (at least {@link #EVENT_SIZE} bytes). */
+    /** epoll_ctl with a one-entry scratch buffer {@code ev} (at least {@link #EVENT_SIZE} bytes); 0 or -1 with errno set. */
     public static int ctl(int epfd, int op, int fd, int events, long data, MemorySegment ev) {
-        ev.set(ValueLayout.JAVA_INT, 0, events);
+        ev.set(ValueLayout.JAVA_INT, EVENTS_OFFSET, events);
         ev.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, data);
         try {
             return (int) CTL.invokeExact(Libc.state(), epfd, op, fd, ev);
@@ -90,8 +95,7 @@ public final class Epoll {
                     return (int) PWAIT2.invokeExact(Libc.state(), epfd, events, maxevents, MemorySegment.NULL,
                             MemorySegment.NULL);
                 }
-                ts.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
-                ts.set(ValueLayout.JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+                setTimespec(ts, 0, timeoutNanos);
                 return (int) PWAIT2.invokeExact(Libc.state(), epfd, events, maxevents, ts, MemorySegment.NULL);
             }
             int ms = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
@@ -101,8 +105,14 @@ public final class Epoll {
         }
     }
 
+    /** Writes {@code nanos} as the {@link #TIMESPEC} at {@code offset} of {@code seg}. */
+    static void setTimespec(MemorySegment seg, long offset, long nanos) {
+        seg.set(ValueLayout.JAVA_LONG, offset + TV_SEC, nanos / 1_000_000_000L);
+        seg.set(ValueLayout.JAVA_LONG, offset + TV_NSEC, nanos % 1_000_000_000L);
+    }
+
     public static int events(MemorySegment events, int i) {
-        return events.get(ValueLayout.JAVA_INT, i * EVENT_SIZE);
+        return events.get(ValueLayout.JAVA_INT, i * EVENT_SIZE + EVENTS_OFFSET);
     }
 
     public static long data(MemorySegment events, int i) {

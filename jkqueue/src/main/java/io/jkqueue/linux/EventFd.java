@@ -18,10 +18,13 @@ public final class EventFd {
     public static final int EFD_NONBLOCK = 0x800;
 
     private static final MethodHandle EVENTFD = Libc.bind("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
-    // critical: an eventfd write never blocks (its counter cannot overflow here), so skip the thread-state transition
-    private static final MethodHandle WRITE = Libc.bindCritical("write", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
+    // critical: an eventfd write never blocks (its counter cannot overflow here), so skip the thread-state
+    // transition; and it cannot fail on a live eventfd, so neither its result nor its errno is taken
+    private static final MethodHandle WRITE = Libc.bindWithoutErrno("write", FunctionDescriptor.ofVoid(C_INT, PTR, C_LONG),
+            Libc.CRITICAL);
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
+    /** eventfd(2): the descriptor, or -1 with errno set. */
     public static int create(int initval, int flags) {
         try {
             return (int) EVENTFD.invokeExact(Libc.state(), initval, flags);
@@ -30,10 +33,10 @@ public final class EventFd {
         }
     }
 
-    /** Adds 1 to the counter: write(fd, &1, 8). Returns 8, or -1 with errno set. */
-    public static long signal(int fd) {
+    /** Adds 1 to the counter: write(fd, &1, 8). */
+    public static void signal(int fd) {
         try {
-            return (long) WRITE.invokeExact(Libc.state(), fd, ONE, 8L);
+            WRITE.invokeExact(fd, ONE, 8L);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -2,13 +2,16 @@ package io.jkqueue.linux;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 
 import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.C_LONG;
 import static io.jkqueue.linux.Libc.PTR;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /** inotify(7): literal bindings, no policy. */
 public final class Inotify {
@@ -37,21 +40,22 @@ public final class Inotify {
     public static final int IN_MASK_ADD = 0x20000000;
     public static final int IN_ISDIR = 0x40000000;
 
-    // errno values of inotify_init1 and inotify_add_watch (Linux numbering)
-    public static final int ENOMEM = 12;
-    public static final int ENFILE = 23;
-    public static final int EMFILE = 24;
-    public static final int ENOSPC = 28;
-
-    /** struct inotify_event: int wd; uint32 mask, cookie, len; char name[len]. */
-    public static final int EVENT_HEADER = 16;
+    /** struct inotify_event, without its name: char name[len] follows. */
+    private static final StructLayout EVENT = MemoryLayout.structLayout(
+            JAVA_INT.withName("wd"), JAVA_INT.withName("mask"), JAVA_INT.withName("cookie"), JAVA_INT.withName("len"));
+    private static final long WD = EVENT.byteOffset(groupElement("wd"));
+    private static final long MASK = EVENT.byteOffset(groupElement("mask"));
+    private static final long LEN = EVENT.byteOffset(groupElement("len"));
 
     private static final MethodHandle INIT1 = Libc.bind("inotify_init1", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle ADD_WATCH = Libc.bind("inotify_add_watch",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT));
-    private static final MethodHandle RM_WATCH = Libc.bind("inotify_rm_watch", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    // its result and errno are never read: a watch the kernel already dropped is all it can fail on
+    private static final MethodHandle RM_WATCH = Libc.bindWithoutErrno("inotify_rm_watch",
+            FunctionDescriptor.ofVoid(C_INT, C_INT));
     private static final MethodHandle READ = Libc.bind("read", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
 
+    /** inotify_init1(2): the instance's descriptor, or -1 with errno set. */
     public static int init1(int flags) {
         try {
             return (int) INIT1.invokeExact(Libc.state(), flags);
@@ -69,32 +73,59 @@ public final class Inotify {
         }
     }
 
-    public static int rmWatch(int fd, int wd) {
+    public static void rmWatch(int fd, int wd) {
         try {
-            return (int) RM_WATCH.invokeExact(Libc.state(), fd, wd);
+            RM_WATCH.invokeExact(fd, wd);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
     }
 
-    /** read(2) into {@code buf}; bytes read, or -1 with errno set (EAGAIN when drained). */
-    public static long read(int fd, MemorySegment buf) {
-        try {
-            return (long) READ.invokeExact(Libc.state(), fd, buf, buf.byteSize());
-        } catch (Throwable t) {
-            throw new AssertionError(t);
+    /**
+     * A read buffer of inotify events and a cursor over what the last
+     * {@link #read} put in it. One per inotify instance, used under its lock.
+     */
+    public static final class Events {
+        private final MemorySegment buf = Arena.ofAuto().allocate(64 * 1024, 8);
+        private long end;
+        private long next;
+        private long at = -1;
+
+        /** Reads what is queued on {@code fd}; false when nothing is (EAGAIN) or the read failed. */
+        public boolean read(int fd) {
+            long n;
+            try {
+                n = (long) READ.invokeExact(Libc.state(), fd, buf, buf.byteSize());
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+            end = Math.max(n, 0);
+            next = 0;
+            at = -1;
+            return n > 0;
         }
-    }
 
-    public static int wd(MemorySegment buf, long off) {
-        return buf.get(ValueLayout.JAVA_INT, off);
-    }
+        /** Moves to the next event of the last read; false past the last one. */
+        public boolean next() {
+            if (next >= end) {
+                return false;
+            }
+            at = next;
+            next += EVENT.byteSize() + buf.get(JAVA_INT, at + LEN);
+            return true;
+        }
 
-    public static int mask(MemorySegment buf, long off) {
-        return buf.get(ValueLayout.JAVA_INT, off + 4);
-    }
+        public int wd() {
+            return buf.get(JAVA_INT, at + WD);
+        }
 
-    public static int nameLength(MemorySegment buf, long off) {
-        return buf.get(ValueLayout.JAVA_INT, off + 12);
+        public int mask() {
+            return buf.get(JAVA_INT, at + MASK);
+        }
+
+        /** Whether the event names an entry of the watched directory (rather than the watched file itself). */
+        public boolean aboutEntry() {
+            return buf.get(JAVA_INT, at + LEN) > 0;
+        }
     }
 }

@@ -1,32 +1,45 @@
 package io.jkqueue.linux;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 import static io.jkqueue.linux.Libc.C_INT;
+import static io.jkqueue.linux.Libc.C_LONG;
 import static io.jkqueue.linux.Libc.PTR;
 
-/** ioctl(2) requests that answer "how many bytes": literal bindings, no policy. */
+/** ioctl(2), the one binding of it: the requests that answer "how many bytes", and the others' raw call. */
 public final class Ioctl {
     private Ioctl() {}
 
-    public static final int FIONREAD = 0x541B;   // = SIOCINQ: bytes readable
-    public static final int TIOCOUTQ = 0x5411;   // = SIOCOUTQ: bytes not yet sent/acknowledged
+    private static final long FIONREAD = 0x541B;   // = SIOCINQ: bytes readable
+    private static final long TIOCOUTQ = 0x5411;   // = SIOCOUTQ: bytes not yet sent/acknowledged
 
-    // critical and without errno: these requests only read a counter, never block, and fail only
-    // for a descriptor that is gone, which the caller handles without knowing why
-    private static final MethodHandle IOCTL = Libc.LINKER.downcallHandle(
-            Libc.LINKER.defaultLookup().find("ioctl").orElseThrow(),
-            FunctionDescriptor.of(C_INT, C_INT, ValueLayout.JAVA_LONG, PTR),
-            Linker.Option.firstVariadicArg(2), Linker.Option.critical(false));
+    // critical and without errno: the requests made here only read kernel state and never block, and
+    // their callers tell a failure (a descriptor that is gone, a kernel without the request) by -1 alone
+    private static final MethodHandle IOCTL = Libc.bindWithoutErrno("ioctl",
+            FunctionDescriptor.of(C_INT, C_INT, C_LONG, PTR), Libc.variadic(2), Libc.CRITICAL);
 
-    /** ioctl(fd, request, &int); the int lands in {@code out}; returns 0 or -1. */
-    public static int intRequest(int fd, int request, MemorySegment out) {
+    /** FIONREAD: the bytes readable on {@code fd} (for a pipe's write end, the bytes in the pipe); -1 if it cannot say. */
+    public static int fionread(int fd) {
+        return intRequest(fd, FIONREAD);
+    }
+
+    /** SIOCOUTQ (TIOCOUTQ): the bytes in a socket's send buffer, not yet sent or acknowledged; -1 if it cannot say. */
+    public static int outq(int fd) {
+        return intRequest(fd, TIOCOUTQ);
+    }
+
+    private static int intRequest(int fd, long request) {
+        MemorySegment out = Libc.scratch();
+        return ioctl(fd, request, out) == 0 ? out.get(ValueLayout.JAVA_INT, 0) : -1;
+    }
+
+    /** ioctl(fd, request, arg); 0 or -1 (no errno). */
+    static int ioctl(int fd, long request, MemorySegment arg) {
         try {
-            return (int) IOCTL.invokeExact(fd, (long) request, out);
+            return (int) IOCTL.invokeExact(fd, request, arg);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

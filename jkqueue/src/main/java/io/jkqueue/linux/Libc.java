@@ -9,19 +9,20 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Optional;
 
 /**
- * The one place that binds libc symbols and captures errno. Every syscall
- * wrapper in this package takes its errno from {@link #errno()} right after a
- * call that returned -1.
+ * The one place that binds libc symbols and captures errno. The convention of
+ * every call in this package: a failed call returns -1 and leaves its Linux
+ * errno in {@link #errno()} ({@link LinuxErrno} names and translates it).
  */
 public final class Libc {
     private Libc() {}
 
-    static final Linker LINKER = Linker.nativeLinker();
-    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     // One capture buffer per thread: the hot path must not allocate.
     private static final ThreadLocal<MemorySegment> STATE =
@@ -31,29 +32,44 @@ public final class Libc {
     static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
     static final ValueLayout PTR = ValueLayout.ADDRESS;
 
-    /** Binds {@code name}; the handle's first argument is the errno capture segment. */
-    static MethodHandle bind(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(find(name), fd, CAPTURE_ERRNO);
+    /** For a call that returns at once (never blocks): no thread-state transition around it. */
+    static final Linker.Option CRITICAL = Linker.Option.critical(false);
+
+    /** For a variadic function: the index of its first variadic argument. */
+    static Linker.Option variadic(int firstVariadicArg) {
+        return Linker.Option.firstVariadicArg(firstVariadicArg);
     }
 
-    /**
-     * Binds a call that returns at once (never blocks) as a critical
-     * function: no thread-state transition around it.
-     */
-    static MethodHandle bindCritical(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(find(name), fd, CAPTURE_ERRNO, Linker.Option.critical(false));
+    /** Binds {@code name}; the handle's first argument is the errno capture segment ({@link #state()}). */
+    static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
+        return downcall(find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd, true,
+                options);
     }
 
-    /** Binds {@code name} or returns null when this libc lacks it. */
-    static MethodHandle bindOptional(String name, FunctionDescriptor fd) {
-        return LINKER.defaultLookup().find(name)
-                .map(addr -> LINKER.downcallHandle(addr, fd, CAPTURE_ERRNO))
-                .orElse(null);
+    /** Binds a call whose errno nobody reads: no capture segment, and the last captured errno stays. */
+    static MethodHandle bindWithoutErrno(String name, FunctionDescriptor fd, Linker.Option... options) {
+        return downcall(find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd, false,
+                options);
     }
 
-    private static MemorySegment find(String name) {
-        return LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    /** {@link #bind}, or null when this libc lacks {@code name}. */
+    static MethodHandle bindOptional(String name, FunctionDescriptor fd, Linker.Option... options) {
+        return find(name).map(addr -> downcall(addr, fd, true, options)).orElse(null);
+    }
+
+    private static Optional<MemorySegment> find(String name) {
+        return LINKER.defaultLookup().find(name);
+    }
+
+    private static MethodHandle downcall(MemorySegment addr, FunctionDescriptor fd, boolean errno,
+            Linker.Option... options) {
+        if (!errno) {
+            return LINKER.downcallHandle(addr, fd, options);
+        }
+        Linker.Option[] all = new Linker.Option[options.length + 1];
+        all[0] = CAPTURE_ERRNO;
+        System.arraycopy(options, 0, all, 1, options.length);
+        return LINKER.downcallHandle(addr, fd, all);
     }
 
     /** This thread's errno capture segment, passed as the first argument of a bound call. */
@@ -61,30 +77,28 @@ public final class Libc {
         return STATE.get();
     }
 
-    /** The errno of this thread's last bound call. */
+    /** The Linux errno of this thread's last failed call. */
     public static int errno() {
         return (int) ERRNO.get(STATE.get(), 0L);
     }
 
-    // errno values used in policy decisions (Linux numbering)
-    public static final int EINTR = 4;
-    public static final int EBADF = 9;
-    public static final int EEXIST = 17;
-    public static final int ENOENT = 2;
-    public static final int EPERM = 1;
-    public static final int EACCES = 13;
-    public static final int ELOOP = 40;
+    // core's names for some of LinuxErrno's (Linux numbering)
+    public static final int EPERM = LinuxErrno.EPERM;
+    public static final int ENOENT = LinuxErrno.ENOENT;
+    public static final int EINTR = LinuxErrno.EINTR;
+    public static final int EBADF = LinuxErrno.EBADF;
+    public static final int EEXIST = LinuxErrno.EEXIST;
 
-    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(C_INT, C_INT));
-    private static final MethodHandle FCNTL = LINKER.downcallHandle(find("fcntl"),
-            FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
-    private static final int F_GETFD = 1;
+    // close's result and errno are never read: uncaptured, errno stays that of the call that failed before it
+    private static final MethodHandle CLOSE = bindWithoutErrno("close", FunctionDescriptor.ofVoid(C_INT));
+    private static final MethodHandle FCNTL = bind("fcntl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT),
+            variadic(2));
     public static final int F_GETPIPE_SZ = 1032;
 
-    /** close(2); returns 0 or -1 (errno in {@link #errno()}). */
-    public static int close(int fd) {
+    /** close(2); errno stays that of the last failed call. */
+    public static void close(int fd) {
         try {
-            return (int) CLOSE.invokeExact(state(), fd);
+            CLOSE.invokeExact(fd);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -97,11 +111,6 @@ public final class Libc {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-    }
-
-    /** Whether {@code fd} names an open descriptor of this process (fcntl F_GETFD). */
-    public static boolean isOpen(int fd) {
-        return fcntl(fd, F_GETFD, 0) >= 0;
     }
 
     public static final long SCRATCH_BYTES = 512;

@@ -1,13 +1,17 @@
 package io.jkqueue.linux;
 
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 
 import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.C_LONG;
 import static io.jkqueue.linux.Libc.PTR;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /** poll(2) on one descriptor with a zero timeout: literal binding, no policy. */
 public final class Poll {
@@ -18,19 +22,31 @@ public final class Poll {
     public static final short POLLHUP = 0x010;
     public static final short POLLNVAL = 0x020;
 
+    /** struct pollfd { int fd; short events; short revents; } */
+    private static final StructLayout POLLFD = MemoryLayout.structLayout(
+            JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
+    private static final long FD = POLLFD.byteOffset(groupElement("fd"));
+    private static final long EVENTS = POLLFD.byteOffset(groupElement("events"));
+    private static final long REVENTS = POLLFD.byteOffset(groupElement("revents"));
+
     private static final MethodHandle POLL = Libc.bind("poll", FunctionDescriptor.of(C_INT, PTR, C_LONG, C_INT));
+
+    /** The revents of {@code fd} for {@code events} right now; -1 with errno set on failure. */
+    public static int now(int fd, short events) {
+        return now(fd, events, Libc.scratch());
+    }
 
     /**
      * The revents of {@code fd} for {@code events} right now, using
      * {@code pfd} (8 bytes of scratch) as its struct pollfd; -1 with errno set on failure.
      */
     public static int now(int fd, short events, MemorySegment pfd) {
-        pfd.set(ValueLayout.JAVA_INT, 0, fd);
-        pfd.set(ValueLayout.JAVA_SHORT, 4, events);
-        pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+        pfd.set(JAVA_INT, FD, fd);
+        pfd.set(JAVA_SHORT, EVENTS, events);
+        pfd.set(JAVA_SHORT, REVENTS, (short) 0);
         try {
             int rc = (int) POLL.invokeExact(Libc.state(), pfd, 1L, 0);
-            return rc < 0 ? -1 : Short.toUnsignedInt(pfd.get(ValueLayout.JAVA_SHORT, 6));
+            return rc < 0 ? -1 : Short.toUnsignedInt(pfd.get(JAVA_SHORT, REVENTS));
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -2,12 +2,16 @@ package io.jkqueue.linux;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 
 import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.PTR;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /** sigaction(2), pthread_sigmask(3) and raise(3): literal bindings, no policy. */
 public final class Signals {
@@ -15,58 +19,78 @@ public final class Signals {
 
     public static final long SIG_DFL = 0;
     public static final long SIG_IGN = 1;
+    /** What {@link #handler} answers when sigaction fails. */
+    public static final long SIG_ERR = -1;
 
-    // glibc's struct sigaction: sa_handler, a 1024-bit sa_mask, int sa_flags, sa_restorer
-    private static final long SIGACTION_SIZE = 152;
-    private static final long SIGSET_SIZE = 128;
     private static final int SIG_UNBLOCK = 1;
 
-    private static final MethodHandle SIGACTION = Libc.bind("sigaction", FunctionDescriptor.of(C_INT, C_INT, PTR, PTR));
-    private static final MethodHandle PTHREAD_SIGMASK = Libc.bind("pthread_sigmask",
+    /** glibc's sigset_t: 1024 bits. */
+    private static final MemoryLayout SIGSET = MemoryLayout.sequenceLayout(16, JAVA_LONG);
+    /** glibc's struct sigaction on 64-bit ABIs. */
+    private static final StructLayout SIGACTION = MemoryLayout.structLayout(
+            JAVA_LONG.withName("sa_handler"), SIGSET.withName("sa_mask"), JAVA_INT.withName("sa_flags"),
+            MemoryLayout.paddingLayout(4), JAVA_LONG.withName("sa_restorer"));
+    private static final long SA_HANDLER = SIGACTION.byteOffset(groupElement("sa_handler"));
+
+    private static final MethodHandle SIGACTION_CALL = Libc.bind("sigaction",
             FunctionDescriptor.of(C_INT, C_INT, PTR, PTR));
-    private static final MethodHandle RAISE = Libc.bind("raise", FunctionDescriptor.of(C_INT, C_INT));
+    // neither can fail for a valid signal number, so nobody reads their result or errno
+    private static final MethodHandle PTHREAD_SIGMASK = Libc.bindWithoutErrno("pthread_sigmask",
+            FunctionDescriptor.ofVoid(C_INT, PTR, PTR));
+    private static final MethodHandle RAISE = Libc.bindWithoutErrno("raise", FunctionDescriptor.ofVoid(C_INT));
 
-    /** Room for one struct sigaction, freed with the segment. */
-    public static MemorySegment newAction() {
-        return Arena.ofAuto().allocate(SIGACTION_SIZE, 8);
+    /** A signal's action as sigaction reads and installs it: handler, mask and flags. */
+    public static final class Action {
+        private final MemorySegment sa = Arena.ofAuto().allocate(SIGACTION);
+
+        private Action() {}
+
+        /** The action {@code sig} has now; null (errno set) for a number that is no signal. */
+        public static Action of(int sig) {
+            Action a = new Action();
+            return sigaction(sig, MemorySegment.NULL, a.sa) == 0 ? a : null;
+        }
+
+        /** Installs this action for {@code sig} again. */
+        public void install(int sig) {
+            sigaction(sig, sa, MemorySegment.NULL);
+        }
+
+        /** The sa_handler: {@link #SIG_DFL}, {@link #SIG_IGN} or a function's address. */
+        public long handler() {
+            return sa.get(JAVA_LONG, SA_HANDLER);
+        }
     }
 
-    /** sigaction(sig, NULL, sa): reads the action into {@code sa}; 0 or -1 (errno in {@link Libc#errno()}). */
-    public static int get(int sig, MemorySegment sa) {
-        return sigaction(sig, MemorySegment.NULL, sa);
+    /** The sa_handler of {@code sig}'s action now ({@link #SIG_DFL}, {@link #SIG_IGN}, a function), or {@link #SIG_ERR}. */
+    public static long handler(int sig) {
+        MemorySegment sa = Libc.scratch().asSlice(0, SIGACTION);
+        return sigaction(sig, MemorySegment.NULL, sa) == 0 ? sa.get(JAVA_LONG, SA_HANDLER) : SIG_ERR;
     }
 
-    /** sigaction(sig, sa, NULL): installs {@code sa}; 0 or -1 (errno in {@link Libc#errno()}). */
-    public static int set(int sig, MemorySegment sa) {
-        return sigaction(sig, sa, MemorySegment.NULL);
+    /** Sets {@code sig}'s action to plain {@link #SIG_DFL} or {@link #SIG_IGN}: no flags, an empty mask. */
+    public static void setDisposition(int sig, long disposition) {
+        MemorySegment sa = Libc.scratch().asSlice(0, SIGACTION);
+        sa.fill((byte) 0);
+        sa.set(JAVA_LONG, SA_HANDLER, disposition);
+        sigaction(sig, sa, MemorySegment.NULL);
     }
 
     private static int sigaction(int sig, MemorySegment act, MemorySegment oldact) {
         try {
-            return (int) SIGACTION.invokeExact(Libc.state(), sig, act, oldact);
+            return (int) SIGACTION_CALL.invokeExact(Libc.state(), sig, act, oldact);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
     }
 
-    /** The sa_handler of {@code sa}: {@link #SIG_DFL}, {@link #SIG_IGN} or a function's address. */
-    public static long handler(MemorySegment sa) {
-        return sa.get(ValueLayout.JAVA_LONG, 0);
-    }
-
-    /** Makes {@code sa} plain SIG_DFL or SIG_IGN: no flags, an empty mask. */
-    public static void setDisposition(MemorySegment sa, long disposition) {
-        sa.fill((byte) 0);
-        sa.set(ValueLayout.JAVA_LONG, 0, disposition);
-    }
-
-    /** pthread_sigmask(SIG_UNBLOCK, {sig}): the calling thread accepts {@code sig}; 0 or an errno value. */
-    public static int unblock(int sig) {
-        MemorySegment set = Libc.scratch().asSlice(0, SIGSET_SIZE);
+    /** pthread_sigmask(SIG_UNBLOCK, {sig}): the calling thread accepts {@code sig}. */
+    public static void unblock(int sig) {
+        MemorySegment set = Libc.scratch().asSlice(0, SIGSET);
         set.fill((byte) 0);
-        set.set(ValueLayout.JAVA_LONG, (sig - 1) / 64 * 8L, 1L << ((sig - 1) % 64));
+        set.set(JAVA_LONG, (sig - 1) / 64 * JAVA_LONG.byteSize(), 1L << ((sig - 1) % 64));
         try {
-            return (int) PTHREAD_SIGMASK.invokeExact(Libc.state(), SIG_UNBLOCK, set, MemorySegment.NULL);
+            PTHREAD_SIGMASK.invokeExact(SIG_UNBLOCK, set, MemorySegment.NULL);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -74,11 +98,11 @@ public final class Signals {
 
     /**
      * raise(3): sends {@code sig} to the calling thread, which takes it before
-     * this returns unless it blocks it; 0 or -1 (errno in {@link Libc#errno()}).
+     * this returns unless it blocks it.
      */
-    public static int raise(int sig) {
+    public static void raise(int sig) {
         try {
-            return (int) RAISE.invokeExact(Libc.state(), sig);
+            RAISE.invokeExact(sig);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

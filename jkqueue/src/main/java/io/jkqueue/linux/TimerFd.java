@@ -4,11 +4,11 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.PTR;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /** timerfd_create(2): literal bindings, no policy. */
 public final class TimerFd {
@@ -22,11 +22,14 @@ public final class TimerFd {
     /** struct itimerspec { struct timespec it_interval, it_value; } */
     public static final StructLayout ITIMERSPEC = MemoryLayout.structLayout(
             Epoll.TIMESPEC.withName("it_interval"), Epoll.TIMESPEC.withName("it_value"));
+    private static final long IT_INTERVAL = ITIMERSPEC.byteOffset(groupElement("it_interval"));
+    private static final long IT_VALUE = ITIMERSPEC.byteOffset(groupElement("it_value"));
 
     private static final MethodHandle CREATE = Libc.bind("timerfd_create", FunctionDescriptor.of(C_INT, C_INT, C_INT));
     private static final MethodHandle SETTIME = Libc.bind("timerfd_settime",
             FunctionDescriptor.of(C_INT, C_INT, C_INT, PTR, PTR));
 
+    /** timerfd_create(2): the descriptor, or -1 with errno set. */
     public static int create(int clockid, int flags) {
         try {
             return (int) CREATE.invokeExact(Libc.state(), clockid, flags);
@@ -38,13 +41,11 @@ public final class TimerFd {
     /**
      * Arms {@code fd} to fire once at the absolute CLOCK_MONOTONIC time
      * {@code whenNanos}. {@code spec} is a scratch {@link #ITIMERSPEC}.
+     * Returns 0 or -1 with errno set.
      */
     public static int setAbsolute(int fd, long whenNanos, MemorySegment spec) {
-        long when = Math.max(whenNanos, 1); // an all-zero it_value would disarm the timer
-        spec.set(ValueLayout.JAVA_LONG, 0, 0L);
-        spec.set(ValueLayout.JAVA_LONG, 8, 0L);
-        spec.set(ValueLayout.JAVA_LONG, 16, when / 1_000_000_000L);
-        spec.set(ValueLayout.JAVA_LONG, 24, when % 1_000_000_000L);
+        Epoll.setTimespec(spec, IT_INTERVAL, 0);
+        Epoll.setTimespec(spec, IT_VALUE, Math.max(whenNanos, 1)); // an all-zero it_value would disarm the timer
         try {
             return (int) SETTIME.invokeExact(Libc.state(), fd, TFD_TIMER_ABSTIME, spec, MemorySegment.NULL);
         } catch (Throwable t) {
