@@ -168,7 +168,7 @@ final class Kq {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline && t.getState() != Thread.State.TERMINATED) {
             for (StackTraceElement f : t.getStackTrace()) {
-                if (f.getClassName().endsWith(".Epoll") && f.getMethodName().equals("wait")) {
+                if (f.getClassName().startsWith("io.jkqueue.linux.Epoll") && f.getMethodName().equals("epollWait")) {
                     return;
                 }
             }

@@ -3,11 +3,10 @@ package io.jkqueue.core;
 import io.jkqueue.Errno;
 import io.jkqueue.linux.Epoll;
 import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.Knote;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 import static io.jkqueue.KEvent.EV_CLEAR;
@@ -30,7 +29,6 @@ final class EpollSet {
 
     private final KqueueImpl kq;
     final int epfd;
-    private final MemorySegment ctlScratch;
     private FdWatch[] byFd = new FdWatch[0];
     private int watched;   // entries besides the wait path's eventfd and timerfd
 
@@ -55,10 +53,9 @@ final class EpollSet {
         }
     }
 
-    EpollSet(KqueueImpl kq, int epfd, Arena arena) {
+    EpollSet(KqueueImpl kq, int epfd) {
         this.kq = kq;
         this.epfd = epfd;
-        this.ctlScratch = arena.allocate(Epoll.EVENT);
     }
 
     /** Whether descriptors besides the wait path's are in the set. */
@@ -235,7 +232,7 @@ final class EpollSet {
         if (interest == 0) {
             if (w.registered != 0) {
                 // may fail: a closed descriptor leaves the set by itself
-                Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0, ctlScratch);
+                Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, fd, 0, 0);
                 watched--;
             }
             w.registered = 0;
@@ -248,23 +245,24 @@ final class EpollSet {
         int events = interestEvents(interest, level);
         int rc;
         if (w.registered == 0) {
-            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, events, fd, ctlScratch);
+            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, events, fd);
             if (rc != 0 && Libc.errno() == Libc.EEXIST) {
                 // an entry left by a closed file of the same number that is still open elsewhere (dup)
-                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, events, fd, ctlScratch);
+                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, events, fd);
             }
             if (rc == 0) {
                 watched++;
             }
         } else {
-            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, events, fd, ctlScratch);
+            rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, fd, events, fd);
             if (rc != 0 && Libc.errno() == Libc.ENOENT) {
-                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, events, fd, ctlScratch);
+                rc = Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, events, fd);
             }
         }
         if (rc != 0) {
+            // EPERM: a descriptor epoll cannot watch; EBADF: closed meanwhile; ENOMEM, ENOSPC: no room
             int errno = Libc.errno();
-            return errno == Libc.EPERM ? Errno.EPERM.code() : errno == Libc.EBADF ? Errno.EBADF.code()
+            return errno == LinuxErrno.EPERM || errno == LinuxErrno.EBADF ? LinuxErrno.toFreeBsd(errno)
                     : Errno.ENOMEM.code();
         }
         w.registered = interest;
@@ -299,7 +297,7 @@ final class EpollSet {
 
     /** Registers one of the wait path's descriptors (edge-triggered, readable), at open; false if epoll refuses. */
     boolean addWaitDescriptor(int fd, long token) {
-        return Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, Epoll.EPOLLIN | Epoll.EPOLLET, token, ctlScratch) == 0;
+        return Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, fd, Epoll.EPOLLIN | Epoll.EPOLLET, token) == 0;
     }
 
     /**
@@ -309,8 +307,7 @@ final class EpollSet {
     boolean addNested(int innerEpfd) {
         kq.lock();
         try {
-            if (Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, innerEpfd, Epoll.EPOLLIN | Epoll.EPOLLET, NESTED | innerEpfd,
-                    ctlScratch) != 0) {
+            if (Epoll.ctl(epfd, Epoll.EPOLL_CTL_ADD, innerEpfd, Epoll.EPOLLIN | Epoll.EPOLLET, NESTED | innerEpfd) != 0) {
                 return false;
             }
             watched++;
@@ -323,7 +320,7 @@ final class EpollSet {
     void deleteNested(int innerEpfd) {
         kq.lock();
         try {
-            Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, innerEpfd, 0, 0, ctlScratch);
+            Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, innerEpfd, 0, 0);
             watched--;
         } finally {
             kq.unlock();

@@ -1,9 +1,7 @@
 package io.jkqueue.core;
 
-import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Stat;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.channels.Channel;
 import java.util.Arrays;
 
@@ -164,12 +162,12 @@ final class KnoteTable {
             return old != channel;   // an open channel keeps its number: another one means it was closed
         }
         if (channel != null) {       // watched by number, now known as a channel: compare the files
-            MemorySegment stx = Libc.scratch();
-            if (Stat.fstatx(fd, stx) != 0) {
+            Stat.Buffer stx = Stat.threadBuffer();
+            if (!stx.fstatx(fd)) {
                 return true;
             }
-            dev = Stat.dev(stx);
-            ino = Stat.ino(stx);
+            dev = stx.dev();
+            ino = stx.ino();
         }
         return fdIdentity[2 * fd] != dev || fdIdentity[2 * fd + 1] != ino;
     }

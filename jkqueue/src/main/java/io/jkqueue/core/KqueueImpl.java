@@ -6,14 +6,14 @@ import io.jkqueue.KEventList;
 import io.jkqueue.KQueueException;
 import io.jkqueue.linux.Epoll;
 import io.jkqueue.linux.EventFd;
+import io.jkqueue.linux.Kernel;
 import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.linux.TimerFd;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.channels.Channel;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -83,7 +83,6 @@ public final class KqueueImpl {
     final KnoteTable table = new KnoteTable(this);
     final EpollSet epoll;
     final WaitPath wait;
-    private final Arena arena = Arena.ofShared();
 
     /** kq_sel.si_note: knotes of other kqueues watching this one. */
     final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
@@ -97,8 +96,8 @@ public final class KqueueImpl {
     private KqueueImpl(int epfd, int evfd, int tfd) {
         head.status = KN_MARKER;
         head.tqeNext = head.tqePrev = head;
-        epoll = new EpollSet(this, epfd, arena);
-        wait = new WaitPath(this, epoll, evfd, tfd, arena, lock.newCondition());
+        epoll = new EpollSet(this, epfd);
+        wait = new WaitPath(this, epoll, evfd, tfd, lock.newCondition());
     }
 
     /** kern_kqueue. */
@@ -505,7 +504,6 @@ public final class KqueueImpl {
      */
     private void sweepClosedFds() {
         sweepDue = false;
-        MemorySegment stx = Libc.scratch();
         for (int fd = 0; fd < table.fdLimit(); fd++) {
             if (table.firstOnFd(fd) == null) {
                 continue;
@@ -520,7 +518,7 @@ public final class KqueueImpl {
             long dev = table.identityDev(fd);
             long ino = table.identityIno(fd);
             unlock();
-            boolean current = Stat.fstatx(fd, stx) == 0 && Stat.dev(stx) == dev && Stat.ino(stx) == ino;
+            boolean current = Stat.names(fd, dev, ino);
             lock();
             if (!current && table.firstOnFd(fd) != null && table.channel(fd) == null && table.identityDev(fd) == dev
                     && table.identityIno(fd) == ino) {
@@ -569,7 +567,6 @@ public final class KqueueImpl {
         drain();
         KqRegistry.remove(epoll.epfd, this);
         closeDescriptors();
-        arena.close();
     }
 
     /** kqueue_drain: drops every knote, waiting for those in flux. */
@@ -624,19 +621,16 @@ public final class KqueueImpl {
     // ---- errors --------------------------------------------------------
 
     private static KQueueException changeError(int error, KEventList kev, int i) {
-        return new KQueueException(Errno.of(error), "change " + i + " (ident " + kev.ident(i) + ", filter "
-                + kev.filter(i) + ", flags 0x" + Integer.toHexString(kev.flags(i)) + ") failed");
+        Errno errno = Errno.of(error);
+        return new KQueueException(errno, "change " + i + " (ident " + kev.ident(i) + ", filter "
+                + kev.filter(i) + ", flags 0x" + Integer.toHexString(kev.flags(i)) + ") failed"
+                + (errno == Errno.ENOSYS ? ": this kernel lacks " + Kernel.describeMissing() : ""));
     }
 
     private static KQueueException nativeError(String call) {
         int errno = Libc.errno();
-        Errno e;
-        try {
-            e = Errno.of(errno);
-        } catch (IllegalArgumentException unknown) {
-            e = Errno.EINVAL;
-        }
-        return new KQueueException(e, call + " failed (errno " + errno + ")");
+        int code = LinuxErrno.toFreeBsd(errno);
+        return new KQueueException(code > 0 ? Errno.of(code) : Errno.EINVAL, call + " failed (errno " + errno + ")");
     }
 
 

@@ -3,11 +3,9 @@ package io.jkqueue.core;
 import io.jkqueue.Errno;
 import io.jkqueue.KEvent;
 import io.jkqueue.KEventList;
-import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.spi.FilterOps;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.channels.Channel;
 
 import static io.jkqueue.KEvent.EV_ADD;
@@ -153,12 +151,12 @@ final class Register {
         }
         c.channel = FileTable.channel((int) ident);
         if (c.channel == null) {
-            MemorySegment stx = Libc.scratch();
-            if (Stat.fstatx((int) ident, stx) != 0) {
+            Stat.Buffer stx = Stat.threadBuffer();
+            if (!stx.fstatx((int) ident)) {
                 return Errno.EBADF.code();
             }
-            c.dev = Stat.dev(stx);
-            c.ino = Stat.ino(stx);
+            c.dev = stx.dev();
+            c.ino = stx.ino();
         }
         return KqRegistry.get((int) ident) == kq ? Errno.EINVAL.code() : 0; // a kqueue cannot watch itself
     }

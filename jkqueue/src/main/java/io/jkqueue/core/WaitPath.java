@@ -5,12 +5,11 @@ import io.jkqueue.KQueueException;
 import io.jkqueue.linux.Epoll;
 import io.jkqueue.linux.EventFd;
 import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.TimerFd;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.Knote;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.Condition;
 
 import static io.jkqueue.core.EpollSet.NESTED;
@@ -34,9 +33,7 @@ final class WaitPath {
     private final EpollSet epoll;
     final int evfd;
     final int tfd;
-    private final Arena arena;
     private final Condition interruptCond;
-    private final MemorySegment timerScratch;
 
     private int sleepers;
     private int interrupts;             // interrupted sleepers that have not yet left epoll_wait
@@ -48,28 +45,23 @@ final class WaitPath {
     /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
     static final class ScanContext {
         final KnoteImpl marker;
-        final MemorySegment events;
-        final MemorySegment ts;
+        final Epoll.Events events = new Epoll.Events(WAIT_EVENTS);
         final EpollSet.FdWatch[] ready = new EpollSet.FdWatch[WAIT_EVENTS];
         final long[] readyHints = new long[WAIT_EVENTS];
         ScanContext next;
 
-        ScanContext(KqueueImpl kq, Arena arena) {
+        ScanContext(KqueueImpl kq) {
             marker = new KnoteImpl(kq);
             marker.status = KnoteImpl.KN_MARKER;
-            events = arena.allocate(Epoll.EVENT_SIZE * WAIT_EVENTS, 8);
-            ts = arena.allocate(Epoll.TIMESPEC);
         }
     }
 
-    WaitPath(KqueueImpl kq, EpollSet epoll, int evfd, int tfd, Arena arena, Condition interruptCond) {
+    WaitPath(KqueueImpl kq, EpollSet epoll, int evfd, int tfd, Condition interruptCond) {
         this.kq = kq;
         this.epoll = epoll;
         this.evfd = evfd;
         this.tfd = tfd;
-        this.arena = arena;
         this.interruptCond = interruptCond;
-        this.timerScratch = arena.allocate(TimerFd.ITIMERSPEC);
     }
 
     /** fd() was handed out: from now on the epoll fd must be readable exactly while events are queued. */
@@ -126,7 +118,7 @@ final class WaitPath {
         assert kq.ownsLock();
         ScanContext ctx = freeContexts;
         if (ctx == null) {
-            return new ScanContext(kq, arena);
+            return new ScanContext(kq);
         }
         freeContexts = ctx.next;
         ctx.next = null;
@@ -186,6 +178,10 @@ final class WaitPath {
         boolean sleeping = waitNanos != 0;
         if (sleeping) {
             sleepers++;
+            if (waitNanos % 1_000_000 != 0 && !Epoll.nanosecondTimeouts()) {
+                // epoll_wait rounds the timeout up to a millisecond: the timerfd ends it on time
+                armTimerfd(System.nanoTime() + waitNanos);
+            }
         }
         kq.unlock();
         // entered without the kq lock: an interrupt calls interruptSleeper under the thread's interrupt lock
@@ -196,7 +192,7 @@ final class WaitPath {
             if (interruptible != null) {
                 interruptible.enter(this);
             }
-            n = Epoll.wait(epoll.epfd, ctx.events, WAIT_EVENTS, waitNanos, ctx.ts);
+            n = ctx.events.epollWait(epoll.epfd, waitNanos);
         } finally {
             if (interruptible != null) {
                 interrupted = interruptible.leave();
@@ -211,8 +207,9 @@ final class WaitPath {
         if (interrupted && --interrupts == 0) {
             interruptCond.signalAll();
         }
-        if (n < 0 && errno != Libc.EINTR) {
-            throw new KQueueException(Errno.EINVAL, "epoll_wait failed, errno " + errno);
+        if (n < 0 && errno != LinuxErrno.EINTR) {
+            int code = LinuxErrno.toFreeBsd(errno);
+            throw new KQueueException(code > 0 ? Errno.of(code) : Errno.EINVAL, "epoll_wait failed, errno " + errno);
         }
         int ready = harvest(ctx, n);
         if (ready > 0) {
@@ -231,7 +228,7 @@ final class WaitPath {
         assert kq.ownsLock();
         int ready = 0;
         for (int i = 0; i < n; i++) {
-            long data = Epoll.data(ctx.events, i);
+            long data = ctx.events.data(i);
             if (data == TOKEN_EVENTFD) {
                 eventfdSignalled = false;
             } else if (data == TOKEN_TIMERFD) {
@@ -240,7 +237,7 @@ final class WaitPath {
                 EpollSet.FdWatch w = epoll.registration((int) data);
                 if (w != null) {
                     ctx.ready[ready] = w;
-                    ctx.readyHints[ready++] = fdHint(Epoll.events(ctx.events, i));
+                    ctx.readyHints[ready++] = fdHint(ctx.events.events(i));
                 }
             }
         }
@@ -289,7 +286,7 @@ final class WaitPath {
     /** Without any lock: lets each nested kqueue that epoll reported ready look at its own descriptors. */
     private static void pumpNested(ScanContext ctx, int n) {
         for (int i = 0; i < n; i++) {
-            long data = Epoll.data(ctx.events, i);
+            long data = ctx.events.data(i);
             if (data >= 0 && (data & NESTED) != 0) {
                 KqueueImpl inner = KqRegistry.get((int) data);
                 if (inner != null) {
@@ -316,7 +313,7 @@ final class WaitPath {
             kq.lock();
             try {
                 ctx = takeContext();
-                n = Epoll.wait(epoll.epfd, ctx.events, WAIT_EVENTS, 0, ctx.ts);
+                n = ctx.events.epollWait(epoll.epfd, 0);
                 ready = harvest(ctx, n);
             } finally {
                 kq.unlock();
@@ -334,7 +331,7 @@ final class WaitPath {
     /** Keeps the timerfd armed at or before {@code earliest} (a callout's deadline), so fd() turns readable in time. */
     void armTimerfd(long earliest) {
         assert kq.ownsLock();
-        if (earliest < timerfdArmed && TimerFd.setAbsolute(tfd, earliest, timerScratch) == 0) {
+        if (earliest < timerfdArmed && TimerFd.setAbsolute(tfd, earliest) == 0) {
             timerfdArmed = earliest;
         }
     }

@@ -1,6 +1,7 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
+import io.jkqueue.linux.Kernel;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.PidFd;
@@ -51,6 +52,9 @@ final class ProcSource implements DescriptorSource {
             ProcSource src = BY_PID.get(pid);
             // a pidfd names one process: the cached one is still the holder of the number unless it was reaped
             if (src == null || src.reaped()) {
+                if (!Kernel.Feature.PIDFD_OPEN.present()) {
+                    return Acquired.failed(Errno.ENOSYS.code());
+                }
                 int pidfd = PidFd.open(pid);
                 if (pidfd < 0) {
                     return Acquired.failed(openError());
@@ -69,6 +73,10 @@ final class ProcSource implements DescriptorSource {
         Errno e = NativeError.last();
         return switch (e) {
             case EMFILE, ENFILE, ENOMEM, EPERM -> e.code();
+            case ENOSYS -> {
+                Kernel.Feature.PIDFD_OPEN.markMissing();   // before Linux 5.3: no exit notification to be had
+                yield e.code();
+            }
             case null, default -> Errno.ESRCH.code();   // ESRCH, or EINVAL for a number that is a thread, not a process
         };
     }

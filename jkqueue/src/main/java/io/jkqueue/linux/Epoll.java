@@ -1,5 +1,6 @@
 package io.jkqueue.linux;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -28,17 +29,17 @@ public final class Epoll {
     public static final int EPOLLET = 1 << 31;
 
     /** struct epoll_event; x86-64 declares it packed (12 bytes), other ABIs align data (16). */
-    public static final StructLayout EVENT = isX86()
+    static final StructLayout EVENT = isX86()
             ? MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("events"),
                     ValueLayout.JAVA_LONG_UNALIGNED.withName("data"))
             : MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("events"),
                     MemoryLayout.paddingLayout(4), ValueLayout.JAVA_LONG.withName("data"));
-    public static final long EVENT_SIZE = EVENT.byteSize();
+    private static final long EVENT_SIZE = EVENT.byteSize();
     private static final long EVENTS_OFFSET = EVENT.byteOffset(groupElement("events"));
     private static final long DATA_OFFSET = EVENT.byteOffset(groupElement("data"));
 
     /** struct timespec { time_t tv_sec; long tv_nsec; } */
-    public static final StructLayout TIMESPEC = MemoryLayout.structLayout(
+    static final StructLayout TIMESPEC = MemoryLayout.structLayout(
             ValueLayout.JAVA_LONG.withName("tv_sec"), ValueLayout.JAVA_LONG.withName("tv_nsec"));
     private static final long TV_SEC = TIMESPEC.byteOffset(groupElement("tv_sec"));
     private static final long TV_NSEC = TIMESPEC.byteOffset(groupElement("tv_nsec"));
@@ -51,7 +52,8 @@ public final class Epoll {
     // a zero-timeout epoll_wait never blocks: critical, like a field read
     private static final MethodHandle POLL = Libc.bind("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT), Libc.CRITICAL);
-    // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; older systems fall back to ms.
+    // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; without it, milliseconds
+
     private static final MethodHandle PWAIT2 = Libc.bindOptional("epoll_pwait2",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, PTR, PTR));
 
@@ -69,8 +71,12 @@ public final class Epoll {
         }
     }
 
-    /** epoll_ctl with a one-entry scratch buffer {@code ev} (at least {@link #EVENT_SIZE} bytes); 0 or -1 with errno set. */
-    public static int ctl(int epfd, int op, int fd, int events, long data, MemorySegment ev) {
+    private static final ThreadLocal<MemorySegment> CTL_EVENT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(EVENT));
+
+    /** epoll_ctl(2) for {@code fd} with {@code events} and {@code data}; 0 or -1 with errno set. */
+    public static int ctl(int epfd, int op, int fd, int events, long data) {
+        MemorySegment ev = CTL_EVENT.get();
         ev.set(ValueLayout.JAVA_INT, EVENTS_OFFSET, events);
         ev.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, data);
         try {
@@ -80,42 +86,66 @@ public final class Epoll {
         }
     }
 
-    /**
-     * Waits up to {@code timeoutNanos} (0 = poll, negative = no limit).
-     * {@code ts} is a scratch {@link #TIMESPEC}. Returns the ready count, or
-     * -1 with errno set.
-     */
-    public static int wait(int epfd, MemorySegment events, int maxevents, long timeoutNanos, MemorySegment ts) {
-        try {
-            if (timeoutNanos == 0) {
-                return (int) POLL.invokeExact(Libc.state(), epfd, events, maxevents, 0);
-            }
-            if (PWAIT2 != null) {
-                if (timeoutNanos < 0) {
-                    return (int) PWAIT2.invokeExact(Libc.state(), epfd, events, maxevents, MemorySegment.NULL,
-                            MemorySegment.NULL);
-                }
-                setTimespec(ts, 0, timeoutNanos);
-                return (int) PWAIT2.invokeExact(Libc.state(), epfd, events, maxevents, ts, MemorySegment.NULL);
-            }
-            int ms = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
-            return (int) WAIT.invokeExact(Libc.state(), epfd, events, maxevents, ms);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** Writes {@code nanos} as the {@link #TIMESPEC} at {@code offset} of {@code seg}. */
+    /** Writes {@code nanos} as the timespec at {@code offset} of {@code seg}. */
     static void setTimespec(MemorySegment seg, long offset, long nanos) {
         seg.set(ValueLayout.JAVA_LONG, offset + TV_SEC, nanos / 1_000_000_000L);
         seg.set(ValueLayout.JAVA_LONG, offset + TV_NSEC, nanos % 1_000_000_000L);
     }
 
-    public static int events(MemorySegment events, int i) {
-        return events.get(ValueLayout.JAVA_INT, i * EVENT_SIZE + EVENTS_OFFSET);
+    /** Whether a wait's timeout is kept to the nanosecond (epoll_pwait2), not rounded up to a millisecond. */
+    public static boolean nanosecondTimeouts() {
+        return PWAIT2 != null && Kernel.Feature.EPOLL_PWAIT2.present();
     }
 
-    public static long data(MemorySegment events, int i) {
-        return events.get(ValueLayout.JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET);
+    /** One waiter's buffers: the events a wait reports, and the timespec of its timeout. */
+    public static final class Events {
+        private final MemorySegment events;
+        private final MemorySegment ts = Arena.ofAuto().allocate(TIMESPEC);
+        private final int capacity;
+
+        public Events(int capacity) {
+            this.capacity = capacity;
+            this.events = Arena.ofAuto().allocate(EVENT_SIZE * capacity, 8);
+        }
+
+        /**
+         * epoll_wait on {@code epfd} for up to {@code timeoutNanos} (0 = poll,
+         * negative = no limit): the ready count, or -1 with errno set. Without
+         * epoll_pwait2 (Linux 5.11; found missing at the first ENOSYS) the
+         * timeout is rounded up to whole milliseconds.
+         */
+        public int epollWait(int epfd, long timeoutNanos) {
+            try {
+                if (timeoutNanos == 0) {
+                    return (int) POLL.invokeExact(Libc.state(), epfd, events, capacity, 0);
+                }
+                if (nanosecondTimeouts()) {
+                    MemorySegment timeout = MemorySegment.NULL;
+                    if (timeoutNanos > 0) {
+                        setTimespec(ts, 0, timeoutNanos);
+                        timeout = ts;
+                    }
+                    int n = (int) PWAIT2.invokeExact(Libc.state(), epfd, events, capacity, timeout, MemorySegment.NULL);
+                    if (n >= 0 || Libc.errno() != LinuxErrno.ENOSYS) {
+                        return n;
+                    }
+                    Kernel.Feature.EPOLL_PWAIT2.markMissing();
+                }
+                int ms = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
+                return (int) WAIT.invokeExact(Libc.state(), epfd, events, capacity, ms);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+
+        /** The events of entry {@code i} of the last wait. */
+        public int events(int i) {
+            return events.get(ValueLayout.JAVA_INT, i * EVENT_SIZE + EVENTS_OFFSET);
+        }
+
+        /** The data of entry {@code i} of the last wait. */
+        public long data(int i) {
+            return events.get(ValueLayout.JAVA_LONG_UNALIGNED, i * EVENT_SIZE + DATA_OFFSET);
+        }
     }
 }

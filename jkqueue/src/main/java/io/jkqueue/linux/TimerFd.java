@@ -1,5 +1,6 @@
 package io.jkqueue.linux;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -20,7 +21,7 @@ public final class TimerFd {
     public static final int TFD_TIMER_ABSTIME = 1;
 
     /** struct itimerspec { struct timespec it_interval, it_value; } */
-    public static final StructLayout ITIMERSPEC = MemoryLayout.structLayout(
+    private static final StructLayout ITIMERSPEC = MemoryLayout.structLayout(
             Epoll.TIMESPEC.withName("it_interval"), Epoll.TIMESPEC.withName("it_value"));
     private static final long IT_INTERVAL = ITIMERSPEC.byteOffset(groupElement("it_interval"));
     private static final long IT_VALUE = ITIMERSPEC.byteOffset(groupElement("it_value"));
@@ -38,14 +39,16 @@ public final class TimerFd {
         }
     }
 
+    private static final ThreadLocal<MemorySegment> SPEC = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(ITIMERSPEC));
+
     /**
      * Arms {@code fd} to fire once at the absolute CLOCK_MONOTONIC time
-     * {@code whenNanos}. {@code spec} is a scratch {@link #ITIMERSPEC}.
-     * Returns 0 or -1 with errno set.
+     * {@code whenNanos}. Returns 0 or -1 with errno set.
      */
-    public static int setAbsolute(int fd, long whenNanos, MemorySegment spec) {
+    public static int setAbsolute(int fd, long whenNanos) {
+        MemorySegment spec = SPEC.get();
         Epoll.setTimespec(spec, IT_INTERVAL, 0);
-        Epoll.setTimespec(spec, IT_VALUE, Math.max(whenNanos, 1)); // an all-zero it_value would disarm the timer
+        Epoll.setTimespec(spec, IT_VALUE, Math.max(whenNanos, 1));   // an all-zero it_value would disarm the timer
         try {
             return (int) SETTIME.invokeExact(Libc.state(), fd, TFD_TIMER_ABSTIME, spec, MemorySegment.NULL);
         } catch (Throwable t) {
