@@ -1,7 +1,6 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
-import io.jkqueue.core.FileTable;
 import io.jkqueue.linux.Ioctl;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Poll;
@@ -69,12 +68,14 @@ final class Descriptor {
     }
 
     /**
-     * What {@code fd} is now, or null if it is not open. A socket or pipe
-     * channel that Fd.of handed out is known by its class, without a syscall;
-     * anything else is looked at with statx (and a socket's options).
+     * What the knote's descriptor is now, or null if it is not open. A socket
+     * or pipe channel that Fd.of handed out (the knote's channel, as fget
+     * found it) is known by its class, without a syscall; anything else is
+     * looked at with statx (and a socket's options).
      */
-    static Descriptor of(int fd) {
-        Channel ch = FileTable.channel(fd);
+    static Descriptor of(Knote kn) {
+        int fd = (int) kn.ident();
+        Channel ch = kn.channel();
         if (ch != null) {
             Descriptor known = ofChannel(fd, ch);
             if (known != null) {
@@ -129,7 +130,7 @@ final class Descriptor {
      * or an errno code.
      */
     static int attach(Knote kn, int interest) {
-        Descriptor d = of((int) kn.ident());
+        Descriptor d = of(kn);
         if (d == null) {
             return Errno.EBADF.code();
         }

@@ -1,7 +1,6 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
-import io.jkqueue.core.FileTable;
 import io.jkqueue.linux.Inotify;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.spi.DescriptorSource;
@@ -106,8 +105,12 @@ final class InotifySource implements DescriptorSource {
         return ifd;
     }
 
-    /** Watches the file open as {@code fd} for one knote: its Watch, or the errno code why not. */
-    synchronized Acquired<Watch> watch(int fd) {
+    /**
+     * Watches the file open as {@code fd} for one knote, whose number Fd.of
+     * handed out for {@code channel} (or null): its Watch, or the errno code
+     * why not.
+     */
+    synchronized Acquired<Watch> watch(int fd, Channel channel) {
         if (ifd < 0) {
             ifd = Inotify.init1(Inotify.IN_NONBLOCK | Inotify.IN_CLOEXEC);
             if (ifd < 0) {
@@ -130,7 +133,7 @@ final class InotifySource implements DescriptorSource {
             v.dir = stx.type() == Stat.S_IFDIR;
             snapshot(v);
         }
-        Watch w = new Watch(v, fd, FileTable.channel(fd));
+        Watch w = new Watch(v, fd, channel);
         v.users.add(w);
         if (v.dir && v.parent == null) {
             watchParent(v, fd);

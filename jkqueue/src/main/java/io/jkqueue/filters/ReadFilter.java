@@ -37,7 +37,7 @@ final class ReadFilter implements FilterOps {
      * the knote is.
      */
     private static void watchFile(Knote kn, Descriptor d) {
-        InotifySource.Watch w = INOTIFY.watch(d.fd).source();
+        InotifySource.Watch w = INOTIFY.watch(d.fd, kn.channel()).source();
         if (w == null) {
             return;
         }

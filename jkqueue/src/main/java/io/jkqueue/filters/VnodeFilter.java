@@ -33,7 +33,7 @@ final class VnodeFilter implements FilterOps {
         if (!isVnode(fd, stx.type())) {
             return Errno.EINVAL.code();
         }
-        Acquired<InotifySource.Watch> watched = INOTIFY.watch(fd);
+        Acquired<InotifySource.Watch> watched = INOTIFY.watch(fd, kn.channel());
         if (watched.source() == null) {
             return watched.error();
         }
