@@ -5,7 +5,8 @@
 #
 # io = libevent idle churn echo vnode procexit empty; all = everything.
 #
-# Environment: BENCH_SKIP_BUILD=1 skips the Maven build (uses the existing
+# Environment: BENCH_JVM_OPTS adds JVM options to every harness;
+# BENCH_SKIP_BUILD=1 skips the Maven build (uses the existing
 # jkqueue-bench/target/benchmarks.jar); BENCH_ROUNDS overrides the number of
 # interleaved rounds of pingpong/samethread/timers.
 # Logs go to bench-results/<date>/ (not committed).
@@ -84,7 +85,10 @@ OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 SUMMARY="$OUT/summary.txt"
 : > "$SUMMARY"
-JVM=(--enable-native-access=ALL-UNNAMED -XX:+UseG1GC)
+# BENCH_JVM_OPTS: more JVM options for every harness, e.g. -Djkqueue.kernel.disable=epoll_pwait2 to measure
+# the wait path of kernels before 5.11
+read -r -a EXTRA_JVM <<< "${BENCH_JVM_OPTS:-}"
+JVM=(--enable-native-access=ALL-UNNAMED -XX:+UseG1GC "${EXTRA_JVM[@]}")
 # the harnesses that register descriptors need Fd.of, which reads the JDK's private descriptor fields
 JVM_FD=("${JVM[@]}" --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED)
 ROUNDS_OPT=()

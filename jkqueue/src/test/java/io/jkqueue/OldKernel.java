@@ -45,23 +45,25 @@ public final class OldKernel implements BeforeAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        try {
-            install();
-        } catch (Exception | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+        if (!KERNEL.isEmpty()) {
+            install(KERNEL);
         }
     }
 
-    private static synchronized void install() throws Throwable {
-        if (installed || KERNEL.isEmpty()) {
+    /**
+     * Makes this JVM (and what it starts) see the system calls of Linux
+     * {@code kernel}: 5.10, 5.4, or 4.18 (RHEL 8's: from pidfd_send_signal,
+     * 424, on) for a child JVM that tests what happens below 5.4.
+     */
+    static synchronized void install(String kernel) throws Exception {
+        if (installed) {
             return;
         }
-        int firstMissing = switch (KERNEL) {
+        int firstMissing = switch (kernel) {
             case "5.10" -> 441;
             case "5.4" -> 436;
-            default -> throw new IllegalArgumentException("jkqueue.test.kernel: 5.10 or 5.4, not " + KERNEL);
+            case "4.18" -> 424;
+            default -> throw new IllegalArgumentException("jkqueue.test.kernel: 5.10 or 5.4, not " + kernel);
         };
         if (!System.getProperty("os.arch").equals("amd64")) {
             throw new IllegalStateException("the old-kernel filter knows x86_64's system call numbers only");
@@ -96,16 +98,22 @@ public final class OldKernel implements BeforeAllCallback {
             MemorySegment fprog = arena.allocate(16, 8);   // struct sock_fprog: unsigned short len; filter*
             fprog.set(JAVA_SHORT, 0, (short) program.length);
             fprog.set(ADDRESS, 8, filter);
-            if ((int) prctl.invokeExact(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0) {
-                throw new IllegalStateException("prctl(PR_SET_NO_NEW_PRIVS) failed");
-            }
-            // SECCOMP_SET_MODE_FILTER (1), SECCOMP_FILTER_FLAG_TSYNC (1): every thread of the JVM
-            long rc = (long) syscall.invokeExact(SYS_SECCOMP, 1L, 1L, fprog);
-            if (rc != 0) {
-                throw new IllegalStateException("seccomp(SECCOMP_SET_MODE_FILTER) failed: " + rc);
+            try {
+                if ((int) prctl.invokeExact(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0) {
+                    throw new IllegalStateException("prctl(PR_SET_NO_NEW_PRIVS) failed");
+                }
+                // SECCOMP_SET_MODE_FILTER (1), SECCOMP_FILTER_FLAG_TSYNC (1): every thread of the JVM
+                long rc = (long) syscall.invokeExact(SYS_SECCOMP, 1L, 1L, fprog);
+                if (rc != 0) {
+                    throw new IllegalStateException("seccomp(SECCOMP_SET_MODE_FILTER) failed: " + rc);
+                }
+            } catch (Exception | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
             }
         }
         installed = true;
-        System.err.println("jkqueue tests: system calls newer than Linux " + KERNEL + " answer ENOSYS");
+        System.err.println("jkqueue tests: system calls newer than Linux " + kernel + " answer ENOSYS");
     }
 }
