@@ -178,7 +178,7 @@ final class WaitPath {
         boolean sleeping = waitNanos != 0;
         if (sleeping) {
             sleepers++;
-            if (waitNanos % 1_000_000 != 0 && !Epoll.nanosecondTimeouts()) {
+            if (waitNanos > 0 && waitNanos % 1_000_000 != 0 && !Epoll.nanosecondTimeouts()) {
                 // epoll_wait rounds the timeout up to a millisecond: the timerfd ends it on time
                 armTimerfd(System.nanoTime() + waitNanos);
             }
