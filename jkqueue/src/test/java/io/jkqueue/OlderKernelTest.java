@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /**
  * jkqueue on kernels older than it was built on: without epoll_pwait2 a
  * wait's timeout is milliseconds (and still ends on time, through the
- * timerfd); below Linux 5.4, EVFILT_PROC (pidfd_open, 5.3) fails with ENOSYS
+ * timerfd) and a wait without one sleeps; below Linux 5.4, EVFILT_PROC (pidfd_open, 5.3) fails with ENOSYS
  * naming what is missing, and everything else works. Each case runs in a
  * child JVM whose system calls are those of the older kernel (OldKernel).
  */
@@ -39,6 +39,7 @@ class OlderKernelTest {
                     seen.addAll(Kq.waitFor(kq, 4, Duration.ofSeconds(10)));
                 }
                 System.out.println("events " + seen.stream().map(e -> e.filter() + ":" + e.data()).sorted().toList());
+                System.out.println(idleWaiterCpuMillis() < 250 ? "a forever wait sleeps" : "a forever wait spins");
                 try {
                     Kq.apply(kq, Kq.ev(ProcessHandle.current().pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null));
                     System.out.println("proc attached");
@@ -47,6 +48,37 @@ class OlderKernelTest {
                 }
             }
         }
+    }
+
+    /** The CPU time a thread blocked in kevent with no timeout uses in a second with nothing to report. */
+    static long idleWaiterCpuMillis() throws Exception {
+        try (KQueue idle = KQueue.open()) {
+            Thread waiter = Thread.ofPlatform().name("jkq-idle-waiter").start(() -> {
+                try {
+                    idle.kevent(null, new KEvent[1], null);
+                } catch (IOException closed) {
+                    // the close below
+                }
+            });
+            Kq.awaitBlockedInKevent(waiter);
+            long before = cpuTicks("jkq-idle-waiter");
+            Thread.sleep(1000);
+            return (cpuTicks("jkq-idle-waiter") - before) * 10;   // USER_HZ is 100
+        }
+    }
+
+    /** utime + stime of this process's thread named {@code name}, in clock ticks (/proc/self/task/TID/stat). */
+    private static long cpuTicks(String name) throws IOException {
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path task : tasks.toList()) {
+                if (java.nio.file.Files.readString(task.resolve("comm")).strip().equals(name)) {
+                    String stat = java.nio.file.Files.readString(task.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
+        }
+        throw new IllegalStateException("no thread " + name);
     }
 
     private static List<String> runChild(String kernel) throws IOException, InterruptedException {
@@ -64,16 +96,17 @@ class OlderKernelTest {
     void withoutEpollPwait2TimeoutsTimersAndDescriptorsWork() throws Exception {
         List<String> lines = runChild("5.10");
         assertThat(lines).containsExactly("poll 0", "events [" + EVFILT_READ + ":3, " + EVFILT_TIMER + ":1]",
-                "proc attached");
+                "a forever wait sleeps", "proc attached");
     }
 
     @Test
     void belowLinux54EvfiltProcIsEnosysNamingPidfdOpenAndTheRestWorks() throws Exception {
         List<String> lines = runChild("4.18");
-        assertThat(lines).hasSize(3);
+        assertThat(lines).hasSize(4);
         assertThat(lines.get(0)).isEqualTo("poll 0");
         assertThat(lines.get(1)).isEqualTo("events [" + EVFILT_READ + ":3, " + EVFILT_TIMER + ":1]");
-        assertThat(lines.get(2)).startsWith("proc ENOSYS").contains("pidfd_open (Linux 5.3)")
+        assertThat(lines.get(2)).isEqualTo("a forever wait sleeps");
+        assertThat(lines.get(3)).startsWith("proc ENOSYS").contains("pidfd_open (Linux 5.3)")
                 .contains("epoll_pwait2 (Linux 5.11)");
     }
 }
