@@ -27,9 +27,10 @@ import static io.jkqueue.KEvent.NOTE_EXIT;
  * the exit (PIDFD_GET_INFO, Linux 6.15), which survives whoever reaps the
  * process (for a ProcessBuilder child, the JDK's reaper); on an older kernel
  * from the process-events connector's exit message, which the exiting
- * process sends whoever reaps it; else, before the reaping, from
- * waitid(WNOWAIT) or the zombie's /proc stat. When none of them has it,
- * NOTE_EXIT reports {@link #UNKNOWN_STATUS}.
+ * process sends itself, just after its parent was told (so also when the
+ * parent reaps it at once); else, before the reaping, from waitid(WNOWAIT)
+ * or the zombie's /proc stat. When none of them has it, NOTE_EXIT reports
+ * {@link #UNKNOWN_STATUS}.
  */
 final class ProcSource implements DescriptorSource {
     /**
@@ -49,7 +50,9 @@ final class ProcSource implements DescriptorSource {
 
     final int pid;
     private final int pidfd;
-    private final long openedAt;   // System.nanoTime() before pidfd_open: a process exit before it is an earlier one's
+    // System.nanoTime() before pidfd_open: an exit of the number before it was an earlier process's
+    // (the connector stamps messages with CLOCK_MONOTONIC, nanoTime's clock outside a time namespace)
+    private final long openedAt;
     final KnList knlist = KnList.create();
     private int users;
     private volatile boolean messageExpected;   // the connector was subscribed while the process was alive
