@@ -2,8 +2,10 @@ package io.jkqueue;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +34,7 @@ class ProcFilterIsolationTest {
     }
 
     /** The java command for {@code main}, on a class path of jkqueue's classes and these tests' only. */
-    private static List<String> javaCommand(Class<?> main) throws Exception {
+    private static List<String> javaCommand(Class<?> main, String... jvmOptions) throws Exception {
         String classPath = Stream.of(KQueue.class, main)
                 .map(c -> {
                     try {
@@ -42,8 +44,11 @@ class ProcFilterIsolationTest {
                     }
                 })
                 .distinct().collect(Collectors.joining(":"));
-        return List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", classPath, main.getName());
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", classPath, main.getName()));
+        return command;
     }
 
     /** Runs {@code command} to its end; its standard output, lines, after checking that it exited 0. */
@@ -92,17 +97,28 @@ class ProcFilterIsolationTest {
 
     @Test
     void aReusedPidIsAnotherProcess() throws Exception {
-        assertThat(run(with(unsharePid(), javaCommand(PidReuseChild.class)))).containsExactly(
-                "B has A's pid",
-                "B at once: 0",
-                "B exit: 1 status 1280",
-                "A exit: 1 status 768");
+        List<String> said = run(with(unsharePid(), javaCommand(PidReuseChild.class)));
+        if (said.getLast().equals("exit statuses kept")) {
+            assertThat(said).containsExactly(
+                    "B has A's pid",
+                    "B at once: 0",
+                    "B exit: 1 status 1280",
+                    "A exit: 1 status 768",
+                    "exit statuses kept");
+        } else {
+            // before Linux 6.15, and without the connector in a pid namespace, an exit reaped before it was looked
+            // at has no status: never another process's
+            assertThat(said.subList(0, 2)).containsExactly("B has A's pid", "B at once: 0");
+            assertThat(said.get(2)).isIn("B exit: 1 status 1280", "B exit: 1 status -1");
+            assertThat(said.subList(3, 5)).containsExactly("A exit: 1 status -1", "exit statuses not kept");
+        }
     }
 
     /**
      * In a fresh pid namespace: A exits 3 and is reaped while kq1 still
      * watches it (disabled); B then gets A's number; kq2's knote on B must
-     * wait for B's own exit, and kq1 still reports A's.
+     * wait for B's own exit, and kq1 still reports A's. Last, whether the
+     * kernel keeps exit statuses for pidfds (Linux 6.15).
      */
     public static final class PidReuseChild {
         public static void main(String[] args) throws Exception {
@@ -124,6 +140,8 @@ class ProcFilterIsolationTest {
                 n = kq1.kevent(null, out, WAIT);
                 System.out.println("A exit: " + n + " status " + (n == 1 ? out[0].data() : -1));
             }
+            System.out.println(io.jkqueue.linux.Kernel.Feature.PIDFD_GET_INFO.present() ? "exit statuses kept"
+                    : "exit statuses not kept");
         }
 
         /** A process that waits for its input, given {@code pid} by setting the namespace's last pid before it. */
@@ -138,6 +156,96 @@ class ProcFilterIsolationTest {
                 p.destroyForcibly().waitFor();   // a thread of the JVM took the number first: again
             }
             return p;
+        }
+    }
+
+    @Test
+    void anExitReapedByItsParentBeforeItWasLookedAtKeepsItsStatus() throws Exception {
+        assumeTrue(isRoot(), "the process-events connector needs CAP_NET_ADMIN before Linux 6.6");
+        // the kernel's record (Linux 6.15) or the connector's exit message
+        assertThat(run(javaCommand(ReapedByItsParentChild.class))).containsExactly("reaped 3", "exit status 768");
+        // the connector's message, as on a kernel that keeps no status
+        assertThat(run(javaCommand(ReapedByItsParentChild.class, "-Djkqueue.kernel.disable=PIDFD_GET_INFO")))
+                .containsExactly("reaped 3", "exit status 768");
+    }
+
+    @Test
+    void anExitNothingRecordedHasAnUnknownStatusNotZero() throws Exception {
+        // a kernel that keeps no status, in a pid namespace, where the connector does not serve: the exit was
+        // reaped before anyone looked at it, so nothing can tell its status
+        assertThat(run(with(unsharePid(),
+                javaCommand(ReapedByItsParentChild.class, "-Djkqueue.kernel.disable=PIDFD_GET_INFO"))))
+                .containsExactly("reaped 3", "exit status -1");
+    }
+
+    /**
+     * Watches, disabled, a grandchild that exits 3 and is reaped by its own
+     * parent, a shell, before the knote is enabled and its kqueue looked at.
+     */
+    public static final class ReapedByItsParentChild {
+        public static void main(String[] args) throws Exception {
+            // the grandchild reads the shell's input through fd 3 (a background command's input is /dev/null)
+            Process sh = new ProcessBuilder("sh", "-c",
+                    "exec 3<&0; sh -c 'read x <&3; exit 3' & echo $!; wait $!; echo reaped $?; read y <&3").start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(sh.getInputStream()));
+            long grandchild = Long.parseLong(out.readLine());
+            try (KQueue kq = KQueue.open()) {
+                kq.kevent(new KEvent[] {KEvent.of(grandchild, EVFILT_PROC, EV_ADD | EV_DISABLE, NOTE_EXIT, 0, null)},
+                        null, null);
+                sh.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
+                sh.getOutputStream().flush();
+                System.out.println(out.readLine());
+                kq.kevent(new KEvent[] {KEvent.of(grandchild, EVFILT_PROC, EV_ENABLE, NOTE_EXIT, 0, null)}, null, null);
+                KEvent[] ev = new KEvent[1];
+                int n = kq.kevent(null, ev, WAIT);
+                System.out.println(n == 1 ? "exit status " + ev[0].data() : n + " events");
+            } finally {
+                sh.getOutputStream().close();
+                sh.waitFor();
+            }
+        }
+    }
+
+    @Test
+    void lostProcessEventsAreNoErrorForAKnoteThatWatchesOnlyAnExit() throws Exception {
+        assumeTrue(isRoot(), "the process-events connector needs CAP_NET_ADMIN before Linux 6.6");
+        assertThat(run(javaCommand(LostEventsChild.class, "-Djkqueue.kernel.disable=PIDFD_GET_INFO")))
+                .containsExactly(
+                        "exit knote after the flood: 0 events",
+                        "fork knote after the flood: NOTE_TRACKERR",
+                        "exit: NOTE_EXIT status 1024");
+    }
+
+    /**
+     * As on a kernel that keeps no exit status: an exit-only knote holds the
+     * connector too. 2,000 processes overflow its socket while nobody reads
+     * it; the fork knote learns that events were lost, the exit knote does
+     * not (it lost nothing it asked for), and still gets the status of an
+     * exit after that.
+     */
+    public static final class LostEventsChild {
+        public static void main(String[] args) throws Exception {
+            Process idle = new ProcessBuilder("sh", "-c", "read x").start();
+            Process p = new ProcessBuilder("sh", "-c", "read x; exit 4").start();
+            try (KQueue kq1 = KQueue.open(); KQueue kq2 = KQueue.open()) {
+                kq1.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+                kq2.kevent(new KEvent[] {KEvent.of(idle.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK, 0, null)}, null, null);
+                Process flood = new ProcessBuilder("sh", "-c",
+                        "i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done").start();
+                flood.waitFor();
+                KEvent[] ev = new KEvent[1];
+                System.out.println("exit knote after the flood: " + kq1.kevent(null, ev, Duration.ZERO) + " events");
+                int n = kq2.kevent(null, ev, Duration.ZERO);
+                System.out.println("fork knote after the flood: "
+                        + (n == 1 && ev[0].fflags() == NOTE_TRACKERR ? "NOTE_TRACKERR" : n + " events"));
+                p.getOutputStream().close();
+                n = kq1.kevent(null, ev, WAIT);
+                System.out.println(n == 1 && ev[0].fflags() == NOTE_EXIT ? "exit: NOTE_EXIT status " + ev[0].data()
+                        : "exit: " + n + " events");
+            } finally {
+                idle.destroyForcibly().waitFor();
+                p.destroyForcibly().waitFor();
+            }
         }
     }
 

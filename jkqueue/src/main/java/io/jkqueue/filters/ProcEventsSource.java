@@ -4,6 +4,7 @@ import io.jkqueue.Errno;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.Netlink;
+import io.jkqueue.linux.Poll;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
 
@@ -12,12 +13,18 @@ import static io.jkqueue.KEvent.NOTE_TRACKERR;
 
 /**
  * The kernel's process-events connector, the source of NOTE_FORK and
- * NOTE_EXEC: one netlink socket per JVM, open while a knote needs it (it
- * needs CAP_NET_ADMIN). Each event goes to the knlist of the process it is about.
- * When the kernel had to drop messages (ENOBUFS), every watched process's
- * knotes get NOTE_TRACKERR rather than silence.
+ * NOTE_EXEC, and of NOTE_EXIT's status on a kernel that keeps none for a
+ * pidfd: one netlink socket per JVM, open while a knote needs it (it
+ * needs CAP_NET_ADMIN). Each event goes to the knlist of the process it is
+ * about, an exit's status to its {@link ProcSource}. When the kernel had to
+ * drop messages (ENOBUFS), the knotes watching forks or execs get
+ * NOTE_TRACKERR rather than silence.
  */
 final class ProcEventsSource implements DescriptorSource {
+    static final ProcEventsSource SHARED = new ProcEventsSource();
+
+    private ProcEventsSource() {}
+
     private int fd = -1;
     private int users;
     private final Netlink.Message msg = new Netlink.Message();   // used under this object's lock
@@ -93,6 +100,14 @@ final class ProcEventsSource implements DescriptorSource {
         return fd;
     }
 
+    /** Waits until a message can be read, for {@code nanos} at most (then drain reads it). */
+    void await(long nanos) {
+        int socket = fd();
+        if (socket >= 0) {
+            Poll.await(socket, Poll.POLLIN, (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000));
+        }
+    }
+
     /**
      * One message at a time: a fork seen by a tracking knote registers notes
      * for the child before the next message (perhaps the child's own fork)
@@ -121,6 +136,11 @@ final class ProcEventsSource implements DescriptorSource {
                         child = msg.forkChildTgid();
                     } else if (what == Netlink.PROC_EVENT_EXEC) {
                         pid = msg.execProcess();
+                    } else if (what == Netlink.PROC_EVENT_EXIT && msg.exitThread() == msg.exitProcess()) {
+                        // the main thread's exit_code is the process's wait status; recorded before the lock
+                        // is let go, so that a drain that finds the socket empty finds every status sent before
+                        ProcSource.exited(msg.exitProcess(), msg.exitCode(), msg.timestampNanos());
+                        continue;
                     } else {
                         continue;
                     }

@@ -23,11 +23,13 @@ import static io.jkqueue.KEvent.NOTE_TRACKERR;
  * this one may see. The exit comes from the process's pidfd
  * ({@link ProcSource}); NOTE_FORK, NOTE_EXEC and NOTE_TRACK from the
  * process-events connector ({@link ProcEventsSource}), which needs
- * CAP_NET_ADMIN: without it they are EPERM. When a descriptor cannot be
+ * CAP_NET_ADMIN: without it they are EPERM. On a kernel that keeps no exit
+ * status for a pidfd (before Linux 6.15) every knote holds the connector if
+ * it can, for the status in the exit message. When a descriptor cannot be
  * made for either, the answer is EMFILE or ENFILE, as for any file.
  */
 final class ProcFilter implements FilterOps {
-    private static final ProcEventsSource PROC_EVENTS = new ProcEventsSource();
+    private static final ProcEventsSource PROC_EVENTS = ProcEventsSource.SHARED;
 
     @Override
     public boolean isFd() {
@@ -51,15 +53,22 @@ final class ProcFilter implements FilterOps {
         }
         // hookId 1: the knote holds the process-events connector (sfflags may change later, through EV_ADD)
         boolean events = (kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) != 0;
-        if (events) {
+        boolean connector = events || !ProcSource.exitStatusKept();
+        if (connector) {
             int error = PROC_EVENTS.acquire();
-            if (error != 0) {
+            if (error != 0 && events) {
                 src.release();
                 return error;
             }
+            // without it (no CAP_NET_ADMIN before Linux 6.6, not in the initial namespaces) the exit status
+            // comes from waitid or the zombie, before the reaping
+            connector = error == 0;
+        }
+        if (connector && !ProcSource.exitStatusKept()) {
+            src.connectorHeld();
         }
         kn.setHook(src);
-        kn.setHookId(events ? 1 : 0);
+        kn.setHookId(connector ? 1 : 0);
         kn.setFlags(kn.flags() | EV_CLEAR);   // automatically set
         if (child) {
             // NOTE_CHILD with the parent's pid, at once
@@ -73,7 +82,7 @@ final class ProcFilter implements FilterOps {
         src.knlist.add(kn);
         // a process that has already exited makes the pidfd readable at once: epoll reports it
         int error = kn.watchSource(src);
-        if (error == 0 && events) {
+        if (error == 0 && connector) {
             error = kn.watchSource(PROC_EVENTS);
             if (error != 0) {
                 kn.unwatchSource(src);
@@ -82,7 +91,7 @@ final class ProcFilter implements FilterOps {
         if (error != 0) {
             src.knlist.remove(kn);
             src.release();
-            if (events) {
+            if (connector) {
                 PROC_EVENTS.release();
             }
         }
@@ -105,6 +114,9 @@ final class ProcFilter implements FilterOps {
     @Override
     public boolean event(Knote kn, long hint) {
         if (hint == NOTE_TRACKERR) {
+            if ((kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) == 0) {
+                return kn.fflags() != 0;   // it watches no forks or execs: nothing it asked for was lost
+            }
             kn.setFflags(kn.fflags() | NOTE_TRACKERR);
             return true;
         }

@@ -5,6 +5,7 @@ import io.jkqueue.linux.Kernel;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.PidFd;
+import io.jkqueue.linux.Poll;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
 
@@ -22,24 +23,46 @@ import static io.jkqueue.KEvent.NOTE_EXIT;
  * shared by every knote on the process in any kqueue, never by the knotes of
  * another process that had the same number, that turns readable
  * when the process exits, and the knlist its events go to. Its exit status
- * is taken once, from the kernel's record of the exit (PIDFD_GET_INFO, Linux
- * 6.15), which survives whoever reaps the process (for a ProcessBuilder
- * child, the JDK's reaper), or before the reaping from waitid(WNOWAIT) or the
- * zombie's /proc stat.
+ * is taken once, when the pidfd turns readable: from the kernel's record of
+ * the exit (PIDFD_GET_INFO, Linux 6.15), which survives whoever reaps the
+ * process (for a ProcessBuilder child, the JDK's reaper); on an older kernel
+ * from the process-events connector's exit message, which the exiting
+ * process sends itself, just after its parent was told (so also when the
+ * parent reaps it at once); else, before the reaping, from waitid(WNOWAIT)
+ * or the zombie's /proc stat. When none of them has it, NOTE_EXIT reports
+ * {@link #UNKNOWN_STATUS}.
  */
 final class ProcSource implements DescriptorSource {
+    /**
+     * NOTE_EXIT's data when nothing could tell the exit status (an older
+     * kernel without the connector, and a process reaped before it was
+     * looked at): -1, which no wait(2) status is (neither WIFEXITED nor
+     * WIFSIGNALED holds for it).
+     */
+    static final int UNKNOWN_STATUS = -1;
+    private static final int RUNNING = Integer.MIN_VALUE;
+    // do_exit sends the connector's message just after it makes the pidfd readable: the longest wait for it
+    private static final long MESSAGE_WAIT_NANOS = 100_000_000L;
+
     // pid -> the source of the last process watched under that number (the one process events go to)
     private static final Map<Integer, ProcSource> BY_PID = new HashMap<>();
+    private static boolean probed;   // under BY_PID: PIDFD_GET_INFO answered
 
     final int pid;
     private final int pidfd;
+    // System.nanoTime() before pidfd_open: an exit of the number before it was an earlier process's
+    // (the connector stamps messages with CLOCK_MONOTONIC, nanoTime's clock outside a time namespace)
+    private final long openedAt;
     final KnList knlist = KnList.create();
     private int users;
-    private volatile int exitStatus = -1;
+    private volatile boolean messageExpected;   // the connector was subscribed while the process was alive
+    private volatile int reportedStatus = -1;   // from the connector's exit message
+    private volatile int exitStatus = RUNNING;
 
-    private ProcSource(int pid, int pidfd) {
+    private ProcSource(int pid, int pidfd, long openedAt) {
         this.pid = pid;
         this.pidfd = pidfd;
+        this.openedAt = openedAt;
     }
 
     /**
@@ -55,17 +78,44 @@ final class ProcSource implements DescriptorSource {
                 if (!Kernel.Feature.PIDFD_OPEN.present()) {
                     return Acquired.failed(Errno.ENOSYS.code());
                 }
+                long openedAt = System.nanoTime();
                 int pidfd = PidFd.open(pid);
                 if (pidfd < 0) {
                     return Acquired.failed(openError());
                 }
+                probeExitInfo(pidfd);
                 // an earlier process that had the number keeps its source for its own knotes
-                src = new ProcSource(pid, pidfd);
+                src = new ProcSource(pid, pidfd, openedAt);
                 BY_PID.put(pid, src);
             }
             src.users++;
             return Acquired.of(src);
         }
+    }
+
+    /**
+     * Tries PIDFD_GET_INFO on the first pidfd (the kernel answers for a live
+     * process or a zombie since 6.13): missing unless it answers; a process
+     * reaped already leaves the question to the next pidfd.
+     */
+    private static void probeExitInfo(int pidfd) {
+        Kernel.Feature info = Kernel.Feature.PIDFD_GET_INFO;
+        if (!probed && info.present()) {
+            if (PidFd.getInfo(pidfd) == 0) {
+                probed = true;
+            } else if (!reaped(pidfd)) {
+                info.markMissing();
+            }
+        }
+    }
+
+    /**
+     * Whether the kernel keeps a process's exit status for its pidfd after
+     * the reaping (PIDFD_GET_INFO, Linux 6.15); if not, a knote holds the
+     * process-events connector for the status in its exit message.
+     */
+    static boolean exitStatusKept() {
+        return Kernel.Feature.PIDFD_GET_INFO.present();
     }
 
     /** filt_procattach's answer for a failed pidfd_open. */
@@ -83,7 +133,38 @@ final class ProcSource implements DescriptorSource {
 
     /** Whether the process is gone for good (reaped), its number free for another: a zombie is not. */
     private boolean reaped() {
+        return reaped(pidfd);
+    }
+
+    private static boolean reaped(int pidfd) {
         return PidFd.sendSignal(pidfd, 0) != 0 && Libc.errno() == LinuxErrno.ESRCH;
+    }
+
+    /**
+     * A knote on this process holds the connector (on a kernel that keeps no
+     * exit status): if the process is still alive, its exit message will come.
+     */
+    void connectorHeld() {
+        if (!messageExpected && (Poll.now(pidfd, Poll.POLLIN) & Poll.POLLIN) == 0) {
+            messageExpected = true;
+        }
+    }
+
+    /**
+     * The connector reports that process {@code pid} exited with the wait
+     * status {@code status} at {@code when} (System.nanoTime()'s clock). Only
+     * the first exit of the number since its pidfd was opened is the
+     * watched process's: one before was an earlier process's (and one
+     * after, of a later process that reused the reaped number, comes after
+     * this one's).
+     */
+    static void exited(int pid, int status, long when) {
+        synchronized (BY_PID) {
+            ProcSource src = BY_PID.get(pid);
+            if (src != null && when - src.openedAt >= 0 && src.reportedStatus < 0) {
+                src.reportedStatus = status;
+            }
+        }
     }
 
     void release() {
@@ -122,38 +203,89 @@ final class ProcSource implements DescriptorSource {
     /** The pidfd turned readable: the process has exited. */
     @Override
     public void drain() {
-        if (exitStatus < 0) {
-            exitStatus = readExitStatus();
+        if (exitStatus == RUNNING) {
+            synchronized (this) {   // several kqueues may drain at once: one looks, the others wait for its answer
+                if (exitStatus == RUNNING) {
+                    exitStatus = readExitStatus();
+                }
+            }
         }
         knlist.knote(NOTE_EXIT);
     }
 
     boolean hasExited() {
-        return exitStatus >= 0;
+        return exitStatus != RUNNING;
     }
 
+    /** The wait(2) status, or {@link #UNKNOWN_STATUS}. */
     int exitStatus() {
-        return Math.max(exitStatus, 0);
+        return exitStatus;
     }
 
     /**
      * At the exit our own child is usually not reaped yet (one waitid with
      * WNOWAIT); once reaped, by the JDK or by another parent, the kernel's
      * record answers; a zombie of another parent has its /proc stat; and the
-     * record again, in case the reaping happened between the looks.
+     * record again, in case the reaping happened between the looks. Without
+     * the record, the connector's message, if it was read already; the
+     * child and the zombie; then the message, which comes right after the
+     * pidfd turned readable.
      */
     private int readExitStatus() {
-        int status = PidFd.peekChildStatus(pidfd);
-        if (status < 0) {
-            status = PidFd.exitStatus(pidfd);
+        int status;
+        if (exitStatusKept()) {
+            status = PidFd.peekChildStatus(pidfd);
+            if (status < 0) {
+                status = keptStatus();
+            }
+            if (status < 0) {
+                status = zombieStatus();
+            }
+            if (status < 0) {
+                status = keptStatus();
+            }
+        } else {
+            status = reportedStatus;
+            if (status < 0) {
+                status = PidFd.peekChildStatus(pidfd);
+            }
+            if (status < 0) {
+                status = zombieStatus();
+            }
+            if (status < 0 && messageExpected) {
+                status = awaitReportedStatus();
+            }
         }
-        if (status < 0) {
-            status = zombieStatus();
+        return status < 0 ? UNKNOWN_STATUS : status;
+    }
+
+    /**
+     * The status the kernel kept for the reaped process, or -1. A reaped
+     * process without one shows that the kernel keeps none (Linux 6.13 and
+     * 6.14 answer PIDFD_GET_INFO without PIDFD_INFO_EXIT): from then on, the
+     * connector's messages are used.
+     */
+    private int keptStatus() {
+        boolean gone = reaped();
+        int status = PidFd.exitStatus(pidfd);
+        if (status < 0 && gone) {
+            Kernel.Feature.PIDFD_GET_INFO.markMissing();
         }
-        if (status < 0) {
-            status = PidFd.exitStatus(pidfd);
+        return status;
+    }
+
+    /** Reads the connector until this process's exit message has been read, or for MESSAGE_WAIT_NANOS at most. */
+    private int awaitReportedStatus() {
+        long deadline = System.nanoTime() + MESSAGE_WAIT_NANOS;
+        for (;;) {
+            ProcEventsSource.SHARED.drain();
+            int status = reportedStatus;
+            long left = deadline - System.nanoTime();
+            if (status >= 0 || left <= 0) {
+                return status;
+            }
+            ProcEventsSource.SHARED.await(left);
         }
-        return Math.max(status, 0);
     }
 
     /**

@@ -20,7 +20,13 @@ public final class Kernel {
         /** epoll_pwait2(2): a nanosecond timeout; without it epoll_wait's milliseconds and the timerfd. */
         EPOLL_PWAIT2("epoll_pwait2", "5.11"),
         /** pidfd_open(2): EVFILT_PROC's exit notification; without it EVFILT_PROC is ENOSYS. */
-        PIDFD_OPEN("pidfd_open", "5.3");
+        PIDFD_OPEN("pidfd_open", "5.3"),
+        /**
+         * The ioctl PIDFD_GET_INFO with PIDFD_INFO_EXIT: the exit status kept
+         * for a pidfd after the reaping; without it NOTE_EXIT's status comes
+         * from the process-events connector.
+         */
+        PIDFD_GET_INFO("PIDFD_GET_INFO", "6.15");
 
         final String call;
         final String since;

@@ -35,6 +35,7 @@ public final class Netlink {
     public static final int PROC_EVENT_NONE = 0x0;   // the answer to a subscription
     public static final int PROC_EVENT_FORK = 0x1;
     public static final int PROC_EVENT_EXEC = 0x2;
+    public static final int PROC_EVENT_EXIT = 0x80000000;
 
     /** struct sockaddr_nl. */
     private static final StructLayout SOCKADDR_NL = MemoryLayout.structLayout(
@@ -53,7 +54,7 @@ public final class Netlink {
             NLMSGHDR.withName("nlh"), CN_MSG.withName("cn"), JAVA_INT.withName("op"));
     /**
      * A message: nlmsghdr, cn_msg and its data, a struct proc_event (what,
-     * cpu, timestamp_ns, then the union of which fork, exec and the
+     * cpu, timestamp_ns, then the union of which fork, exec, exit and the
      * subscription's ack are read). It starts at byte 36: its u64 is unaligned.
      */
     private static final StructLayout MESSAGE = MemoryLayout.structLayout(
@@ -65,7 +66,10 @@ public final class Netlink {
                             MemoryLayout.structLayout(JAVA_INT.withName("parent_pid"), JAVA_INT.withName("parent_tgid"),
                                     JAVA_INT.withName("child_pid"), JAVA_INT.withName("child_tgid")).withName("fork"),
                             MemoryLayout.structLayout(JAVA_INT.withName("process_pid"),
-                                    JAVA_INT.withName("process_tgid")).withName("exec")).withName("event_data"))
+                                    JAVA_INT.withName("process_tgid")).withName("exec"),
+                            MemoryLayout.structLayout(JAVA_INT.withName("process_pid"),
+                                    JAVA_INT.withName("process_tgid"), JAVA_INT.withName("exit_code"),
+                                    JAVA_INT.withName("exit_signal")).withName("exit")).withName("event_data"))
                     .withName("ev"));
 
     private static long offset(StructLayout layout, String... path) {
@@ -77,11 +81,15 @@ public final class Netlink {
     }
 
     private static final long WHAT = offset(MESSAGE, "ev", "what");
+    private static final long TIMESTAMP = offset(MESSAGE, "ev", "timestamp_ns");
     private static final long ACK_ERR = offset(MESSAGE, "ev", "event_data", "ack", "err");
     private static final long FORK_PARENT_TGID = offset(MESSAGE, "ev", "event_data", "fork", "parent_tgid");
     private static final long FORK_CHILD_PID = offset(MESSAGE, "ev", "event_data", "fork", "child_pid");
     private static final long FORK_CHILD_TGID = offset(MESSAGE, "ev", "event_data", "fork", "child_tgid");
     private static final long EXEC_TGID = offset(MESSAGE, "ev", "event_data", "exec", "process_tgid");
+    private static final long EXIT_PID = offset(MESSAGE, "ev", "event_data", "exit", "process_pid");
+    private static final long EXIT_TGID = offset(MESSAGE, "ev", "event_data", "exit", "process_tgid");
+    private static final long EXIT_CODE = offset(MESSAGE, "ev", "event_data", "exit", "exit_code");
 
     private static final MethodHandle SOCKET = Libc.bind("socket", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT));
     private static final MethodHandle BIND = Libc.bind("bind", FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT));
@@ -140,6 +148,11 @@ public final class Netlink {
             return buf.get(JAVA_INT, WHAT);
         }
 
+        /** When the kernel sent it: ktime_get_ns(), CLOCK_MONOTONIC (System.nanoTime()'s clock). */
+        public long timestampNanos() {
+            return buf.get(JAVA_LONG_UNALIGNED, TIMESTAMP);
+        }
+
         /** none: the errno with which the kernel answered a subscription (0: listening). */
         public int ackError() {
             return buf.get(JAVA_INT, ACK_ERR);
@@ -162,6 +175,21 @@ public final class Netlink {
         /** exec: the process id (tgid). */
         public int execProcess() {
             return buf.get(JAVA_INT, EXEC_TGID);
+        }
+
+        /** exit: the thread id; equal to {@link #exitProcess} for a process's main thread. */
+        public int exitThread() {
+            return buf.get(JAVA_INT, EXIT_PID);
+        }
+
+        /** exit: the process id (tgid). */
+        public int exitProcess() {
+            return buf.get(JAVA_INT, EXIT_TGID);
+        }
+
+        /** exit: the task's exit_code, which is the wait(2) status. */
+        public int exitCode() {
+            return buf.get(JAVA_INT, EXIT_CODE);
         }
     }
 }

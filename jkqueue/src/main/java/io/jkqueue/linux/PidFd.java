@@ -82,15 +82,29 @@ public final class PidFd {
     }
 
     /**
+     * PIDFD_GET_INFO asking for PIDFD_INFO_EXIT: 0 if the kernel answered
+     * (Linux 6.13; with the exit status only since 6.15, once the process is
+     * reaped), or -1 (errno is not kept: ENOTTY before 6.13, ESRCH for a
+     * reaped process before 6.15).
+     */
+    public static int getInfo(int pidfd) {
+        return getInfo(pidfd, Libc.scratch().asSlice(0, PIDFD_INFO));
+    }
+
+    private static int getInfo(int pidfd, MemorySegment info) {
+        info.fill((byte) 0);
+        info.set(JAVA_LONG, INFO_MASK, PIDFD_INFO_EXIT);
+        return Ioctl.ioctl(pidfd, PIDFD_GET_INFO, info);
+    }
+
+    /**
      * The wait(2) status the kernel kept for an exited and reaped process
      * (PIDFD_GET_INFO with PIDFD_INFO_EXIT); -1 when it has none (not reaped
      * yet, or a kernel before 6.15).
      */
     public static int exitStatus(int pidfd) {
         MemorySegment info = Libc.scratch().asSlice(0, PIDFD_INFO);
-        info.fill((byte) 0);
-        info.set(JAVA_LONG, INFO_MASK, PIDFD_INFO_EXIT);
-        if (Ioctl.ioctl(pidfd, PIDFD_GET_INFO, info) != 0 || (info.get(JAVA_LONG, INFO_MASK) & PIDFD_INFO_EXIT) == 0) {
+        if (getInfo(pidfd, info) != 0 || (info.get(JAVA_LONG, INFO_MASK) & PIDFD_INFO_EXIT) == 0) {
             return -1;
         }
         return info.get(JAVA_INT, INFO_EXIT_CODE);

@@ -13,7 +13,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-/** poll(2) on one descriptor with a zero timeout: literal binding, no policy. */
+/** poll(2) on one descriptor: literal binding, no policy. */
 public final class Poll {
     private Poll() {}
 
@@ -41,11 +41,23 @@ public final class Poll {
      * {@code pfd} (8 bytes of scratch) as its struct pollfd; -1 with errno set on failure.
      */
     public static int now(int fd, short events, MemorySegment pfd) {
+        return await(fd, events, 0, pfd);
+    }
+
+    /**
+     * The revents of {@code fd} for {@code events} once one of them holds, or
+     * 0 after {@code timeoutMillis}; -1 with errno set on failure (EINTR included).
+     */
+    public static int await(int fd, short events, int timeoutMillis) {
+        return await(fd, events, timeoutMillis, Libc.scratch());
+    }
+
+    private static int await(int fd, short events, int timeoutMillis, MemorySegment pfd) {
         pfd.set(JAVA_INT, FD, fd);
         pfd.set(JAVA_SHORT, EVENTS, events);
         pfd.set(JAVA_SHORT, REVENTS, (short) 0);
         try {
-            int rc = (int) POLL.invokeExact(Libc.state(), pfd, 1L, 0);
+            int rc = (int) POLL.invokeExact(Libc.state(), pfd, 1L, timeoutMillis);
             return rc < 0 ? -1 : Short.toUnsignedInt(pfd.get(JAVA_SHORT, REVENTS));
         } catch (Throwable t) {
             throw new AssertionError(t);
