@@ -33,7 +33,8 @@ final class EventFormat {
             case EVFILT_PROC -> {
                 what.addAll(Notes.proc(fflags));
                 if (exit != null) {
-                    detail = exit.exited() ? "exit code " + exit.code() : "killed by " + SignalNames.name(exit.signal());
+                    detail = exit.unknown() ? "exit status unknown" : exit.exited() ? "exit code " + exit.code()
+                            : "killed by " + SignalNames.name(exit.signal());
                 } else if (child) {
                     detail = "child of " + data;
                 }
@@ -60,7 +61,7 @@ final class EventFormat {
         }
         sb.append(child ? "],\"parent\":" + data + ",\"fflags\":" : "],\"fflags\":");
         sb.append(Integer.toUnsignedLong(fflags)).append(",\"data\":").append(data);
-        if (exit != null) {
+        if (exit != null && !exit.unknown()) {
             if (exit.exited()) {
                 sb.append(",\"exitCode\":").append(exit.code());
             } else {
@@ -70,8 +71,16 @@ final class EventFormat {
         return sb.append('}').toString();
     }
 
-    /** A wait(2) status, as NOTE_EXIT reports it in data: an exit code, or the signal that ended the process. */
+    /**
+     * A wait(2) status, as NOTE_EXIT reports it in data: an exit code, or the
+     * signal that ended the process; -1 where the kernel kept none (older
+     * kernels, see the README).
+     */
     record ExitStatus(int status) {
+        boolean unknown() {
+            return status == -1;
+        }
+
         boolean exited() {
             return (status & 0x7f) == 0;
         }

@@ -29,6 +29,16 @@ class EventFormatTest {
     }
 
     @Test
+    void anExitWhoseStatusTheKernelDidNotKeep() {
+        KEventList ev = one(1234, EVFILT_PROC, NOTE_EXIT, -1);
+        Source src = new Source("pid", "1234");
+        assertThat(HUMAN.line(T, src, ev, 0)).isEqualTo(T + "  pid    1234  EXIT  (exit status unknown)");
+        assertThat(JSON.line(T, src, ev, 0)).isEqualTo("{\"time\":\"" + T + "\",\"source\":\"pid\",\"name\":\"1234\","
+                + "\"ident\":1234,\"events\":[\"EXIT\"],\"fflags\":" + Integer.toUnsignedLong(NOTE_EXIT)
+                + ",\"data\":-1}");
+    }
+
+    @Test
     void anExitWithItsCode() {
         KEventList ev = one(1234, EVFILT_PROC, NOTE_EXIT, 5 << 8);
         Source src = new Source("exec", "sh -c x");
