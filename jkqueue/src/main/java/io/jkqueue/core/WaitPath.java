@@ -10,7 +10,10 @@ import io.jkqueue.linux.TimerFd;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.Knote;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.jkqueue.core.EpollSet.NESTED;
 import static io.jkqueue.core.EpollSet.TOKEN_EVENTFD;
@@ -22,7 +25,9 @@ import static io.jkqueue.core.EpollSet.TOKEN_TIMERFD;
  * without the kq lock, and is woken by an edge of the eventfd (written after
  * the waker drops the kq lock, see {@link KqueueImpl#unlock}), by the timerfd
  * armed to the earliest callout, by a watched descriptor, by a nested
- * kqueue, or by Thread.interrupt(). What epoll reports is turned into
+ * kqueue, or by Thread.interrupt(). A virtual thread parks instead, and the
+ * JVM's {@link VirtualPoller} unparks it when the epoll set has something;
+ * it then looks without blocking. What epoll reports is turned into
  * activations here (harvest). Guarded by the kq lock.
  */
 final class WaitPath {
@@ -41,6 +46,7 @@ final class WaitPath {
     private volatile boolean exposed;   // fd() was handed out: something outside may poll the epoll fd
     private long timerfdArmed = Long.MAX_VALUE;
     private ScanContext freeContexts;
+    private final List<Thread> virtualWaiters = new ArrayList<>();   // parked, counted in sleepers
 
     /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
     static final class ScanContext {
@@ -73,10 +79,21 @@ final class WaitPath {
         return exposed;
     }
 
-    /** close(): threads waiting for an interrupted sleeper to leave see the close instead. */
+    /** close(): threads waiting for an interrupted sleeper to leave, and parked virtual waiters, see the close. */
     void closing() {
         assert kq.ownsLock();
         interruptCond.signalAll();
+        virtualWaiters.forEach(LockSupport::unpark);
+    }
+
+    /** From the virtual poller: the epoll set has something; each parked virtual waiter looks. */
+    void unparkVirtualWaiters() {
+        kq.lock();
+        try {
+            virtualWaiters.forEach(LockSupport::unpark);
+        } finally {
+            kq.unlock();
+        }
     }
 
     /**
@@ -175,6 +192,9 @@ final class WaitPath {
      */
     void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
         assert kq.ownsLock();
+        if (waitNanos != 0 && Thread.currentThread().isVirtual() && parkVirtual(waitNanos)) {
+            waitNanos = 0;   // unparked (or timed out): look without blocking
+        }
         boolean sleeping = waitNanos != 0;
         if (sleeping) {
             sleepers++;
@@ -216,6 +236,35 @@ final class WaitPath {
             kq.unlock();
             deliverFdEvents(ctx, ready);
             kq.lock();
+        }
+    }
+
+    /**
+     * A virtual thread's sleep, with the kq lock held once (released while
+     * parked): counted as a sleeper, so that what is queued meanwhile writes
+     * the eventfd, it parks until the virtual poller sees the epoll set
+     * readable, the timeout, close(), or Thread.interrupt(). False (nothing
+     * done) when there is no poller: then it waits in the kernel.
+     */
+    private boolean parkVirtual(long waitNanos) {
+        Thread me = Thread.currentThread();
+        sleepers++;
+        virtualWaiters.add(me);
+        kq.unlock();
+        try {
+            if (!VirtualPoller.arm(epoll.epfd)) {
+                return false;
+            }
+            if (waitNanos < 0) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, waitNanos);
+            }
+            return true;
+        } finally {
+            kq.lock();
+            virtualWaiters.remove(me);
+            sleepers--;
         }
     }
 

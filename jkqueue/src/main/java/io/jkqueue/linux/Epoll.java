@@ -26,6 +26,7 @@ public final class Epoll {
     public static final int EPOLLERR = 0x008;
     public static final int EPOLLHUP = 0x010;
     public static final int EPOLLRDHUP = 0x2000;
+    public static final int EPOLLONESHOT = 1 << 30;
     public static final int EPOLLET = 1 << 31;
 
     /** struct epoll_event; x86-64 declares it packed (12 bytes), other ABIs align data (16). */
