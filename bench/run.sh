@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs jkqueue's benchmarks and prints a summary table.
 #
-#   bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- extra harness options]
+#   bench/run.sh pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- extra harness options]
 #
 # io = libevent idle churn echo vnode procexit empty; all = everything.
 #
@@ -16,12 +16,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 usage() {
-    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- harness options]" >&2
+    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- harness options]" >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 WHAT="$1"; shift
-case "$WHAT" in pingpong|samethread|timers|lateness|alloc|libevent|idle|churn|echo|vnode|procexit|empty|io|all) ;; *) usage ;; esac
+case "$WHAT" in pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|io|all) ;; *) usage ;; esac
 [ "${1:-}" = "--" ] && shift
 EXTRA=("$@")
 
@@ -192,6 +192,11 @@ run_procexit() {
         "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 
+run_virtual() {
+    echo; echo "### 10,000 virtual threads parked in kevent: heap per waiter, time for close() to wake them all"
+    harness virtual "$JAVA" "${JVM[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.VirtualWaiters "${EXTRA[@]}"
+}
+
 run_empty() {
     echo; echo "### TCP write -> EVFILT_EMPTY drain report, by idle gap, pinned to CPU 0"
     harness empty taskset -c 0 "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.EmptyLatency "${EXTRA[@]}"
@@ -209,13 +214,14 @@ case "$WHAT" in
     vnode) run_vnode ;;
     procexit) run_procexit ;;
     empty) run_empty ;;
+    virtual) run_virtual ;;
     io) run_io ;;
     pingpong) run_pingpong ;;
     samethread) run_samethread ;;
     timers) run_timers ;;
     lateness) run_lateness ;;
     alloc) run_alloc ;;
-    all) run_pingpong; run_samethread; run_timers; run_lateness; run_alloc; run_io ;;
+    all) run_pingpong; run_samethread; run_timers; run_lateness; run_alloc; run_virtual; run_io ;;
 esac
 
 echo

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * (eventfd + epoll, two threads), run as a child process in the same rounds.
  *
  * <p>Options: --rounds=N --warmup=N --round-ms=MS --c-pingpong=PATH;
- * --single=jkqueue|Selector --n=N runs one variant alone (for strace/perf).
+ * --single=jkqueue|virtual|Selector --n=N runs one variant alone (for strace/perf).
+ * "jkqueue-virtual" is the jkqueue ping-pong between two virtual threads.
  */
 public final class PingPong {
 
@@ -27,14 +28,20 @@ public final class PingPong {
         double run(int n) throws Exception;
     }
 
-    /** jkqueue: EVFILT_USER with EV_CLEAR on each of two kqueues. */
+    /**
+     * jkqueue: EVFILT_USER with EV_CLEAR on each of two kqueues; A and B are
+     * platform threads, or with {@code virtual} both virtual threads (which
+     * park in kevent instead of blocking their carrier).
+     */
     static final class Jkqueue implements Variant, AutoCloseable {
         private final KQueue k1 = KQueue.open();
         private final KQueue k2 = KQueue.open();
         private final KEventList trigger = new KEventList(1);
         private final KEventList none = new KEventList(0);
+        private final boolean virtual;
 
-        Jkqueue() throws IOException {
+        Jkqueue(boolean virtual) throws IOException {
+            this.virtual = virtual;
             KEventList add = new KEventList(1);
             add.add(1, KEvent.EVFILT_USER, KEvent.EV_ADD | KEvent.EV_CLEAR, 0, 0, null);
             k1.kevent(add, none, 0);
@@ -44,8 +51,24 @@ public final class PingPong {
 
         @Override
         public double run(int n) throws Exception {
+            if (!virtual) {
+                return pingPong(n);
+            }
+            double[] ns = new double[1];
+            Thread a = Thread.ofVirtual().start(() -> {
+                try {
+                    ns[0] = pingPong(n);
+                } catch (Exception e) {
+                    FAILURE.compareAndSet(null, e);
+                }
+            });
+            join(a);
+            return ns[0];
+        }
+
+        private double pingPong(int n) throws Exception {
             KEventList trigB = copy(trigger);
-            Thread b = start(() -> {
+            Thread b = start(virtual, () -> {
                 KEventList ev = new KEventList(1);
                 for (int i = 0; i < n; i++) {
                     if (k2.kevent(none, ev, -1) != 1) {
@@ -92,7 +115,7 @@ public final class PingPong {
 
         @Override
         public double run(int n) throws Exception {
-            Thread b = start(() -> {
+            Thread b = start(false, () -> {
                 for (int i = 0; i < n; i++) {
                     s2.select();
                     s1.wakeup();
@@ -121,17 +144,16 @@ public final class PingPong {
 
     private static final AtomicReference<Throwable> FAILURE = new AtomicReference<>();
 
-    static Thread start(IoRunnable body) {
-        Thread t = new Thread(() -> {
+    static Thread start(boolean virtual, IoRunnable body) {
+        Runnable r = () -> {
             try {
                 body.run();
             } catch (Throwable e) {
                 FAILURE.compareAndSet(null, e);
             }
-        }, "pingpong-B");
-        t.setDaemon(true);
-        t.start();
-        return t;
+        };
+        return virtual ? Thread.ofVirtual().name("pingpong-B").start(r)
+                : Thread.ofPlatform().daemon().name("pingpong-B").start(r);
     }
 
     static void join(Thread t) throws Exception {
@@ -161,8 +183,8 @@ public final class PingPong {
         if (single != null) {
             // For profiling one variant alone (strace -c, perf): --single=jkqueue|Selector --n=N
             int n = (int) Rounds.opt(args, "n", 100_000);
-            try (Jkqueue jk = new Jkqueue(); Nio nio = new Nio()) {
-                Variant v = single.equals("Selector") ? nio : jk;
+            try (Jkqueue jk = new Jkqueue(false); Jkqueue vjk = new Jkqueue(true); Nio nio = new Nio()) {
+                Variant v = single.equals("Selector") ? nio : single.equals("virtual") ? vjk : jk;
                 v.run(20_000);
                 System.out.printf(Locale.ROOT, "%s: %.0f ns/rt over %d round trips%n", single, v.run(n), n);
             }
@@ -171,8 +193,9 @@ public final class PingPong {
 
         System.out.println("== (a) cross-thread ping-pong: ns per round trip (lower is better), "
                 + Runtime.getRuntime().availableProcessors() + " CPU(s) visible");
-        try (Jkqueue jk = new Jkqueue(); Nio nio = new Nio()) {
+        try (Jkqueue jk = new Jkqueue(false); Jkqueue vjk = new Jkqueue(true); Nio nio = new Nio()) {
             int nJk = calibrate(jk, roundMs);
+            int nVirtual = calibrate(vjk, roundMs);
             int nNio = calibrate(nio, roundMs);
             int nC = 0;
             if (c != null) {
@@ -186,10 +209,11 @@ public final class PingPong {
                 r.add("C", () -> c.run(n));
             }
             r.add("jkqueue", unchecked(jk, nJk));
+            r.add("jkqueue-virtual", unchecked(vjk, nVirtual));
             r.add("Selector", unchecked(nio, nNio));
             r.run(warmup, rounds, "ns/rt");
 
-            for (String v : new String[] {"C", "jkqueue", "Selector"}) {
+            for (String v : new String[] {"C", "jkqueue", "jkqueue-virtual", "Selector"}) {
                 if (v.equals("C") && c == null) {
                     continue;
                 }
@@ -204,6 +228,10 @@ public final class PingPong {
                 System.out.println("  ratio jkqueue/C:        " + Rounds.describe(jc, "%.3f") + "  target <= 1.15 " + Rounds.verdict(met));
                 Rounds.summary("(a) ping-pong jkqueue/C", Rounds.brief(jc, "%.3f"), "<= 1.15", Rounds.verdict(met));
             }
+            double[] vp = r.ratio("jkqueue-virtual", "jkqueue");
+            boolean vmet = Rounds.stats(vp)[0] <= 1.5;
+            System.out.println("  ratio virtual/platform: " + Rounds.describe(vp, "%.3f") + "  target <= 1.5 " + Rounds.verdict(vmet));
+            Rounds.summary("(a) ping-pong virtual/platform threads", Rounds.brief(vp, "%.3f"), "<= 1.5", Rounds.verdict(vmet));
             double[] sj = r.ratio("Selector", "jkqueue");
             boolean met = Rounds.stats(sj)[0] >= 2;
             System.out.println("  ratio Selector/jkqueue: " + Rounds.describe(sj, "%.3f") + "  target >= 2 " + Rounds.verdict(met));

@@ -17,6 +17,7 @@ import io.jkqueue.spi.Knote;
 import java.nio.channels.Channel;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static io.jkqueue.KEvent.EV_ADD;
@@ -178,20 +179,25 @@ public final class KqueueImpl {
     /**
      * KQ_UNLOCK. The wake-ups decided under the lock happen here, after it is
      * released, so that a woken thread never finds the lock still held by its
-     * waker: the eventfd write (kqueue_wakeup) and the kq_sel knote
+     * waker: the eventfd write (kqueue_wakeup) or the unpark of a virtual waiter, and the kq_sel knote
      * (kqueue_task, done in the releasing thread instead of a taskqueue).
      */
     void unlock() {
         boolean write = false;
+        Thread unpark = null;
         boolean notifySel = false;
         if (lock.getHoldCount() == 1) {
             write = wait.takeWakeup(count, closing);
+            unpark = wait.virtualToWake(count);
             notifySel = selPending;
             selPending = false;
         }
         lock.unlock();
         if (write) {
             wait.signal();
+        }
+        if (unpark != null) {
+            LockSupport.unpark(unpark);
         }
         if (notifySel) {
             KQ_GLOBAL.lock();

@@ -46,7 +46,7 @@ final class WaitPath {
     private volatile boolean exposed;   // fd() was handed out: something outside may poll the epoll fd
     private long timerfdArmed = Long.MAX_VALUE;
     private ScanContext freeContexts;
-    private final List<Thread> virtualWaiters = new ArrayList<>();   // parked, counted in sleepers
+    private final List<Thread> virtualWaiters = new ArrayList<>();   // parked in kevent, first come first
 
     /** What one thread inside kevent needs: its scan marker and its epoll buffers. */
     static final class ScanContext {
@@ -110,6 +110,15 @@ final class WaitPath {
             return true;
         }
         return false;
+    }
+
+    /**
+     * The other wake decision of KQ_UNLOCK: a parked virtual waiter to unpark
+     * for what is queued (one, as an eventfd edge wakes one sleeper: if it
+     * leaves events queued, its own unlock wakes the next), or null.
+     */
+    Thread virtualToWake(int count) {
+        return count > 0 && !virtualWaiters.isEmpty() ? virtualWaiters.get(0) : null;
     }
 
     /** kqueue_wakeup's write, without the kq lock. */
@@ -241,14 +250,14 @@ final class WaitPath {
 
     /**
      * A virtual thread's sleep, with the kq lock held once (released while
-     * parked): counted as a sleeper, so that what is queued meanwhile writes
-     * the eventfd, it parks until the virtual poller sees the epoll set
-     * readable, the timeout, close(), or Thread.interrupt(). False (nothing
-     * done) when there is no poller: then it waits in the kernel.
+     * parked): it parks until something is queued (the queuing thread's
+     * unlock unparks it), the virtual poller sees the epoll set readable
+     * (the kernel has news: a descriptor, the timerfd, a source), the
+     * timeout, close(), or Thread.interrupt(). False (nothing done) when
+     * there is no poller: then it waits in the kernel.
      */
     private boolean parkVirtual(long waitNanos) {
         Thread me = Thread.currentThread();
-        sleepers++;
         virtualWaiters.add(me);
         kq.unlock();
         try {
@@ -264,7 +273,6 @@ final class WaitPath {
         } finally {
             kq.lock();
             virtualWaiters.remove(me);
-            sleepers--;
         }
     }
 
