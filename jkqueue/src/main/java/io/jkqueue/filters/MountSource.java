@@ -64,11 +64,6 @@ final class MountSource implements DescriptorSource {
         }
     }
 
-    /** Whether the open descriptor queues every mount and unmount (fanotify), rather than being mountinfo. */
-    synchronized boolean queuesEveryChange() {
-        return fd >= 0 && fanotify;
-    }
-
     /**
      * A fanotify group for the mount namespace's attaches and detaches, with
      * no limit on its queue (a lost event would be a lost hint). False where
