@@ -138,7 +138,7 @@ final class MountSource implements DescriptorSource {
                         hints |= VQ_MOUNT;
                     }
                     if ((mask & (FAN_MNT_DETACH | FAN_Q_OVERFLOW)) != 0) {
-                        hints |= VQ_UNMOUNT;   // an overflow (the queue has no limit: never) lost either
+                        hints |= VQ_UNMOUNT;   // an overflow lost events of either kind (with no queue limit: never)
                     }
                 }
             }
