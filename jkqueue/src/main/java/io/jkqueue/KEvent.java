@@ -82,6 +82,16 @@ public record KEvent(long ident, int filter, int flags, int fflags, long data, O
     public static final int NOTE_TRACKERR = 0x00000002;
     public static final int NOTE_CHILD = 0x00000004;
 
+    // EVFILT_FS: vfs_event_signal's hints (sys/mount.h)
+    public static final int VQ_NOTRESP = 0x0001;
+    public static final int VQ_NEEDAUTH = 0x0002;
+    public static final int VQ_LOWDISK = 0x0004;
+    public static final int VQ_MOUNT = 0x0008;
+    public static final int VQ_UNMOUNT = 0x0010;
+    public static final int VQ_DEAD = 0x0020;
+    public static final int VQ_ASSIST = 0x0040;
+    public static final int VQ_NOTRESPLOCK = 0x0080;
+
     // EVFILT_TIMER
     public static final int NOTE_SECONDS = 0x00000001;
     public static final int NOTE_MSECONDS = 0x00000002;

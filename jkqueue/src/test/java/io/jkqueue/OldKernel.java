@@ -19,8 +19,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * (or {@code 5.4}), before the first test class, a seccomp filter on every
  * thread of this JVM (and inherited by every process it starts) answers
  * ENOSYS to the system calls that kernel did not have (x86_64 numbers: from
- * epoll_pwait2, 441, for 5.10; from close_range, 436, for 5.4) and ENOTTY to
- * the ioctl PIDFD_GET_INFO (6.15), as that kernel would. Registered for
+ * epoll_pwait2, 441, for 5.10; from close_range, 436, for 5.4), ENOTTY to
+ * the ioctl PIDFD_GET_INFO (6.15) and EINVAL to fanotify_init with
+ * FAN_REPORT_MNT (6.15), as that kernel would. Registered for
  * every test class by JUnit's extension autodetection; without the property
  * it does nothing.
  */
@@ -32,14 +33,18 @@ public final class OldKernel implements BeforeAllCallback {
     private static final short LD_W_ABS = 0x20;
     private static final short JEQ_K = 0x15;
     private static final short JGE_K = 0x35;
+    private static final short JSET_K = 0x45;
     private static final short RET_K = 0x06;
     private static final int RET_ALLOW = 0x7fff0000;
     private static final int RET_ERRNO = 0x00050000;
     private static final int AUDIT_ARCH_X86_64 = 0xc000003e;
     private static final int SYS_IOCTL = 16;
     private static final int PIDFD_GET_INFO = 0xC040FF0B;   // _IOWR(0xFF, 11, struct pidfd_info)
+    private static final int SYS_FANOTIFY_INIT = 300;
+    private static final int FAN_REPORT_MNT = 0x4000;       // fanotify's mount events (6.15)
     private static final int ENOSYS = 38;
     private static final int ENOTTY = 25;
+    private static final int EINVAL = 22;
     private static final long SYS_SECCOMP = 317;
     private static final int PR_SET_NO_NEW_PRIVS = 38;
 
@@ -70,15 +75,19 @@ public final class OldKernel implements BeforeAllCallback {
         }
         int[][] program = {
                 {LD_W_ABS, 0, 0, 4},                          // 0: seccomp_data.arch
-                {JEQ_K, 0, 5, AUDIT_ARCH_X86_64},             // 1: another ABI: allow (7)
+                {JEQ_K, 0, 8, AUDIT_ARCH_X86_64},             // 1: another ABI: allow (10)
                 {LD_W_ABS, 0, 0, 0},                          // 2: seccomp_data.nr
                 {JEQ_K, 0, 2, SYS_IOCTL},                     // 3: not ioctl: to 6
                 {LD_W_ABS, 0, 0, 24},                         // 4: the low half of args[1], the request
-                {JEQ_K, 3, 1, PIDFD_GET_INFO},                // 5: ENOTTY (9), else allow (7)
-                {JGE_K, 1, 0, firstMissing},                  // 6: ENOSYS (8), else allow (7)
-                {RET_K, 0, 0, RET_ALLOW},                     // 7
-                {RET_K, 0, 0, RET_ERRNO | ENOSYS},            // 8
-                {RET_K, 0, 0, RET_ERRNO | ENOTTY},            // 9
+                {JEQ_K, 6, 4, PIDFD_GET_INFO},                // 5: ENOTTY (12), else allow (10)
+                {JEQ_K, 0, 2, SYS_FANOTIFY_INIT},             // 6: not fanotify_init: to 9
+                {LD_W_ABS, 0, 0, 16},                         // 7: the low half of args[0], the flags
+                {JSET_K, 4, 1, FAN_REPORT_MNT},               // 8: EINVAL (13), else allow (10)
+                {JGE_K, 1, 0, firstMissing},                  // 9: ENOSYS (11), else allow (10)
+                {RET_K, 0, 0, RET_ALLOW},                     // 10
+                {RET_K, 0, 0, RET_ERRNO | ENOSYS},            // 11
+                {RET_K, 0, 0, RET_ERRNO | ENOTTY},            // 12
+                {RET_K, 0, 0, RET_ERRNO | EINVAL},            // 13
         };
         Linker linker = Linker.nativeLinker();
         MethodHandle prctl = linker.downcallHandle(linker.defaultLookup().find("prctl").orElseThrow(),

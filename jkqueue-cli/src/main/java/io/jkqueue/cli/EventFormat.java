@@ -39,6 +39,7 @@ final class EventFormat {
                     detail = "child of " + data;
                 }
             }
+            case EVFILT_FS -> what.addAll(Notes.fs(fflags));
             case EVFILT_SIGNAL -> {
                 what.add("SIGNAL");
                 detail = data + " delivered";
@@ -106,8 +107,17 @@ final class EventFormat {
         private static final int[] PROC_BITS = {NOTE_FORK, NOTE_EXEC, NOTE_EXIT, NOTE_CHILD, NOTE_TRACKERR};
         private static final String[] PROC_NAMES = {"FORK", "EXEC", "EXIT", "CHILD", "TRACKERR"};
 
+        private static final int[] FS_BITS = {VQ_MOUNT, VQ_UNMOUNT, VQ_NOTRESP, VQ_NEEDAUTH, VQ_LOWDISK, VQ_DEAD,
+                VQ_ASSIST, VQ_NOTRESPLOCK};
+        private static final String[] FS_NAMES = {"MOUNT", "UNMOUNT", "NOTRESP", "NEEDAUTH", "LOWDISK", "DEAD",
+                "ASSIST", "NOTRESPLOCK"};
+
         static List<String> vnode(int fflags) {
             return names(fflags, BITS, NAMES);
+        }
+
+        static List<String> fs(int fflags) {
+            return names(fflags, FS_BITS, FS_NAMES);
         }
 
         static List<String> proc(int fflags) {

@@ -29,10 +29,11 @@ import static io.jkqueue.KEvent.*;
 
 /**
  * {@code jkq watch}: one kqueue, one kevent loop, whatever mix of files,
- * processes, signals and timers the options name; one line per event.
+ * processes, signals, timers and the mount table the options name; one line
+ * per event.
  */
 @Command(name = "watch", mixinStandardHelpOptions = true,
-        description = {"Watch files, processes, signals and timers with one kqueue; print one line per event.",
+        description = {"Watch files, processes, signals, timers and mounts with one kqueue; print one line per event.",
                 "With nothing to watch, watches the current directory."})
 final class Watch implements Callable<Integer> {
     private static final int PROC_ALL = NOTE_EXIT | NOTE_FORK | NOTE_EXEC | NOTE_TRACK;
@@ -57,6 +58,9 @@ final class Watch implements Callable<Integer> {
     @Option(names = "--timer", paramLabel = "DURATION", description = "a periodic timer, e.g. 500ms, 2s, PT1M")
     List<String> timers = new ArrayList<>();
 
+    @Option(names = "--mounts", description = "file systems mounted and unmounted in this mount namespace")
+    boolean mounts;
+
     @Option(names = "--json", description = "print JSON lines")
     boolean json;
 
@@ -80,7 +84,7 @@ final class Watch implements Callable<Integer> {
         if (!exec && !command.isEmpty()) {
             throw new IllegalArgumentException("unexpected arguments " + command + " (use --exec -- CMD...)");
         }
-        if (files.isEmpty() && pids.isEmpty() && !exec && signals.isEmpty() && timers.isEmpty()) {
+        if (files.isEmpty() && pids.isEmpty() && !exec && signals.isEmpty() && timers.isEmpty() && !mounts) {
             files.add(Path.of("."));
         }
         EventFormat format = new EventFormat(json);
@@ -123,6 +127,10 @@ final class Watch implements Callable<Integer> {
                 changes.add(timerId, EVFILT_TIMER, EV_ADD, NOTE_NSECONDS, Math.max(nanos, 1), null);
                 byFilter[~EVFILT_TIMER].put(timerId++, new Source("timer", t));
             }
+            if (mounts) {
+                changes.add(0, EVFILT_FS, EV_ADD, 0, 0, null);
+                byFilter[~EVFILT_FS].put(0L, new Source("mounts", mountNamespace()));
+            }
             register(kq, changes, byFilter);
             if (child != null) {
                 resume(child);
@@ -150,7 +158,7 @@ final class Watch implements Callable<Integer> {
                         running.remove(events.ident(i));
                     }
                 }
-                if (files.isEmpty() && signals.isEmpty() && timers.isEmpty() && running.isEmpty()) {
+                if (files.isEmpty() && signals.isEmpty() && timers.isEmpty() && !mounts && running.isEmpty()) {
                     break; // only processes were watched, and all have exited
                 }
             }
@@ -190,6 +198,15 @@ final class Watch implements Callable<Integer> {
                         + e.errno() + (e.errno() == Errno.ESRCH ? " (no such process)"
                         : e.errno() == Errno.EINVAL ? " (not allowed here)" : ""), e);
             }
+        }
+    }
+
+    /** The mount namespace whose table EVFILT_FS watches, as its /proc link names it: "mnt:[4026531841]". */
+    private static String mountNamespace() {
+        try {
+            return java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
+        } catch (IOException e) {
+            return "this namespace";
         }
     }
 

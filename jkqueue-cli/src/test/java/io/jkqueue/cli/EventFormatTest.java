@@ -73,6 +73,18 @@ class EventFormatTest {
     }
 
     @Test
+    void mountsAndUnmounts() {
+        Source src = new Source("mounts", "mnt:[4026531841]");
+        assertThat(HUMAN.line(T, src, one(0, EVFILT_FS, VQ_MOUNT, 0), 0))
+                .isEqualTo(T + "  mounts mnt:[4026531841]  MOUNT");
+        assertThat(HUMAN.line(T, src, one(0, EVFILT_FS, VQ_MOUNT | VQ_UNMOUNT, 0), 0))
+                .isEqualTo(T + "  mounts mnt:[4026531841]  MOUNT|UNMOUNT");
+        assertThat(JSON.line(T, src, one(0, EVFILT_FS, VQ_UNMOUNT, 0), 0)).isEqualTo("{\"time\":\"" + T
+                + "\",\"source\":\"mounts\",\"name\":\"mnt:[4026531841]\",\"ident\":0,\"events\":[\"UNMOUNT\"],"
+                + "\"fflags\":16,\"data\":0}");
+    }
+
+    @Test
     void signalsAndTimersCountInData() {
         assertThat(HUMAN.line(T, new Source("signal", "USR1"), one(10, EVFILT_SIGNAL, 0, 3), 0))
                 .isEqualTo(T + "  signal USR1  SIGNAL  (3 delivered)");

@@ -1,5 +1,6 @@
 package io.jkqueue.cli;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,6 +84,45 @@ class JkqLauncherTest {
                 assertThat(line).as("signal %d reported", i + 1).isNotNull().contains("\"name\":\"USR1\"");
             }
             assertThat(jkq.isAlive()).as("SIGUSR1 (default: terminate) did not end jkq").isTrue();
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private static int run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("%s ended", List.of(command)).isTrue();
+        return p.exitValue();
+    }
+
+    /** Reads lines until one from the mount table; null at the end of the output. */
+    private static String nextMountLine(BufferedReader out) throws IOException {
+        String line;
+        while ((line = out.readLine()) != null && !line.contains("\"source\":\"mounts\"")) {
+            // timer lines
+        }
+        return line;
+    }
+
+    @Test
+    void mountsAndUnmountsAreReported(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=1m", "jkq-probe", dir.toString()) == 0,
+                "mounting a tmpfs needs root (CAP_SYS_ADMIN)");
+        assertThat(run("umount", dir.toString())).isZero();
+        Process jkq = start("watch", "--json", "--mounts", "--timer", "200ms", "--count", "1000", "--timeout", "60s");
+        jkq.getErrorStream().close();
+        BufferedReader out = new BufferedReader(new InputStreamReader(jkq.getInputStream(), StandardCharsets.UTF_8));
+        try {
+            assertThat(out.readLine()).as("the loop runs").contains("\"source\":\"timer\"");
+            assertThat(run("mount", "-t", "tmpfs", "-o", "size=1m", "jkq-test", dir.toString())).isZero();
+            try {
+                assertThat(nextMountLine(out)).isNotNull().contains("\"name\":\"mnt:[").contains("\"MOUNT\"");
+            } finally {
+                assertThat(run("umount", dir.toString())).isZero();
+            }
+            assertThat(nextMountLine(out)).isNotNull().contains("\"UNMOUNT\"");
         } finally {
             jkq.destroy();
         }

@@ -52,7 +52,7 @@ public final class FilterTable {
             NOLOCK[~filter] = true;
         }
         for (int filter : new int[] {KEvent.EVFILT_USER, KEvent.EVFILT_TIMER, KEvent.EVFILT_SIGNAL,
-                KEvent.EVFILT_PROC}) {
+                KEvent.EVFILT_PROC, KEvent.EVFILT_FS}) {
             NOLOCK[~filter] = true;   // a system filter's slot, never Filters.add's
         }
     }

@@ -23,6 +23,7 @@ public final class SystemFilters {
         FilterTable.installSystem(KEvent.EVFILT_TIMER, new TimerFilter());
         FilterTable.installSystem(KEvent.EVFILT_SIGNAL, new SignalFilter());
         FilterTable.installSystem(KEvent.EVFILT_PROC, new ProcFilter());
+        FilterTable.installSystem(KEvent.EVFILT_FS, new FsFilter());
         FilterTable.installFile(KEvent.EVFILT_READ, new ReadFilter());
         FilterTable.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
         FilterTable.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());

@@ -9,8 +9,8 @@ import java.util.stream.Collectors;
  * are missing below it: each is used while present and found missing once,
  * by trying it (never by reading the kernel's version); the answer is kept
  * for the life of the JVM. {@code -Djkqueue.kernel.disable=epoll_pwait2,...}
- * treats the named features as missing from the start (to measure or test
- * the way without them).
+ * treats the named features (by call or by constant, e.g. FANOTIFY_MOUNT) as
+ * missing from the start (to measure or test the way without them).
  */
 public final class Kernel {
     private Kernel() {}
@@ -26,7 +26,13 @@ public final class Kernel {
          * for a pidfd after the reaping; without it NOTE_EXIT's status comes
          * from the process-events connector.
          */
-        PIDFD_GET_INFO("PIDFD_GET_INFO", "6.15");
+        PIDFD_GET_INFO("PIDFD_GET_INFO", "6.15"),
+        /**
+         * fanotify's mount events (FAN_REPORT_MNT, FAN_MARK_MNTNS): every
+         * mount and unmount queued for EVFILT_FS; without them it compares
+         * /proc/self/mountinfo with its last reading.
+         */
+        FANOTIFY_MOUNT("fanotify mount events", "6.15");
 
         final String call;
         final String since;
@@ -36,7 +42,7 @@ public final class Kernel {
             this.call = call;
             this.since = since;
             this.missing = Arrays.stream(System.getProperty("jkqueue.kernel.disable", "").split(","))
-                    .anyMatch(name -> name.trim().equalsIgnoreCase(call));
+                    .anyMatch(name -> name.trim().equalsIgnoreCase(call) || name.trim().equalsIgnoreCase(name()));
         }
 
         /** Whether it may be used: not found missing, and not disabled. */
