@@ -44,8 +44,9 @@ class ProcFilterIsolationTest {
                     }
                 })
                 .distinct().collect(Collectors.joining(":"));
+        // no hsperfdata file: in a pid namespace the child is pid 1, and /tmp/hsperfdata_<user>/1 may be another's
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED"));
+                "--enable-native-access=ALL-UNNAMED", "-XX:-UsePerfData"));
         command.addAll(List.of(jvmOptions));
         command.addAll(List.of("-cp", classPath, main.getName()));
         return command;
