@@ -1,6 +1,11 @@
 package io.jkqueue;
 
 import io.jkqueue.core.FileTable;
+import io.jkqueue.core.KqueueImpl;
+import io.jkqueue.filters.ProcDescFilter;
+import io.jkqueue.linux.Libc;
+import io.jkqueue.linux.LinuxErrno;
+import io.jkqueue.linux.Open;
 
 import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
@@ -11,11 +16,19 @@ import java.lang.reflect.Field;
 import java.lang.reflect.InaccessibleObjectException;
 import java.lang.reflect.Method;
 import java.nio.channels.Channel;
+import java.nio.file.FileSystems;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.ProviderMismatchException;
+import java.nio.file.StandardOpenOption;
 
 /**
- * Descriptor numbers of JDK objects, for the fd-based filters. The JDK keeps
- * them private, so this needs {@code --add-opens java.base/java.io=io.jkqueue}
- * and {@code --add-opens java.base/sun.nio.ch=io.jkqueue} (or {@code ALL-UNNAMED}
+ * Descriptor numbers for the fd-based filters. {@link #open} and
+ * {@link #close} open and close descriptors of jkqueue's own, so that
+ * jkqueue sees their close (an exact knote_fdclose). {@link #of} reads the
+ * numbers of JDK objects, which the JDK keeps private, so it needs
+ * {@code --add-opens java.base/java.io=io.jkqueue} and
+ * {@code --add-opens java.base/sun.nio.ch=io.jkqueue} (or {@code ALL-UNNAMED}
  * on the class path); without them it throws IllegalStateException saying so.
  */
 public final class Fd {
@@ -35,6 +48,96 @@ public final class Fd {
             }
         }
     };
+
+    /**
+     * open(2) with O_CLOEXEC: a descriptor of {@code path} for the fd-based
+     * filters (a directory too, for EVFILT_VNODE), closed by {@link #close}.
+     * No options is READ; READ, WRITE, APPEND (which writes), CREATE,
+     * CREATE_NEW and TRUNCATE_EXISTING are open(2)'s flags; a file created is
+     * given mode 0666 less the umask, as the JDK does.
+     *
+     * @throws KQueueException with FreeBSD's errno (ENOENT, EACCES, EEXIST, EISDIR, EMFILE, ...)
+     * @throws IllegalArgumentException for any other option, or a path of another file system
+     */
+    public static int open(Path path, OpenOption... options) throws KQueueException {
+        if (path.getFileSystem() != FileSystems.getDefault()) {
+            throw new ProviderMismatchException("not a path of the default file system: " + path);
+        }
+        boolean read = false;
+        boolean write = false;
+        int flags = Open.O_CLOEXEC;
+        for (OpenOption o : options) {
+            if (!(o instanceof StandardOpenOption so)) {
+                throw new IllegalArgumentException("Fd.open does not take " + o);
+            }
+            switch (so) {
+                case READ -> read = true;
+                case WRITE -> write = true;
+                case APPEND -> {
+                    write = true;
+                    flags |= Open.O_APPEND;
+                }
+                case CREATE -> flags |= Open.O_CREAT;
+                case CREATE_NEW -> flags |= Open.O_CREAT | Open.O_EXCL;
+                case TRUNCATE_EXISTING -> flags |= Open.O_TRUNC;
+                default -> throw new IllegalArgumentException("Fd.open does not take " + o);
+            }
+        }
+        flags |= write ? (read ? Open.O_RDWR : Open.O_WRONLY) : Open.O_RDONLY;
+        int fd = Open.open(path.toAbsolutePath().toString(), flags, 0666);
+        if (fd < 0) {
+            throw error("open " + path);
+        }
+        return fd;
+    }
+
+    /**
+     * close(2) of a descriptor from {@link #open} (or any number the program
+     * owns that no JDK object holds), as knote_fdclose sees it: every knote
+     * on the number, in every kqueue, is gone before the number is closed, so
+     * a file that reuses it starts with none. A kqueue's descriptor closes the
+     * kqueue; a ProcessDescriptor's closes it.
+     *
+     * @throws KQueueException EBADF for a number that is not open
+     * @throws IllegalArgumentException for the number of a channel that is still open (close the channel)
+     */
+    public static void close(int fd) throws KQueueException {
+        if (fd < 0) {
+            throw new KQueueException(Errno.EBADF, "close " + fd);
+        }
+        Channel ch = FileTable.channel(fd);
+        if (ch != null) {
+            throw new IllegalArgumentException("descriptor " + fd + " belongs to " + ch + ": close the channel");
+        }
+        ProcessDescriptor pd = ProcDescFilter.descriptor(fd);
+        if (pd != null) {
+            pd.close();
+            return;
+        }
+        closeNumber(fd);
+    }
+
+    /** knote_fdclose in every kqueue, then close(2). */
+    static void closeNumber(int fd) throws KQueueException {
+        if (KqueueImpl.fdcloseAll(fd)) {
+            return;   // it was a kqueue's, closed with it
+        }
+        if (Open.close(fd) != 0) {
+            throw error("close " + fd);
+        }
+    }
+
+    /** The KQueueException for the call that just failed, with FreeBSD's errno. */
+    static KQueueException error(String call) {
+        int linux = Libc.errno();
+        Errno errno;
+        try {
+            errno = Errno.of(LinuxErrno.toFreeBsd(linux));
+        } catch (IllegalArgumentException none) {
+            errno = Errno.EIO;   // none that open(2) or close(2) documents
+        }
+        return new KQueueException(errno, call + " failed (Linux errno " + linux + ")");
+    }
 
     /** The descriptor of a socket, server socket, datagram, pipe or file channel. */
     public static int of(Channel ch) {

@@ -6,6 +6,8 @@ import io.jkqueue.KQueueException;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
+import java.util.function.Predicate;
+
 /**
  * sysfilt_ops: filter number to FilterOps. Slots -1..-13 are FreeBSD's; an
  * unimplemented one holds {@link #NULL_FILTOPS} (attach fails ENXIO). Slots
@@ -47,7 +49,7 @@ public final class FilterTable {
             OPS[i] = NULL_FILTOPS;
         }
         for (int filter : new int[] {KEvent.EVFILT_READ, KEvent.EVFILT_WRITE, KEvent.EVFILT_VNODE,
-                KEvent.EVFILT_EMPTY}) {
+                KEvent.EVFILT_EMPTY, KEvent.EVFILT_PROCDESC}) {
             OPS[~filter] = FILE_FILTOPS;
             NOLOCK[~filter] = true;
         }
@@ -71,9 +73,26 @@ public final class FilterTable {
         FILE_OPS[~filter] = ops;
     }
 
-    /** fo_kqfilter of an ordinary descriptor: the filter ops for {@code filter}, or null. */
-    static FilterOps fileOps(int filter) {
-        return FILE_OPS[~filter];
+    /**
+     * Installs the fo_kqfilter of a file type that takes its own filters
+     * only (a process descriptor's procdesc_kqfilter): {@code ops} attaches
+     * every file knote whose descriptor {@code isOfType} recognises, at boot.
+     */
+    public static synchronized void installFileType(Predicate<Knote> isOfType, FilterOps ops) {
+        fileType = new FileType(isOfType, ops);
+    }
+
+    private record FileType(Predicate<Knote> isOfType, FilterOps ops) {}
+
+    private static volatile FileType fileType;
+
+    /** fo_kqfilter: the filter ops for file knote {@code kn} by what its descriptor is, or null. */
+    static FilterOps fileOps(KnoteImpl kn) {
+        FileType t = fileType;
+        if (t != null && t.isOfType.test(kn)) {
+            return t.ops;
+        }
+        return FILE_OPS[~kn.filter];
     }
 
     private static boolean outOfRange(int filter) {

@@ -54,7 +54,7 @@ final class KqFile {
         if (target != null) {
             return kqfilter(target, kn);
         }
-        FilterOps ops = FilterTable.fileOps(kn.filter);
+        FilterOps ops = FilterTable.fileOps(kn);
         if (ops == null) {
             return Errno.ENXIO.code();
         }

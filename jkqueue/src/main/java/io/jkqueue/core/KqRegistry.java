@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * Which descriptor numbers are open jkqueue kqueues (their epoll fds), so that
- * EVFILT_READ on one finds it, as fget + DTYPE_KQUEUE does in the seed.
+ * EVFILT_READ on one finds it, as fget + DTYPE_KQUEUE does in the seed, and a
+ * close jkqueue makes itself reaches the knotes of every kqueue.
  */
 final class KqRegistry {
     private KqRegistry() {}
@@ -24,6 +25,11 @@ final class KqRegistry {
             t[fd] = null;
             byFd = t;
         }
+    }
+
+    /** Every open kqueue, indexed by its descriptor (null where none): a snapshot, not to be changed. */
+    static KqueueImpl[] all() {
+        return byFd;
     }
 
     /** The open kqueue whose descriptor is {@code fd}, or null. */

@@ -600,6 +600,27 @@ public final class KqueueImpl {
         }
     }
 
+    /**
+     * knote_fdclose in every kqueue, for a close(2) jkqueue makes itself
+     * (Fd.close): once this returns no knote on descriptor {@code fd} is left
+     * in any kqueue, so none can meet a file that reuses the number. The
+     * descriptor of a kqueue closes that kqueue instead (kqueue_close, which
+     * closes the descriptor): then it returns true.
+     */
+    public static boolean fdcloseAll(int fd) {
+        KqueueImpl self = KqRegistry.get(fd);
+        if (self != null) {
+            self.close();
+            return true;
+        }
+        for (KqueueImpl kq : KqRegistry.all()) {
+            if (kq != null) {
+                kq.fdclose(fd);
+            }
+        }
+        return false;
+    }
+
     /** With the kq lock held once: drops the knotes chained at {@code slot} of a table, waiting for those in flux. */
     private void dropChain(boolean fdTable, int slot) {
         for (;;) {

@@ -94,6 +94,34 @@ final class ProcSource implements DescriptorSource {
     }
 
     /**
+     * The source of the process that {@code pidfd}, a process descriptor of
+     * {@code pid}, names: the one knotes on that process share while it is
+     * not reaped (its number names it), else one of its own over a duplicate
+     * of {@code pidfd}; or the errno code why there is none (EMFILE/ENFILE).
+     */
+    static Acquired<ProcSource> acquire(int pidfd, int pid) {
+        synchronized (BY_PID) {
+            long openedAt = System.nanoTime();
+            ProcSource src = BY_PID.get(pid);
+            // both unreaped, the shared one looked at first: both held the number at once, so one process
+            if (src == null || src.reaped() || reaped(pidfd)) {
+                int dup = Libc.fcntl(pidfd, Libc.F_DUPFD_CLOEXEC, 0);
+                if (dup < 0) {
+                    Errno e = NativeError.last();
+                    return Acquired.failed(e == Errno.ENFILE ? e.code() : Errno.EMFILE.code());
+                }
+                probeExitInfo(dup);
+                src = new ProcSource(pid, dup, openedAt);
+                if (!reaped(dup)) {
+                    BY_PID.put(pid, src);   // events of the number are this process's until it is reaped
+                }
+            }
+            src.users++;
+            return Acquired.of(src);
+        }
+    }
+
+    /**
      * Tries PIDFD_GET_INFO on the first pidfd (the kernel answers for a live
      * process or a zombie since 6.13): missing unless it answers; a process
      * reaped already leaves the question to the next pidfd.

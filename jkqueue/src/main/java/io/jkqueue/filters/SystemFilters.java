@@ -28,6 +28,8 @@ public final class SystemFilters {
         FilterTable.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
         FilterTable.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());
         FilterTable.installFile(KEvent.EVFILT_VNODE, new VnodeFilter());
+        FilterTable.installFile(KEvent.EVFILT_PROCDESC, ProcDescFilter.NOT_A_PROCDESC);
+        FilterTable.installFileType(ProcDescFilter::isProcDesc, new ProcDescFilter());
         installed = true;
     }
 }

@@ -94,6 +94,7 @@ public final class Libc {
     private static final MethodHandle FCNTL = bind("fcntl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT),
             variadic(2));
     public static final int F_GETPIPE_SZ = 1032;
+    public static final int F_DUPFD_CLOEXEC = 1030;
 
     /** close(2); errno stays that of the last failed call. */
     public static void close(int fd) {

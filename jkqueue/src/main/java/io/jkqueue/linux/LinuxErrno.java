@@ -30,6 +30,7 @@ public final class LinuxErrno {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOTTY = 25;
+    public static final int ETXTBSY = 26;
     public static final int EFBIG = 27;
     public static final int ENOSPC = 28;
     public static final int ESPIPE = 29;
@@ -38,9 +39,11 @@ public final class LinuxErrno {
     public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
+    public static final int EOVERFLOW = 75;
     public static final int EOPNOTSUPP = 95;
     public static final int ECONNRESET = 104;
     public static final int ENOBUFS = 105;
+    public static final int EDQUOT = 122;
     public static final int EINPROGRESS = 115;
     public static final int ECANCELED = 125;
 
@@ -55,7 +58,7 @@ public final class LinuxErrno {
     public static int toFreeBsd(int linux) {
         return switch (linux) {
             case EPERM, ENOENT, ESRCH, EINTR, EIO, ENXIO, E2BIG, EBADF, ECHILD, ENOMEM, EACCES, EFAULT, EBUSY,
-                    EEXIST, ENODEV, ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE, ENOTTY, EFBIG, ENOSPC, ESPIPE, EROFS,
+                    EEXIST, ENODEV, ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE, ENOTTY, ETXTBSY, EFBIG, ENOSPC, ESPIPE, EROFS,
                     EPIPE -> linux;
             case EAGAIN -> 35;
             case EINPROGRESS -> 36;
@@ -64,7 +67,9 @@ public final class LinuxErrno {
             case ENOBUFS -> 55;
             case ELOOP -> 62;
             case ENAMETOOLONG -> 63;
+            case EDQUOT -> 69;
             case ENOSYS -> 78;
+            case EOVERFLOW -> 84;
             case ECANCELED -> 85;
             default -> UNKNOWN;
         };

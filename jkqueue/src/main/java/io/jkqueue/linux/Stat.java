@@ -70,6 +70,8 @@ public final class Stat {
 
     /** statfs f_type of pipefs, where anonymous pipes live (a FIFO lives in the file system of its path). */
     public static final long PIPEFS_MAGIC = 0x50495045L;
+    /** statfs f_type of pidfs, where pidfds live since Linux 6.9 (before, an anonymous inode's file system). */
+    public static final long PIDFS_MAGIC = 0x50494446L;
 
     private static final MethodHandle STATX_CALL = Libc.bind("statx",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT, PTR));
