@@ -1,6 +1,7 @@
 package io.jkqueue.bench;
 
 import io.jkqueue.examples.EchoServer;
+import io.jkqueue.examples.VirtualEchoServer;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -14,7 +15,8 @@ import java.util.Locale;
 
 /**
  * Load test of the example echo server io.jkqueue.examples.EchoServer
- * (kqueue, EV_DISPATCH) beside SelectorEchoServer (JDK Selector), both with
+ * (kqueue, EV_DISPATCH) beside VirtualEchoServer (a virtual thread and a
+ * kqueue per connection) and SelectorEchoServer (JDK Selector), the first and last with
  * the same number of worker threads, in the same JVM. A load generator (one
  * thread, a JDK Selector) keeps 1,000 loopback connections to each server;
  * in a server's turn each of its connections sends a 16-byte request
@@ -142,15 +144,19 @@ public final class EchoBench {
                 + "%d ms turns: requests/s (higher is better)%n", connections, REQ, workers, roundMs);
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (EchoServer jk = new EchoServer(any, workers);
+             VirtualEchoServer vjk = new VirtualEchoServer(any, 600_000);
              SelectorEchoServer nio = new SelectorEchoServer(any, workers);
              LoadGen toJk = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), jk.port()), connections);
+             LoadGen toVirtual = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), vjk.port()),
+                     connections);
              LoadGen toNio = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), nio.port()), connections)) {
             Rounds r = new Rounds()
                     .add("jkqueue", Support.checked(() -> toJk.turn(roundMs)))
+                    .add("virtual", Support.checked(() -> toVirtual.turn(roundMs)))
                     .add("Selector", Support.checked(() -> toNio.turn(roundMs)))
                     .run(warmup, rounds, "req/s");
-            for (String v : new String[] {"jkqueue", "Selector"}) {
-                long errors = v.equals("jkqueue") ? toJk.errors : toNio.errors;
+            for (String v : new String[] {"jkqueue", "virtual", "Selector"}) {
+                long errors = v.equals("jkqueue") ? toJk.errors : v.equals("virtual") ? toVirtual.errors : toNio.errors;
                 System.out.printf(Locale.ROOT, "  %-8s req/s: %s, errors %d%n", v, Rounds.describe(r.values(v), "%.0f"), errors);
                 Rounds.summary("echo " + v + " req/s", Rounds.brief(r.values(v), "%.0f") + ", errors " + errors,
                         "errors 0", Rounds.verdict(errors == 0));
@@ -158,6 +164,9 @@ public final class EchoBench {
             double[] ratio = r.ratio("jkqueue", "Selector");
             System.out.println("  ratio jkqueue/Selector: " + Rounds.describe(ratio, "%.3f"));
             Rounds.summary("echo jkqueue/Selector req/s", Rounds.brief(ratio, "%.3f"), "", "");
+            double[] vratio = r.ratio("virtual", "jkqueue");
+            System.out.println("  ratio virtual/jkqueue:  " + Rounds.describe(vratio, "%.3f"));
+            Rounds.summary("echo virtual threads/EV_DISPATCH workers req/s", Rounds.brief(vratio, "%.3f"), "", "");
         }
     }
 }
