@@ -27,6 +27,11 @@ final class ChildJvm {
 
     /** The java command for {@code main} with {@code args}, on a class path of jkqueue's classes and these tests'. */
     static List<String> javaCommand(Class<?> main, String... args) {
+        return javaCommand(List.of(), main, args);
+    }
+
+    /** The same, with {@code jvmOptions} (such as -Djkqueue.kernel.disable=...). */
+    static List<String> javaCommand(List<String> jvmOptions, Class<?> main, String... args) {
         String classPath = Stream.of(KQueue.class, main)
                 .map(c -> {
                     try {
@@ -36,8 +41,11 @@ final class ChildJvm {
                     }
                 })
                 .distinct().collect(Collectors.joining(":"));
+        // no hsperfdata file: in a pid namespace the child is pid 1, and /tmp/hsperfdata_<user>/1 may be another's
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", classPath, main.getName()));
+                "--enable-native-access=ALL-UNNAMED", "-XX:-UsePerfData"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath, main.getName()));
         command.addAll(List.of(args));
         return command;
     }
@@ -48,9 +56,9 @@ final class ChildJvm {
         return all;
     }
 
-    /** Runs {@code command} to its end; its output, lines, after checking that it exited 0. */
+    /** Runs {@code command} to its end; its standard output, lines, after checking that it exited 0. */
     static List<String> run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("%s ended", command).isTrue();

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static io.jkqueue.KEvent.*;
@@ -24,6 +23,9 @@ import static io.jkqueue.Kq.apply;
 import static io.jkqueue.Kq.assertNoEvents;
 import static io.jkqueue.Kq.ev;
 import static io.jkqueue.Kq.one;
+import static io.jkqueue.ChildJvm.isRoot;
+import static io.jkqueue.ChildJvm.javaCommand;
+import static io.jkqueue.ChildJvm.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -251,53 +253,17 @@ class FsFilterTest {
 
     // ---- child JVMs: each backend on its own, in a mount namespace nothing else changes; an unprivileged user
 
-    private static boolean isRoot() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"));   // effective uid
-    }
-
-    /** The java command for {@code main}, on a class path of jkqueue's classes and these tests' only. */
-    private static List<String> javaCommand(Class<?> main, String... jvmOptions) {
-        String classPath = Stream.of(KQueue.class, main)
-                .map(c -> {
-                    try {
-                        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                })
-                .distinct().collect(Collectors.joining(":"));
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED"));
-        command.addAll(List.of(jvmOptions));
-        command.addAll(List.of("-cp", classPath, main.getName()));
-        return command;
-    }
-
     private static List<String> inOwnMountNamespace(List<String> command) {
         List<String> all = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private"));
         all.addAll(command);
         return all;
     }
 
-    /** Runs {@code command} to its end; its standard output, lines, after checking that it exited 0. */
-    private static List<String> run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        try {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("%s ended", command).isTrue();
-            assertThat(p.exitValue()).as("exit status of %s; it said:%n%s", command, out).isZero();
-            return out.lines().toList();
-        } finally {
-            p.destroyForcibly();
-        }
-    }
-
     @Test
     void fallbackSeesChangesThatLastAndNothingOfARemount() throws Exception {
         assumeCanMount();
         List<String> said = run(inOwnMountNamespace(
-                javaCommand(StoryChild.class, "-Djkqueue.kernel.disable=FANOTIFY_MOUNT")));
+                javaCommand(List.of("-Djkqueue.kernel.disable=FANOTIFY_MOUNT"), StoryChild.class)));
         assertThat(said).containsExactly(
                 "backend mountinfo",
                 "mount: VQ_MOUNT",

@@ -12,12 +12,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static io.jkqueue.KEvent.*;
 import static io.jkqueue.Kq.WAIT;
+import static io.jkqueue.ChildJvm.isRoot;
+import static io.jkqueue.ChildJvm.javaCommand;
+import static io.jkqueue.ChildJvm.run;
+import static io.jkqueue.ChildJvm.with;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -27,49 +28,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * runs in a child JVM that prints its findings; the child uses jkqueue alone.
  */
 class ProcFilterIsolationTest {
-
-    private static boolean isRoot() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"));   // effective uid
-    }
-
-    /** The java command for {@code main}, on a class path of jkqueue's classes and these tests' only. */
-    private static List<String> javaCommand(Class<?> main, String... jvmOptions) throws Exception {
-        String classPath = Stream.of(KQueue.class, main)
-                .map(c -> {
-                    try {
-                        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                })
-                .distinct().collect(Collectors.joining(":"));
-        // no hsperfdata file: in a pid namespace the child is pid 1, and /tmp/hsperfdata_<user>/1 may be another's
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:-UsePerfData"));
-        command.addAll(List.of(jvmOptions));
-        command.addAll(List.of("-cp", classPath, main.getName()));
-        return command;
-    }
-
-    /** Runs {@code command} to its end; its standard output, lines, after checking that it exited 0. */
-    private static List<String> run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("%s ended", command).isTrue();
-            assertThat(p.exitValue()).as("exit status of %s; it said:%n%s", command, out).isZero();
-            return out.lines().toList();
-        } finally {
-            p.destroyForcibly();
-        }
-    }
-
-    private static List<String> with(List<String> prefix, List<String> command) {
-        List<String> all = new ArrayList<>(prefix);
-        all.addAll(command);
-        return all;
-    }
 
     /** "ok", or the errno of an EV_ADD of (pid, fflags), which is deleted again. */
     static String outcome(KQueue kq, long pid, int fflags) throws IOException {
@@ -166,7 +124,7 @@ class ProcFilterIsolationTest {
         // the kernel's record (Linux 6.15) or the connector's exit message
         assertThat(run(javaCommand(ReapedByItsParentChild.class))).containsExactly("reaped 3", "exit status 768");
         // the connector's message, as on a kernel that keeps no status
-        assertThat(run(javaCommand(ReapedByItsParentChild.class, "-Djkqueue.kernel.disable=PIDFD_GET_INFO")))
+        assertThat(run(javaCommand(List.of("-Djkqueue.kernel.disable=PIDFD_GET_INFO"), ReapedByItsParentChild.class)))
                 .containsExactly("reaped 3", "exit status 768");
     }
 
@@ -175,7 +133,7 @@ class ProcFilterIsolationTest {
         // a kernel that keeps no status, in a pid namespace, where the connector does not serve: the exit was
         // reaped before anyone looked at it, so nothing can tell its status
         assertThat(run(with(unsharePid(),
-                javaCommand(ReapedByItsParentChild.class, "-Djkqueue.kernel.disable=PIDFD_GET_INFO"))))
+                javaCommand(List.of("-Djkqueue.kernel.disable=PIDFD_GET_INFO"), ReapedByItsParentChild.class))))
                 .containsExactly("reaped 3", "exit status -1");
     }
 
@@ -210,7 +168,7 @@ class ProcFilterIsolationTest {
     @Test
     void lostProcessEventsAreNoErrorForAKnoteThatWatchesOnlyAnExit() throws Exception {
         assumeTrue(isRoot(), "the process-events connector needs CAP_NET_ADMIN before Linux 6.6");
-        assertThat(run(javaCommand(LostEventsChild.class, "-Djkqueue.kernel.disable=PIDFD_GET_INFO")))
+        assertThat(run(javaCommand(List.of("-Djkqueue.kernel.disable=PIDFD_GET_INFO"), LostEventsChild.class)))
                 .containsExactly(
                         "exit knote after the flood: 0 events",
                         "fork knote after the flood: NOTE_TRACKERR",

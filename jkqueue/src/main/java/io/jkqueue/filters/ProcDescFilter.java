@@ -130,35 +130,12 @@ public final class ProcDescFilter implements FilterOps {
         kn.setHook(src);
         kn.setHookId(connector ? 1 : 0);
         kn.setFlags(kn.flags() | EV_CLEAR);
-        src.knlist.add(kn);
-        // a process that has already exited makes the pidfd readable at once: epoll reports it
-        int error = kn.watchSource(src);
-        if (error == 0 && connector) {
-            error = kn.watchSource(PROC_EVENTS);
-            if (error != 0) {
-                kn.unwatchSource(src);
-            }
-        }
-        if (error != 0) {
-            src.knlist.remove(kn);
-            src.release();
-            if (connector) {
-                PROC_EVENTS.release();
-            }
-        }
-        return error;
+        return src.attach(kn, connector);
     }
 
     @Override
     public void detach(Knote kn) {
-        ProcSource src = (ProcSource) kn.hook();
-        if (kn.hookId() == 1) {
-            kn.unwatchSource(PROC_EVENTS);   // before the release: the last one closes the socket
-            PROC_EVENTS.release();
-        }
-        kn.unwatchSource(src);
-        src.knlist.remove(kn);
-        src.release();
+        ((ProcSource) kn.hook()).detach(kn);
     }
 
     /**

@@ -79,35 +79,12 @@ final class ProcFilter implements FilterOps {
         if (src.hasExited()) {
             event(kn, NOTE_EXIT); // an exit another knote already saw: reported at once
         }
-        src.knlist.add(kn);
-        // a process that has already exited makes the pidfd readable at once: epoll reports it
-        int error = kn.watchSource(src);
-        if (error == 0 && connector) {
-            error = kn.watchSource(PROC_EVENTS);
-            if (error != 0) {
-                kn.unwatchSource(src);
-            }
-        }
-        if (error != 0) {
-            src.knlist.remove(kn);
-            src.release();
-            if (connector) {
-                PROC_EVENTS.release();
-            }
-        }
-        return error;
+        return src.attach(kn, connector);
     }
 
     @Override
     public void detach(Knote kn) {
-        ProcSource src = (ProcSource) kn.hook();
-        if (kn.hookId() == 1) {
-            kn.unwatchSource(PROC_EVENTS);   // before the release: the last one closes the socket
-            PROC_EVENTS.release();
-        }
-        kn.unwatchSource(src);
-        src.knlist.remove(kn);
-        src.release();
+        ((ProcSource) kn.hook()).detach(kn);
     }
 
     /** filt_proc. The hint is NOTE_EXIT, NOTE_FORK or NOTE_EXEC (what happened), or NOTE_TRACKERR. */

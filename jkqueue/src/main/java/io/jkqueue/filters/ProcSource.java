@@ -8,6 +8,7 @@ import io.jkqueue.linux.PidFd;
 import io.jkqueue.linux.Poll;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
+import io.jkqueue.spi.Knote;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -193,6 +194,44 @@ final class ProcSource implements DescriptorSource {
                 src.reportedStatus = status;
             }
         }
+    }
+
+    /**
+     * Puts {@code kn} (whose hook is this source, and whose hookId is 1 when
+     * it holds the process-events connector, acquired by the caller) on this
+     * process's knlist and its pidfd, and the connector's socket, in the
+     * knote's kqueue; on failure undoes it all, releasing this source and
+     * the connector. Returns 0 or an errno code.
+     */
+    int attach(Knote kn, boolean connector) {
+        knlist.add(kn);
+        // a process that has already exited makes the pidfd readable at once: epoll reports it
+        int error = kn.watchSource(this);
+        if (error == 0 && connector) {
+            error = kn.watchSource(ProcEventsSource.SHARED);
+            if (error != 0) {
+                kn.unwatchSource(this);
+            }
+        }
+        if (error != 0) {
+            knlist.remove(kn);
+            release();
+            if (connector) {
+                ProcEventsSource.SHARED.release();
+            }
+        }
+        return error;
+    }
+
+    /** Undoes {@link #attach}. */
+    void detach(Knote kn) {
+        if (kn.hookId() == 1) {
+            kn.unwatchSource(ProcEventsSource.SHARED);   // before the release: the last one closes the socket
+            ProcEventsSource.SHARED.release();
+        }
+        kn.unwatchSource(this);
+        knlist.remove(kn);
+        release();
     }
 
     void release() {

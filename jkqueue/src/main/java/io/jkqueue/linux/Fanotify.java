@@ -49,7 +49,6 @@ public final class Fanotify {
     private static final MethodHandle INIT = Libc.bind("fanotify_init", FunctionDescriptor.of(C_INT, C_INT, C_INT));
     private static final MethodHandle MARK = Libc.bind("fanotify_mark",
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_LONG, C_INT, PTR));
-    private static final MethodHandle READ = Libc.bind("read", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
 
     /** fanotify_init(2): the group's descriptor, or -1 with errno set. */
     public static int init(int flags, int eventFileFlags) {
@@ -73,34 +72,19 @@ public final class Fanotify {
      * A read buffer of fanotify events and a cursor over what the last
      * {@link #read} put in it. One per group, used under its lock.
      */
-    public static final class Events {
-        private final MemorySegment buf = Arena.ofAuto().allocate(4096, 8);
-        private long end;
-        private long next;
-        private long at = -1;
-
-        /** Reads what is queued on {@code fd}; false when nothing is (EAGAIN) or the read failed. */
-        public boolean read(int fd) {
-            long n;
-            try {
-                n = (long) READ.invokeExact(Libc.state(), fd, buf, buf.byteSize());
-            } catch (Throwable t) {
-                throw new AssertionError(t);
-            }
-            end = Math.max(n, 0);
-            next = 0;
-            at = -1;
-            return n > 0;
+    public static final class Events extends EventRecords {
+        public Events() {
+            super(4096);
         }
 
-        /** Moves to the next event of the last read; false past the last one. */
-        public boolean next() {
-            if (next + METADATA.byteSize() > end) {
-                return false;
-            }
-            at = next;
-            next += Math.max(buf.get(JAVA_INT, at + EVENT_LEN), (int) METADATA.byteSize());
-            return true;
+        @Override
+        long headerSize() {
+            return METADATA.byteSize();
+        }
+
+        @Override
+        long recordLength(long offset) {
+            return Math.max(buf.get(JAVA_INT, offset + EVENT_LEN), (int) METADATA.byteSize());
         }
 
         public long mask() {

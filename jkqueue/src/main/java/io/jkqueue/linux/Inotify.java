@@ -53,7 +53,6 @@ public final class Inotify {
     // its result and errno are never read: a watch the kernel already dropped is all it can fail on
     private static final MethodHandle RM_WATCH = Libc.bindWithoutErrno("inotify_rm_watch",
             FunctionDescriptor.ofVoid(C_INT, C_INT));
-    private static final MethodHandle READ = Libc.bind("read", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
 
     /** inotify_init1(2): the instance's descriptor, or -1 with errno set. */
     public static int init1(int flags) {
@@ -85,34 +84,19 @@ public final class Inotify {
      * A read buffer of inotify events and a cursor over what the last
      * {@link #read} put in it. One per inotify instance, used under its lock.
      */
-    public static final class Events {
-        private final MemorySegment buf = Arena.ofAuto().allocate(64 * 1024, 8);
-        private long end;
-        private long next;
-        private long at = -1;
-
-        /** Reads what is queued on {@code fd}; false when nothing is (EAGAIN) or the read failed. */
-        public boolean read(int fd) {
-            long n;
-            try {
-                n = (long) READ.invokeExact(Libc.state(), fd, buf, buf.byteSize());
-            } catch (Throwable t) {
-                throw new AssertionError(t);
-            }
-            end = Math.max(n, 0);
-            next = 0;
-            at = -1;
-            return n > 0;
+    public static final class Events extends EventRecords {
+        public Events() {
+            super(64 * 1024);
         }
 
-        /** Moves to the next event of the last read; false past the last one. */
-        public boolean next() {
-            if (next >= end) {
-                return false;
-            }
-            at = next;
-            next += EVENT.byteSize() + buf.get(JAVA_INT, at + LEN);
-            return true;
+        @Override
+        long headerSize() {
+            return EVENT.byteSize();
+        }
+
+        @Override
+        long recordLength(long offset) {
+            return EVENT.byteSize() + buf.get(JAVA_INT, offset + LEN);
         }
 
         public int wd() {
