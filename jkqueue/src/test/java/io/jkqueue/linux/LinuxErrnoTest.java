@@ -8,6 +8,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LinuxErrnoTest {
 
     @Test
+    void everyNumberTheMappingGivesIsAnErrno() {
+        for (int linux = 1; linux < 200; linux++) {
+            int freeBsd = LinuxErrno.toFreeBsd(linux);
+            if (freeBsd != LinuxErrno.UNKNOWN) {
+                assertThat(io.jkqueue.Errno.of(freeBsd).code()).as("Linux errno %d", linux).isEqualTo(freeBsd);
+            }
+        }
+    }
+
+    @Test
     void theOldUnixNumbersStayTheSame() {
         int[] same = {LinuxErrno.EPERM, LinuxErrno.ENOENT, LinuxErrno.ESRCH, LinuxErrno.EINTR, LinuxErrno.EIO,
                 LinuxErrno.ENXIO, LinuxErrno.E2BIG, LinuxErrno.EBADF, LinuxErrno.ECHILD, LinuxErrno.ENOMEM,
