@@ -175,6 +175,23 @@ class ProcFilterTest {
     }
 
     /** Skips unless this process may listen to process events (CAP_NET_ADMIN), as CI's root may. */
+    @Test
+    void forksAskedForByALaterEvAddAreReported(KQueue kq) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", "read x; /bin/true; read y").start();
+        try {
+            assumeProcessEvents(kq, p.pid());
+            Kq.apply(kq, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null));
+            // seed: an EV_ADD of an existing knote stores the new fflags, and its forks are heard from then on
+            Kq.apply(kq, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT | NOTE_FORK, 0, null));
+            p.getOutputStream().write('\n');
+            p.getOutputStream().flush();
+            KEvent fork = Kq.one(kq);
+            assertThat(fork.fflags() & NOTE_FORK).as("fflags %x", fork.fflags()).isEqualTo(NOTE_FORK);
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
     private static void assumeProcessEvents(KQueue kq, long pid) throws IOException {
         try {
             Kq.apply(kq, KEvent.of(pid, EVFILT_PROC, EV_ADD, NOTE_FORK, 0, null));

@@ -1,6 +1,7 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
+import io.jkqueue.KEventList;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
@@ -85,6 +86,42 @@ final class ProcFilter implements FilterOps {
     @Override
     public void detach(Knote kn) {
         ((ProcSource) kn.hook()).detach(kn);
+    }
+
+    @Override
+    public boolean hasTouch() {
+        return true;
+    }
+
+    /**
+     * The seed has no touch for EVFILT_PROC: a later EV_ADD just stores the
+     * new fflags and data. Here a knote that now asks for forks, execs or
+     * tracking also takes the process-events connector it did not need
+     * before (when it cannot be had, those notes stay unheard: an EV_ADD of
+     * an existing knote has no error to give).
+     */
+    @Override
+    public void touch(Knote kn, KEventList kev, int i, int type) {
+        switch (type) {
+            case EVENT_REGISTER -> {
+                kn.setSfflags(kev.fflags(i));
+                kn.setSdata(kev.data(i));
+                if ((kn.sfflags() & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK)) != 0 && kn.hookId() == 0
+                        && PROC_EVENTS.acquire() == 0) {
+                    if (kn.watchSource(PROC_EVENTS) == 0) {
+                        kn.setHookId(1);
+                    } else {
+                        PROC_EVENTS.release();
+                    }
+                }
+            }
+            case EVENT_PROCESS -> {
+                kn.copyOut(kev, i);
+                kn.setData(0);   // EV_CLEAR is implied
+                kn.setFflags(0);
+            }
+            default -> throw new IllegalArgumentException("touch type " + type);
+        }
     }
 
     /** filt_proc. The hint is NOTE_EXIT, NOTE_FORK or NOTE_EXEC (what happened), or NOTE_TRACKERR. */
