@@ -11,7 +11,9 @@ import java.time.Duration;
  * threads may call {@link #kevent} at once; each event is handed to exactly
  * one of them. {@link #fd()} is a real descriptor (an epoll instance) that is
  * readable when kevent has something to return, so one kqueue can watch
- * another and any poller can wait on it.
+ * another and any poller can wait on it. A kevent that must wait on a
+ * virtual thread parks it and frees its carrier; a platform thread waits in
+ * the kernel.
  */
 public final class KQueue implements AutoCloseable {
     static {
