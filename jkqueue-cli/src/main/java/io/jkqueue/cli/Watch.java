@@ -108,14 +108,14 @@ final class Watch implements Callable<Integer> {
             throw usage("unexpected arguments " + command + " (use --exec -- CMD...)");
         }
         for (String t : timers) {
-            long nanos = duration("--timer", t).toNanos();
+            long nanos = nanos("--timer", t);
             if (nanos <= 0) {
                 throw usage("--timer " + t + ": a timer's period must be more than 0");
             }
             periods.add(nanos);
         }
         if (timeout != null) {
-            timeoutNanos = duration("--timeout", timeout).toNanos();
+            timeoutNanos = nanos("--timeout", timeout);
             if (timeoutNanos < 0) {
                 throw usage("--timeout " + timeout + ": must not be negative");
             }
@@ -132,9 +132,9 @@ final class Watch implements Callable<Integer> {
         }
     }
 
-    private Duration duration(String option, String text) {
+    private long nanos(String option, String text) {
         try {
-            return Durations.parse(text);
+            return Durations.parse(text).toNanos();
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw usage(option + " " + text + ": " + (e instanceof ArithmeticException ? "too long" : e.getMessage()));
         }

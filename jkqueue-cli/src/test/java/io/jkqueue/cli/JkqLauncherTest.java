@@ -3,10 +3,13 @@ package io.jkqueue.cli;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,5 +139,79 @@ class JkqLauncherTest {
         assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(jkq.exitValue()).isEqualTo(2);
         assertThat(err).contains("cannot watch pid 1073741823: ESRCH (no such process)");
+    }
+
+    /** Runs jkq to its end with nothing on its stdin; its stdout is read to its end, its stderr returned. */
+    private static String runToEnd(Process jkq) throws Exception {
+        jkq.getOutputStream().close();
+        jkq.getInputStream().transferTo(OutputStream.nullOutputStream()); // a closed stdout would end jkq (141)
+        String err = new String(jkq.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).as("jkq ended").isTrue();
+        return err;
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "--timer   | 0s   | --timer 0s: a timer's period must be more than 0",
+            "--timer   | -1s  | --timer -1s: a timer's period must be more than 0",
+            "--timer   | fast | --timer fast: not a duration: fast (try 500ms, 2s, 1m or PT1S)",
+            "--count   | 0    | --count 0: must be at least 1",
+            "--count   | -1   | --count -1: must be at least 1",
+            "--timeout | -1s  | --timeout -1s: must not be negative",
+            "--signal  | FOO  | --signal FOO: no signal FOO"})
+    void aBadFlagIsRefusedWithAMessageAndStatus2(String option, String value, String message) throws Exception {
+        // with --timer 10ms beside it, a refused flag taken as valid would print lines, or never end
+        Process jkq = start("watch", "--timer", "10ms", option, value);
+        String err = runToEnd(jkq);
+        assertThat(err).isEqualTo("jkq: " + message + "\nTry 'jkq watch --help' for more information.\n");
+        assertThat(jkq.exitValue()).isEqualTo(2);
+    }
+
+    @Test
+    void aClosedStdoutEndsJkqAtOnce() throws Exception {
+        Process jkq = start("watch", "--timer", "100ms");
+        jkq.getOutputStream().close();
+        BufferedReader out = new BufferedReader(new InputStreamReader(jkq.getInputStream(), StandardCharsets.UTF_8));
+        try {
+            assertThat(out.readLine()).contains("timer");
+            assertThat(out.readLine()).contains("timer");
+            out.close(); // as `jkq watch --timer 100ms | head -2` does
+            assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).as("jkq ended after its reader left").isTrue();
+            assertThat(new String(jkq.getErrorStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
+            assertThat(jkq.exitValue()).as("128 + SIGPIPE").isEqualTo(141);
+        } finally {
+            jkq.destroy(); // only if it did not end (destroy also closes the streams)
+        }
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"exit 5, 5", "exit 0, 0", "'kill -TERM $$', 143", "'kill -KILL $$', 137"})
+    void execEndsWithItsCommandsStatus(String script, int status) throws Exception {
+        Process jkq = start("watch", "--exec", "--", "sh", "-c", script);
+        String err = runToEnd(jkq);
+        assertThat(err).isEmpty();
+        assertThat(jkq.exitValue()).isEqualTo(status);
+    }
+
+    @Test
+    void aTimeoutEndsWithStatus2AndACountWith0() throws Exception {
+        Process timedOut = start("watch", "--timer", "1h", "--timeout", "200ms");
+        assertThat(runToEnd(timedOut)).isEmpty();
+        assertThat(timedOut.exitValue()).as("--timeout").isEqualTo(2);
+
+        Process counted = start("watch", "--timer", "10ms", "--count", "2", "--timeout", "60s");
+        assertThat(runToEnd(counted)).isEmpty();
+        assertThat(counted.exitValue()).as("--count").isZero();
+    }
+
+    @Test
+    void aTimeoutEndsExecWithStatus2WhileItsCommandRuns(@TempDir Path dir) throws Exception {
+        Path pidFile = dir.resolve("pid");
+        Process jkq = start("watch", "--timeout", "1s", "--exec", "--", "sh", "-c",
+                "echo $$ > " + pidFile + "; exec sleep 600 </dev/null >/dev/null 2>&1"); // not holding our pipes
+        assertThat(runToEnd(jkq)).isEmpty();
+        assertThat(jkq.exitValue()).isEqualTo(2);
+        // the command is left running, as it would be without jkq; end it here
+        ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroy);
     }
 }
