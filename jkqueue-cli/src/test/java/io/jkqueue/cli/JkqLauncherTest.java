@@ -7,9 +7,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,14 +141,31 @@ class JkqLauncherTest {
         assertThat(err).contains("cannot watch pid 1073741823: ESRCH (no such process)");
     }
 
-    /** Runs jkq to its end with nothing on its stdin; its stdout is read to its end, its stderr returned. */
-    private static String runToEnd(Process jkq) throws Exception {
-        jkq.getOutputStream().close();
-        jkq.getInputStream().transferTo(OutputStream.nullOutputStream()); // a closed stdout would end jkq (141)
-        String err = new String(jkq.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).as("jkq ended").isTrue();
-        return err;
+    /**
+     * Runs jkq with these arguments to its end (ended after 60 s if it does not end), with nothing on its stdin
+     * and its stdout discarded (not closed: that would end it, 141); returns its status and its stderr.
+     */
+    private static Ended runToEnd(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Path err = Files.createTempFile("jkq", ".err");
+        try {
+            Process jkq = pb.redirectError(err.toFile()).start();
+            try {
+                assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).as("jkq %s ended", List.of(args)).isTrue();
+            } finally {
+                jkq.destroy();
+            }
+            return new Ended(jkq.exitValue(), Files.readString(err));
+        } finally {
+            Files.delete(err);
+        }
     }
+
+    private record Ended(int status, String stderr) {}
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
@@ -161,10 +178,9 @@ class JkqLauncherTest {
             "--signal  | FOO  | --signal FOO: no signal FOO"})
     void aBadFlagIsRefusedWithAMessageAndStatus2(String option, String value, String message) throws Exception {
         // with --timer 10ms beside it, a refused flag taken as valid would print lines, or never end
-        Process jkq = start("watch", "--timer", "10ms", option, value);
-        String err = runToEnd(jkq);
-        assertThat(err).isEqualTo("jkq: " + message + "\nTry 'jkq watch --help' for more information.\n");
-        assertThat(jkq.exitValue()).isEqualTo(2);
+        Ended jkq = runToEnd("watch", "--timer", "10ms", option, value);
+        assertThat(jkq.stderr()).isEqualTo("jkq: " + message + "\nTry 'jkq watch --help' for more information.\n");
+        assertThat(jkq.status()).isEqualTo(2);
     }
 
     @Test
@@ -187,31 +203,27 @@ class JkqLauncherTest {
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({"exit 5, 5", "exit 0, 0", "'kill -TERM $$', 143", "'kill -KILL $$', 137"})
     void execEndsWithItsCommandsStatus(String script, int status) throws Exception {
-        Process jkq = start("watch", "--exec", "--", "sh", "-c", script);
-        String err = runToEnd(jkq);
-        assertThat(err).isEmpty();
-        assertThat(jkq.exitValue()).isEqualTo(status);
+        Ended jkq = runToEnd("watch", "--exec", "--", "sh", "-c", script);
+        assertThat(jkq.stderr()).isEmpty();
+        assertThat(jkq.status()).isEqualTo(status);
     }
 
     @Test
     void aTimeoutEndsWithStatus2AndACountWith0() throws Exception {
-        Process timedOut = start("watch", "--timer", "1h", "--timeout", "200ms");
-        assertThat(runToEnd(timedOut)).isEmpty();
-        assertThat(timedOut.exitValue()).as("--timeout").isEqualTo(2);
-
-        Process counted = start("watch", "--timer", "10ms", "--count", "2", "--timeout", "60s");
-        assertThat(runToEnd(counted)).isEmpty();
-        assertThat(counted.exitValue()).as("--count").isZero();
+        assertThat(runToEnd("watch", "--timer", "1h", "--timeout", "200ms")).as("--timeout").isEqualTo(new Ended(2, ""));
+        assertThat(runToEnd("watch", "--timer", "10ms", "--count", "2", "--timeout", "60s")).as("--count")
+                .isEqualTo(new Ended(0, ""));
     }
 
     @Test
     void aTimeoutEndsExecWithStatus2WhileItsCommandRuns(@TempDir Path dir) throws Exception {
         Path pidFile = dir.resolve("pid");
-        Process jkq = start("watch", "--timeout", "1s", "--exec", "--", "sh", "-c",
-                "echo $$ > " + pidFile + "; exec sleep 600 </dev/null >/dev/null 2>&1"); // not holding our pipes
-        assertThat(runToEnd(jkq)).isEmpty();
-        assertThat(jkq.exitValue()).isEqualTo(2);
-        // the command is left running, as it would be without jkq; end it here
-        ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroy);
+        try {
+            assertThat(runToEnd("watch", "--timeout", "1s", "--exec", "--", "sh", "-c",
+                    "echo $$ > " + pidFile + "; exec sleep 600")).isEqualTo(new Ended(2, ""));
+        } finally {
+            // the command is left running, as it would be without jkq; end it here
+            ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroy);
+        }
     }
 }
