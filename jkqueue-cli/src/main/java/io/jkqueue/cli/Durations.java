@@ -3,13 +3,16 @@ package io.jkqueue.cli;
 import java.time.Duration;
 import java.util.Locale;
 
-/** Durations as a person types them: 250ms, 2s, 1m, 1h, 10us, 500ns, or ISO-8601 (PT1.5S). */
+/** Durations as a person types them: 250ms, 2s, 1m, 1h, 10us, 500ns, 0, or ISO-8601 (PT1.5S). */
 final class Durations {
     private Durations() {}
 
     static Duration parse(String s) {
         String t = s.trim().toLowerCase(Locale.ROOT);
         try {
+            if (t.equals("0")) { // no unit needed for nothing: --timeout 0 polls once
+                return Duration.ZERO;
+            }
             if (t.startsWith("pt") || t.startsWith("p")) {
                 return Duration.parse(s.trim().toUpperCase(Locale.ROOT));
             }

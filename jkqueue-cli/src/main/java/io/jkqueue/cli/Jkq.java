@@ -16,6 +16,13 @@ public final class Jkq {
                 return cls == Watch.class ? cls.cast(new Watch(System.out)) : CommandLine.defaultFactory().create(cls);
             }
         });
+        cli.setParameterExceptionHandler((e, args1) -> {
+            // the message and where to look, not the whole usage text
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println("jkq: " + e.getMessage());
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("jkq: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 2;

@@ -8,12 +8,17 @@ import io.jkqueue.KQueueException;
 import io.jkqueue.Signals;
 import io.jkqueue.cli.EventFormat.Source;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.HashSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 import static io.jkqueue.KEvent.*;
 
@@ -34,8 +40,18 @@ import static io.jkqueue.KEvent.*;
  */
 @Command(name = "watch", mixinStandardHelpOptions = true,
         description = {"Watch files, processes, signals, timers and mounts with one kqueue; print one line per event.",
-                "With nothing to watch, watches the current directory."})
+                "With nothing to watch, watches the current directory."},
+        exitCodeListHeading = "Exit status:%n",
+        exitCodeList = {"0:a normal end (--count, everything watched exited)",
+                "N:with --exec, the command's status (128+n when signal n ended it)",
+                "2:a bad option, something that cannot be watched, or --timeout",
+                "141:standard output closed (as a program that SIGPIPE ends)"})
 final class Watch implements Callable<Integer> {
+    /** As inotifywait: the time ran out before the end. */
+    static final int EXIT_TIMEOUT = 2;
+    /** As a program that SIGPIPE ends (128 + 13): whoever read the output stopped reading. */
+    static final int EXIT_STDOUT_CLOSED = 128 + 13;
+
     private static final int PROC_ALL = NOTE_EXIT | NOTE_FORK | NOTE_EXEC | NOTE_TRACK;
     private static final int VNODE_ALL = NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK
             | NOTE_RENAME | NOTE_REVOKE | NOTE_OPEN | NOTE_CLOSE | NOTE_CLOSE_WRITE | NOTE_READ;
@@ -70,20 +86,67 @@ final class Watch implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DURATION", description = "stop after this long")
     String timeout;
 
+    @Spec
+    CommandSpec spec;
+
+    /** The --timer periods and the --timeout, as validate() parsed them. */
+    private final List<Long> periods = new ArrayList<>();
+    private long timeoutNanos = -1;
+
     private final PrintStream out;
 
     Watch(PrintStream out) {
         this.out = out;
     }
 
-    @Override
-    public Integer call() throws Exception {
+    /** Checks every option before anything is watched; a bad one is a usage error (status 2). */
+    void validate() {
         if (exec && command.isEmpty()) {
-            throw new IllegalArgumentException("--exec needs a command after --");
+            throw usage("--exec needs a command after --");
         }
         if (!exec && !command.isEmpty()) {
-            throw new IllegalArgumentException("unexpected arguments " + command + " (use --exec -- CMD...)");
+            throw usage("unexpected arguments " + command + " (use --exec -- CMD...)");
         }
+        for (String t : timers) {
+            long nanos = nanos("--timer", t);
+            if (nanos <= 0) {
+                throw usage("--timer " + t + ": a timer's period must be more than 0");
+            }
+            periods.add(nanos);
+        }
+        if (timeout != null) {
+            timeoutNanos = nanos("--timeout", timeout);
+            if (timeoutNanos < 0) {
+                throw usage("--timeout " + timeout + ": must not be negative");
+            }
+        }
+        if (count < 1) {
+            throw usage("--count " + count + ": must be at least 1");
+        }
+        for (String s : signals) {
+            try {
+                SignalNames.number(s);
+            } catch (IllegalArgumentException e) {
+                throw usage("--signal " + s + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private long nanos(String option, String text) {
+        try {
+            return Durations.parse(text).toNanos();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw usage(option + " " + text + ": " + (e instanceof ArithmeticException ? "too long" : e.getMessage()));
+        }
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
         if (files.isEmpty() && pids.isEmpty() && !exec && signals.isEmpty() && timers.isEmpty() && !mounts) {
             files.add(Path.of("."));
         }
@@ -93,7 +156,7 @@ final class Watch implements Callable<Integer> {
         try (KQueue kq = KQueue.open()) {
             KEventList changes = new KEventList(8);
             for (Path p : files) {
-                FileChannel ch = FileChannel.open(p);
+                FileChannel ch = open(p);
                 resources.add(ch);
                 int fd = Fd.of(ch);
                 changes.add(fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, VNODE_ALL, 0, null);
@@ -116,16 +179,18 @@ final class Watch implements Callable<Integer> {
                 int signo = SignalNames.number(s);
                 if (signo != SignalNames.number("INT") && signo != SignalNames.number("TERM")) {
                     // reported, not obeyed (a watched signal keeps its action): Ctrl-C and TERM still end jkq
-                    Signals.ignore(signo);
+                    try {
+                        Signals.ignore(signo);
+                    } catch (KQueueException e) {
+                        throw new IllegalArgumentException("cannot watch signal " + s + ": " + e.getMessage());
+                    }
                 }
                 changes.add(signo, EVFILT_SIGNAL, EV_ADD, 0, 0, null);
                 byFilter[~EVFILT_SIGNAL].put((long) signo, new Source("signal", SignalNames.name(signo)));
             }
-            long timerId = 1;
-            for (String t : timers) {
-                long nanos = Durations.parse(t).toNanos();
-                changes.add(timerId, EVFILT_TIMER, EV_ADD, NOTE_NSECONDS, Math.max(nanos, 1), null);
-                byFilter[~EVFILT_TIMER].put(timerId++, new Source("timer", t));
+            for (int t = 0; t < timers.size(); t++) {
+                changes.add(t + 1, EVFILT_TIMER, EV_ADD, NOTE_NSECONDS, periods.get(t), null);
+                byFilter[~EVFILT_TIMER].put(t + 1L, new Source("timer", timers.get(t)));
             }
             if (mounts) {
                 changes.add(0, EVFILT_FS, EV_ADD, 0, 0, null);
@@ -136,15 +201,13 @@ final class Watch implements Callable<Integer> {
                 resume(child);
             }
 
-            long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + Durations.parse(timeout).toNanos();
+            long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
             KEventList events = new KEventList(64);
             long printed = 0;
             Set<Long> running = new HashSet<>(byFilter[~EVFILT_PROC].keySet());
             while (printed < count) {
-                long wait = deadline == Long.MAX_VALUE ? -1 : deadline - System.nanoTime();
-                if (deadline != Long.MAX_VALUE && wait <= 0) {
-                    break;
-                }
+                // --timeout 0 polls once: what is already pending is still reported
+                long wait = deadline == Long.MAX_VALUE ? -1 : Math.max(deadline - System.nanoTime(), 0);
                 int n = kq.kevent(null, events, wait);
                 for (int i = 0; i < n && printed < count; i++) {
                     Source src = byFilter[~events.filter(i)].get(events.ident(i));
@@ -152,7 +215,9 @@ final class Watch implements Callable<Integer> {
                         src = new Source("child", Long.toString(events.ident(i)));
                     }
                     out.println(format.line(Instant.now().toString(), src, events, i));
-                    out.flush();
+                    if (out.checkError()) { // PrintStream keeps write errors (EPIPE) to itself: ask it
+                        return EXIT_STDOUT_CLOSED;
+                    }
                     printed++;
                     if (events.filter(i) == EVFILT_PROC && (events.fflags(i) & NOTE_EXIT) != 0) {
                         running.remove(events.ident(i));
@@ -161,9 +226,17 @@ final class Watch implements Callable<Integer> {
                 if (files.isEmpty() && signals.isEmpty() && timers.isEmpty() && !mounts && running.isEmpty()) {
                     break; // only processes were watched, and all have exited
                 }
+                if (deadline != Long.MAX_VALUE && deadline - System.nanoTime() <= 0 && printed < count) {
+                    return EXIT_TIMEOUT; // an --exec command still running is left to run
+                }
             }
             if (child != null) {
-                child.waitFor();
+                // the JDK reaped the command, so its status is always known here, even where NOTE_EXIT's data is -1
+                if (deadline == Long.MAX_VALUE) {
+                    return child.waitFor();
+                }
+                return child.waitFor(Math.max(deadline - System.nanoTime(), 0), TimeUnit.NANOSECONDS)
+                        ? child.exitValue() : EXIT_TIMEOUT;
             }
         } finally {
             for (AutoCloseable r : resources) {
@@ -171,6 +244,19 @@ final class Watch implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Opens a file to watch; what stops it is said in words (NoSuchFileException's message is the bare path). */
+    private static FileChannel open(Path p) {
+        try {
+            return FileChannel.open(p);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot watch file " + p + ": no such file or directory");
+        } catch (AccessDeniedException e) {
+            throw new IllegalArgumentException("cannot watch file " + p + ": permission denied");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot watch file " + p + ": " + e.getMessage());
+        }
     }
 
     /** Applies the changes one by one, so that a failure names what could not be watched. */

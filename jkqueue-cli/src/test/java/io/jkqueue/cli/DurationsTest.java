@@ -25,7 +25,8 @@ class DurationsTest {
             "' 2S ', 2000000000",
             "PT1.5S, 1500000000",
             "pt1m, 60000000000",
-            "P1D, 86400000000000"})
+            "P1D, 86400000000000",
+            "0, 0"})
     void parsesUnitsAndIso8601(String text, long nanos) {
         assertThat(Durations.parse(text)).isEqualTo(Duration.ofNanos(nanos));
     }

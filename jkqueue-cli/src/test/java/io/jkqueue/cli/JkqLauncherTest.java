@@ -3,8 +3,11 @@ package io.jkqueue.cli;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -136,5 +139,91 @@ class JkqLauncherTest {
         assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(jkq.exitValue()).isEqualTo(2);
         assertThat(err).contains("cannot watch pid 1073741823: ESRCH (no such process)");
+    }
+
+    /**
+     * Runs jkq with these arguments to its end (ended after 60 s if it does not end), with nothing on its stdin
+     * and its stdout discarded (not closed: that would end it, 141); returns its status and its stderr.
+     */
+    private static Ended runToEnd(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Path err = Files.createTempFile("jkq", ".err");
+        try {
+            Process jkq = pb.redirectError(err.toFile()).start();
+            try {
+                assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).as("jkq %s ended", List.of(args)).isTrue();
+            } finally {
+                jkq.destroy();
+            }
+            return new Ended(jkq.exitValue(), Files.readString(err));
+        } finally {
+            Files.delete(err);
+        }
+    }
+
+    private record Ended(int status, String stderr) {}
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "--timer   | 0s   | --timer 0s: a timer's period must be more than 0",
+            "--timer   | -1s  | --timer -1s: a timer's period must be more than 0",
+            "--timer   | fast | --timer fast: not a duration: fast (try 500ms, 2s, 1m or PT1S)",
+            "--count   | 0    | --count 0: must be at least 1",
+            "--count   | -1   | --count -1: must be at least 1",
+            "--timeout | -1s  | --timeout -1s: must not be negative",
+            "--signal  | FOO  | --signal FOO: no signal FOO"})
+    void aBadFlagIsRefusedWithAMessageAndStatus2(String option, String value, String message) throws Exception {
+        // with --timer 10ms beside it, a refused flag taken as valid would print lines, or never end
+        Ended jkq = runToEnd("watch", "--timer", "10ms", option, value);
+        assertThat(jkq.stderr()).isEqualTo("jkq: " + message + "\nTry 'jkq watch --help' for more information.\n");
+        assertThat(jkq.status()).isEqualTo(2);
+    }
+
+    @Test
+    void aClosedStdoutEndsJkqAtOnce() throws Exception {
+        Process jkq = start("watch", "--timer", "100ms");
+        jkq.getOutputStream().close();
+        BufferedReader out = new BufferedReader(new InputStreamReader(jkq.getInputStream(), StandardCharsets.UTF_8));
+        try {
+            assertThat(out.readLine()).contains("timer");
+            assertThat(out.readLine()).contains("timer");
+            out.close(); // as `jkq watch --timer 100ms | head -2` does
+            assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).as("jkq ended after its reader left").isTrue();
+            assertThat(new String(jkq.getErrorStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
+            assertThat(jkq.exitValue()).as("128 + SIGPIPE").isEqualTo(141);
+        } finally {
+            jkq.destroy(); // only if it did not end (destroy also closes the streams)
+        }
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"exit 5, 5", "exit 0, 0", "'kill -TERM $$', 143", "'kill -KILL $$', 137"})
+    void execEndsWithItsCommandsStatus(String script, int status) throws Exception {
+        Ended jkq = runToEnd("watch", "--exec", "--", "sh", "-c", script);
+        assertThat(jkq.stderr()).isEmpty();
+        assertThat(jkq.status()).isEqualTo(status);
+    }
+
+    @Test
+    void aTimeoutEndsWithStatus2AndACountWith0() throws Exception {
+        assertThat(runToEnd("watch", "--timer", "1h", "--timeout", "200ms")).as("--timeout").isEqualTo(new Ended(2, ""));
+        assertThat(runToEnd("watch", "--timer", "10ms", "--count", "2", "--timeout", "60s")).as("--count")
+                .isEqualTo(new Ended(0, ""));
+    }
+
+    @Test
+    void aTimeoutEndsExecWithStatus2WhileItsCommandRuns(@TempDir Path dir) throws Exception {
+        Path pidFile = dir.resolve("pid");
+        try {
+            assertThat(runToEnd("watch", "--timeout", "1s", "--exec", "--", "sh", "-c",
+                    "echo $$ > " + pidFile + "; exec sleep 600")).isEqualTo(new Ended(2, ""));
+        } finally {
+            // the command is left running, as it would be without jkq; end it here
+            ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroy);
+        }
     }
 }
