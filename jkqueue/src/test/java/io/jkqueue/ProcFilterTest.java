@@ -8,7 +8,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.jkqueue.KEvent.*;
 import static io.jkqueue.Kq.WAIT;
@@ -67,6 +70,46 @@ class ProcFilterTest {
         KEvent ev = waitExit(kq);
         assertThat(ev.fflags() & NOTE_EXIT).isEqualTo(NOTE_EXIT);
         assertThat(ev.data()).isEqualTo(3 << 8);
+    }
+
+    /**
+     * The JDK's reaper takes each status while the knote looks for it: a look
+     * in the moment between the reaper's wait taking the zombie's status and
+     * the kernel recording it for the pidfd finds neither, and must look again
+     * rather than report the status unknown. Busy threads make that moment
+     * longer by taking the reaper's CPU.
+     */
+    @Test
+    void theStatusIsKeptWhileTheJdkReaperIsReaping(KQueue kq) throws Exception {
+        AtomicBoolean done = new AtomicBoolean();
+        List<Thread> busy = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            busy.add(Thread.ofPlatform().daemon().start(() -> {
+                while (!done.get()) {
+                    Thread.onSpinWait();
+                }
+            }));
+        }
+        try {
+            int watched = 0;
+            for (int i = 0; i < 150; i++) {
+                Process p = new ProcessBuilder("sh", "-c", "exit 3").start();
+                try {
+                    kq.kevent(new KEvent[] {KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+                } catch (KQueueException e) {
+                    assertThat(e.errno()).isEqualTo(Errno.ESRCH);   // reaped before it was looked at
+                    continue;
+                }
+                watched++;
+                assertThat(waitExit(kq).data()).as("status of exit 3, child %d", i).isEqualTo(3 << 8);
+            }
+            assertThat(watched).as("children watched before the JDK reaped them").isPositive();
+        } finally {
+            done.set(true);
+            for (Thread t : busy) {
+                t.join();
+            }
+        }
     }
 
     @Test

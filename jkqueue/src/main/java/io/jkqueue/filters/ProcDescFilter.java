@@ -125,7 +125,7 @@ public final class ProcDescFilter implements FilterOps {
         // a kernel that keeps no exit status for a pidfd (before 6.15): the connector's exit message has it
         boolean connector = !ProcSource.exitStatusKept() && PROC_EVENTS.acquire() == 0;
         if (connector) {
-            src.connectorHeld();
+            src.connectorHeld();   // a status already out of reach is reported unknown: the descriptor stays valid
         }
         kn.setHook(src);
         kn.setHookId(connector ? 1 : 0);

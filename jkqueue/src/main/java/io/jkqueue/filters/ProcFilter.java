@@ -65,8 +65,10 @@ final class ProcFilter implements FilterOps {
             // comes from waitid or the zombie, before the reaping
             connector = error == 0;
         }
-        if (connector && !ProcSource.exitStatusKept()) {
-            src.connectorHeld();
+        if (connector && !ProcSource.exitStatusKept() && !src.connectorHeld()) {
+            PROC_EVENTS.release();
+            src.release();
+            return Errno.ESRCH.code();   // exited and reaped before its exit could be heard: as if reaped first
         }
         kn.setHook(src);
         kn.setHookId(connector ? 1 : 0);

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import static io.jkqueue.KEvent.NOTE_EXIT;
@@ -44,6 +45,9 @@ final class ProcSource implements DescriptorSource {
     private static final int RUNNING = Integer.MIN_VALUE;
     // do_exit sends the connector's message just after it makes the pidfd readable: the longest wait for it
     private static final long MESSAGE_WAIT_NANOS = 100_000_000L;
+    // the longest wait for a reaping under way to leave the exit status where a pidfd can read it
+    private static final long REAP_WAIT_NANOS = 1_000_000_000L;
+    private static final long REAP_POLL_NANOS = 100_000L;
 
     // pid -> the source of the last process watched under that number (the one process events go to)
     private static final Map<Integer, ProcSource> BY_PID = new HashMap<>();
@@ -85,8 +89,14 @@ final class ProcSource implements DescriptorSource {
                     return Acquired.failed(openError());
                 }
                 probeExitInfo(pidfd);
+                int status = statusNow(pid, pidfd);
+                if (status == UNKNOWN_STATUS) {
+                    Libc.close(pidfd);
+                    return Acquired.failed(Errno.ESRCH.code());
+                }
                 // an earlier process that had the number keeps its source for its own knotes
                 src = new ProcSource(pid, pidfd, openedAt);
+                src.exitStatus = status;
                 BY_PID.put(pid, src);
             }
             src.users++;
@@ -124,15 +134,16 @@ final class ProcSource implements DescriptorSource {
 
     /**
      * Tries PIDFD_GET_INFO on the first pidfd (the kernel answers for a live
-     * process or a zombie since 6.13): missing unless it answers; a process
-     * reaped already leaves the question to the next pidfd.
+     * process since 6.13): missing unless it answers; a process that has
+     * exited (it may be in the middle of its reaping, which the answer does
+     * not survive) leaves the question to the next pidfd.
      */
     private static void probeExitInfo(int pidfd) {
         Kernel.Feature info = Kernel.Feature.PIDFD_GET_INFO;
         if (!probed && info.present()) {
             if (PidFd.getInfo(pidfd) == 0) {
                 probed = true;
-            } else if (!reaped(pidfd)) {
+            } else if ((Poll.now(pidfd, Poll.POLLIN) & Poll.POLLIN) == 0) {
                 info.markMissing();
             }
         }
@@ -145,6 +156,28 @@ final class ProcSource implements DescriptorSource {
      */
     static boolean exitStatusKept() {
         return Kernel.Feature.PIDFD_GET_INFO.present();
+    }
+
+    /**
+     * RUNNING while the pidfd's process runs; else its wait status, read at
+     * once because it may soon be out of reach (a pidfd opened after the
+     * exit gets no record from the kernel, and the reaping takes the
+     * zombie): our unreaped child's, the zombie's, or the record of an exit
+     * after the open. UNKNOWN_STATUS when none answers: the process was
+     * being reaped, and kevent answers ESRCH as for a reaped one.
+     */
+    private static int statusNow(int pid, int pidfd) {
+        if ((Poll.now(pidfd, Poll.POLLIN) & Poll.POLLIN) == 0) {
+            return RUNNING;
+        }
+        int status = PidFd.peekChildStatus(pidfd);
+        if (status < 0) {
+            status = zombieStatus(pid, pidfd);
+        }
+        if (status < 0 && exitStatusKept()) {
+            status = PidFd.exitStatus(pidfd);
+        }
+        return status < 0 ? UNKNOWN_STATUS : status;
     }
 
     /** filt_procattach's answer for a failed pidfd_open. */
@@ -171,11 +204,25 @@ final class ProcSource implements DescriptorSource {
 
     /**
      * A knote on this process holds the connector (on a kernel that keeps no
-     * exit status): if the process is still alive, its exit message will come.
+     * exit status): if the process is still alive, its exit message will
+     * come; if it exited before the connector listened, its status is read
+     * now, while it can be. False when nothing can tell it any more (it was
+     * reaped meanwhile).
      */
-    void connectorHeld() {
-        if (!messageExpected && (Poll.now(pidfd, Poll.POLLIN) & Poll.POLLIN) == 0) {
-            messageExpected = true;
+    boolean connectorHeld() {
+        if (messageExpected || exitStatus != RUNNING) {
+            return true;
+        }
+        synchronized (this) {   // as drain: one looks at an exit
+            int status = statusNow(pid, pidfd);
+            if (status == RUNNING) {
+                messageExpected = true;
+                return true;
+            }
+            if (exitStatus == RUNNING) {
+                exitStatus = reportedStatus >= 0 ? reportedStatus : status;
+            }
+            return exitStatus != UNKNOWN_STATUS;
         }
     }
 
@@ -292,8 +339,8 @@ final class ProcSource implements DescriptorSource {
     /**
      * At the exit our own child is usually not reaped yet (one waitid with
      * WNOWAIT); once reaped, by the JDK or by another parent, the kernel's
-     * record answers; a zombie of another parent has its /proc stat; and the
-     * record again, in case the reaping happened between the looks. Without
+     * record answers, and a zombie of another parent has its /proc stat
+     * ({@link #keptOrZombieStatus}). Without
      * the record, the connector's message, if it was read already; the
      * child and the zombie; then the message, which comes right after the
      * pidfd turned readable.
@@ -303,13 +350,7 @@ final class ProcSource implements DescriptorSource {
         if (exitStatusKept()) {
             status = PidFd.peekChildStatus(pidfd);
             if (status < 0) {
-                status = keptStatus();
-            }
-            if (status < 0) {
-                status = zombieStatus();
-            }
-            if (status < 0) {
-                status = keptStatus();
+                status = keptOrZombieStatus();
             }
         } else {
             status = reportedStatus;
@@ -327,18 +368,33 @@ final class ProcSource implements DescriptorSource {
     }
 
     /**
-     * The status the kernel kept for the reaped process, or -1. A reaped
-     * process without one shows that the kernel keeps none (Linux 6.13 and
-     * 6.14 answer PIDFD_GET_INFO without PIDFD_INFO_EXIT): from then on, the
-     * connector's messages are used.
+     * The kernel's record once the process is reaped, a zombie's stat
+     * before. Around the reaping neither answers for a moment: the parent's
+     * wait has taken the status (stat says X), or release_task has unhashed
+     * the task but not yet recorded its exit. So look again until one
+     * answers. A process reaped for REAP_WAIT_NANOS with no record shows
+     * that the kernel keeps none (6.13 and 6.14 answer PIDFD_GET_INFO without
+     * PIDFD_INFO_EXIT): from then on, the connector's messages are used.
      */
-    private int keptStatus() {
-        boolean gone = reaped();
-        int status = PidFd.exitStatus(pidfd);
-        if (status < 0 && gone) {
-            Kernel.Feature.PIDFD_GET_INFO.markMissing();
+    private int keptOrZombieStatus() {
+        long deadline = System.nanoTime() + REAP_WAIT_NANOS;
+        for (;;) {
+            boolean gone = reaped();
+            int status = PidFd.exitStatus(pidfd);
+            if (status < 0 && !gone) {
+                status = zombieStatus();
+            }
+            if (status >= 0) {
+                return status;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                if (gone) {
+                    Kernel.Feature.PIDFD_GET_INFO.markMissing();
+                }
+                return -1;
+            }
+            LockSupport.parkNanos(REAP_POLL_NANOS);
         }
-        return status;
     }
 
     /** Reads the connector until this process's exit message has been read, or for MESSAGE_WAIT_NANOS at most. */
@@ -361,10 +417,14 @@ final class ProcSource implements DescriptorSource {
      * number may name another process since).
      */
     private int zombieStatus() {
+        return zombieStatus(pid, pidfd);
+    }
+
+    private static int zombieStatus(int pid, int pidfd) {
         try {
             String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            if (!fields[0].equals("Z") || reaped()) {
+            if (!fields[0].equals("Z") || reaped(pidfd)) {
                 return -1;
             }
             return Integer.parseInt(fields[49].trim());
