@@ -34,6 +34,25 @@ public final class Kaiocb {
 
     private static final AtomicLong IDENTS = new AtomicLong();
 
+    /** The job or list whose knote this thread is registering: what aio_aqueue passes in kev.data. */
+    private static final ThreadLocal<Object> REGISTERING = new ThreadLocal<>();
+
+    /** For filt_aioattach and filt_lioattach: the job or list being registered on this thread, or null. */
+    public static Object registering() {
+        return REGISTERING.get();
+    }
+
+    /** kqfd_register of the knote of {@code job} (a Kaiocb or a LioJob), handing it to the filter's attach. */
+    static int register(KqueueImpl kq, Object job, long ident, int filter, int keventFlags, Object udata) {
+        REGISTERING.set(job);
+        try {
+            return kq.registerInternal(ident, filter, KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1 | keventFlags,
+                    0, 0, udata);
+        } finally {
+            REGISTERING.set(null);   // (not remove: a set after it would allocate an entry)
+        }
+    }
+
     /** A new ident for an EVFILT_AIO or EVFILT_LIO event, never handed out before in this JVM. */
     static long nextIdent() {
         return IDENTS.incrementAndGet();
@@ -67,7 +86,6 @@ public final class Kaiocb {
     private int pos;
     private Staging.Chunk chunk;
     private KqueueImpl kq;
-    private volatile Object udata;
     private int inflightSlot = -1;
 
     // guarded by this; state and status are also read by the filter without it
@@ -141,9 +159,7 @@ public final class Kaiocb {
         j.offset = offset;
         j.buffer = op == FSYNC ? MemorySegment.NULL : segment(op);
         if (kq != null) {
-            this.udata = udata;
-            int error = kq.registerInternal(ident, KEvent.EVFILT_AIO,
-                    KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1 | keventFlags, 0, 0, this);
+            int error = register(kq, this, ident, KEvent.EVFILT_AIO, keventFlags, udata);
             if (error != 0) {
                 releaseChunk();
                 return error;
@@ -332,11 +348,6 @@ public final class Kaiocb {
     /** The job's result as aio_return gives it. */
     public long status() {
         return status;
-    }
-
-    /** sigev_value of the knote. */
-    public Object udata() {
-        return udata;
     }
 
     /** The jobs in flight, for aio_cancel(fd, NULL): kaio_jobqueue. */

@@ -15,7 +15,6 @@ import io.jkqueue.spi.Knote;
 public final class LioJob {
     private final long ident = Kaiocb.nextIdent();
     private final KqueueImpl kq;
-    private final Object udata;
     private final KnList knlist = KnList.create();
     private volatile boolean posted;
 
@@ -25,9 +24,8 @@ public final class LioJob {
     private int returned;
     private boolean submitting = true;
 
-    private LioJob(KqueueImpl kq, Object udata) {
+    private LioJob(KqueueImpl kq) {
         this.kq = kq;
-        this.udata = udata;
     }
 
     /**
@@ -36,9 +34,8 @@ public final class LioJob {
      * when the knote cannot be registered (a closed kqueue).
      */
     public static LioJob create(KqueueImpl kq, int keventFlags, Object udata) {
-        LioJob lj = new LioJob(kq, udata);
-        if (kq != null && kq.registerInternal(lj.ident, KEvent.EVFILT_LIO,
-                KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1 | keventFlags, 0, 0, lj) != 0) {
+        LioJob lj = new LioJob(kq);
+        if (kq != null && Kaiocb.register(kq, lj, lj.ident, KEvent.EVFILT_LIO, keventFlags, udata) != 0) {
             return null;
         }
         return lj;
@@ -47,10 +44,6 @@ public final class LioJob {
     /** The ident of its EVFILT_LIO event. */
     public long ident() {
         return ident;
-    }
-
-    public Object udata() {
-        return udata;
     }
 
     /** filt_lio: every job of the list has completed. */

@@ -1,20 +1,17 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
-import io.jkqueue.KEventList;
 import io.jkqueue.aio.Kaiocb;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
-import static io.jkqueue.KEvent.EV_CLEAR;
 import static io.jkqueue.KEvent.EV_EOF;
 import static io.jkqueue.KEvent.EV_FLAG1;
 
 /**
  * EVFILT_AIO (vfs_aio.c's filt_aio*): one knote per job, registered by the
- * job's submission only (EV_FLAG1, which a change list cannot carry). The
- * submission passes the job as the knote's udata; kn_hook keeps it, and the
- * event reports the cb's sigev_value instead.
+ * job's submission only (EV_FLAG1, which a change list cannot carry), which
+ * hands the job over on its own thread (FreeBSD's kev.data); kn_hook keeps it.
  */
 final class AioFilter implements FilterOps {
 
@@ -26,7 +23,7 @@ final class AioFilter implements FilterOps {
     /** filt_aioattach: the job pointer cannot be checked, so only the kernel (EV_FLAG1) may register. */
     @Override
     public int attach(Knote kn) {
-        if ((kn.flags() & EV_FLAG1) == 0 || !(kn.udata() instanceof Kaiocb job)) {
+        if ((kn.flags() & EV_FLAG1) == 0 || !(Kaiocb.registering() instanceof Kaiocb job)) {
             return Errno.EPERM.code();
         }
         kn.setFlags(kn.flags() & ~EV_FLAG1);
@@ -50,25 +47,5 @@ final class AioFilter implements FilterOps {
         kn.setData(job.status());
         kn.setFlags(kn.flags() | EV_EOF);
         return true;
-    }
-
-    @Override
-    public boolean hasTouch() {
-        return true;
-    }
-
-    /** No touch in the seed's filt_aio; here it only reports the cb's udata, and clears as the scan would. */
-    @Override
-    public void touch(Knote kn, KEventList kev, int i, int type) {
-        if (type == EVENT_PROCESS) {
-            kev.set(i, kn.ident(), kn.filter(), kn.flags(), kn.fflags(), kn.data(), ((Kaiocb) kn.hook()).udata());
-            if ((kn.flags() & EV_CLEAR) != 0) {
-                kn.setData(0);
-                kn.setFflags(0);
-            }
-        } else {
-            kn.setSfflags(kev.fflags(i));
-            kn.setSdata(kev.data(i));
-        }
     }
 }
