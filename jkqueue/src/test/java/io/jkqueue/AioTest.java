@@ -308,9 +308,13 @@ class AioTest {
             closeWithJobsInFlight(fd);   // the pool, the workers and the kqueue classes warm up
             int fds = openFds();
             long direct = directBytes();
-            closeWithJobsInFlight(fd);
+            for (int round = 0; round < 4; round++) {
+                closeWithJobsInFlight(fd);
+            }
             assertThat(openFds()).as("descriptors open").isEqualTo(fds);
-            assertThat(directBytes()).as("direct memory").isLessThanOrEqualTo(direct);
+            // the pool may still grow to the most jobs ever in flight at once (256 chunks of 4 KiB);
+            // chunks that never went back would be 4 MiB more by now
+            assertThat(directBytes() - direct).as("direct memory grown").isLessThanOrEqualTo(256 * 4096);
         }
     }
 
@@ -337,6 +341,12 @@ class AioTest {
         FileChannel cha = FileChannel.open(a, CREATE, WRITE);
         int fd = Fd.of(cha);
         List<AioCb> cbs = new ArrayList<>();
+        ByteBuffer big = ByteBuffer.allocateDirect(32 << 20);
+        for (int i = 0; i < 8; i++) {   // these keep the workers busy: the small ones are still queued at the close
+            AioCb cb = new AioCb(fd, big, (4L << 20) + ((long) i << 25));
+            Aio.write(cb);
+            cbs.add(cb);
+        }
         for (int i = 0; i < 512; i++) {
             AioCb cb = new AioCb(fd, ByteBuffer.wrap(random(4096, i)), (long) i * 4096);
             Aio.write(cb);
@@ -346,10 +356,18 @@ class AioTest {
         try (FileChannel chb = FileChannel.open(b, CREATE, READ, WRITE)) {
             for (AioCb cb : cbs) {
                 assertThat(awaitDone(cb)).as("each job finished, on the file it was given").isZero();
-                assertThat(Aio.returnValue(cb)).isEqualTo(4096);
+                assertThat(Aio.returnValue(cb)).isEqualTo(cb.buffer().remaining());
             }
             assertThat(Files.size(b)).as("the file that took the number over").isZero();
-            assertThat(Files.size(a)).isEqualTo(512 * 4096);
+            assertThat(Files.size(a)).isEqualTo((4L << 20) + (8L << 25));
+            try (FileChannel check = FileChannel.open(a, READ)) {
+                ByteBuffer got = ByteBuffer.allocate(4096);
+                for (int i = 0; i < 512; i += 97) {
+                    got.clear();
+                    check.read(got, (long) i * 4096);
+                    assertThat(got.array()).isEqualTo(random(4096, i));
+                }
+            }
         }
         assertThat(openFds()).as("the jobs' holds on the closed file are gone").isEqualTo(fds);
     }

@@ -9,8 +9,7 @@ import io.jkqueue.spi.DescriptorSource;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * FreeBSD's aiod pool on Linux: a few worker threads doing pread, pwrite and
@@ -31,8 +30,9 @@ final class ThreadsBackend implements AioBackend {
     private static final int WAITING = 3;  // for its socket's readiness
     private static final int RUNNING = 4;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition work = lock.newCondition();
+    /** Workers parked for want of work, most recent last (a Condition's await would allocate a node per wait; the backend's monitor guards everything). */
+    private final Thread[] idle = new Thread[WORKERS];
+    private int nidle;
     private final ArrayDeque<AioJob> queue = new ArrayDeque<>();
     /** File writes queued or running, and parked FSYNCs: what FSYNC ordering looks at. */
     private AioJob[] writes = new AioJob[64];
@@ -57,8 +57,8 @@ final class ThreadsBackend implements AioBackend {
             return freeBsd(Libc.errno());
         }
         job.heldFd = held;
-        lock.lock();
-        try {
+        Thread wake;
+        synchronized (this) {
             job.seq = ++seq;
             if (job.socket) {
                 return await(job);
@@ -79,17 +79,22 @@ final class ThreadsBackend implements AioBackend {
                     return 0;
                 }
             }
-            enqueue(job);
-            return 0;
-        } finally {
-            lock.unlock();
+            wake = enqueue(job);
         }
+        LockSupport.unpark(wake);   // after the monitor: a worker woken into it would only block again
+        return 0;
     }
 
-    private void enqueue(AioJob job) {
+    /** Queues a file job for a worker; returns the idle worker to unpark once the monitor is released, or null. */
+    private Thread enqueue(AioJob job) {
         job.where = QUEUED;
         queue.addLast(job);
-        work.signal();
+        if (nidle == 0) {
+            return null;
+        }
+        Thread worker = idle[--nidle];
+        idle[nidle] = null;
+        return worker;
     }
 
     /** A socket job: arms its held descriptor, one-shot, in the socket thread's epoll set. */
@@ -119,8 +124,7 @@ final class ThreadsBackend implements AioBackend {
 
     @Override
     public int cancel(AioJob job) {
-        lock.lock();
-        try {
+        synchronized (this) {
             switch (job.where) {
                 case QUEUED -> queue.remove(job);
                 case PARKED -> remove(syncs, --nsyncs, job);
@@ -136,8 +140,6 @@ final class ThreadsBackend implements AioBackend {
                 }
             }
             finishLocked(job);
-        } finally {
-            lock.unlock();
         }
         release(job, -LinuxErrno.ECANCELED);
         return Aio.AIO_CANCELED;
@@ -152,14 +154,25 @@ final class ThreadsBackend implements AioBackend {
     private void work() {
         for (;;) {
             AioJob job;
-            lock.lock();
-            try {
-                while ((job = queue.pollFirst()) == null) {
-                    work.awaitUninterruptibly();
+            synchronized (this) {
+                job = queue.pollFirst();
+                if (job == null) {
+                    if (!isIdle()) {
+                        idle[nidle++] = Thread.currentThread();
+                    }
+                } else {
+                    for (int i = 0; i < nidle; i++) {   // woken by something else than enqueue
+                        if (idle[i] == Thread.currentThread()) {
+                            idle[i] = idle[--nidle];
+                            idle[nidle] = null;
+                        }
+                    }
+                    job.where = RUNNING;
                 }
-                job.where = RUNNING;
-            } finally {
-                lock.unlock();
+            }
+            if (job == null) {
+                LockSupport.park(this);   // an enqueue after the push above leaves the permit: no lost wake-up
+                continue;
             }
             long result = switch (job.op) {
                 case AioJob.READ -> FileIo.pread(job.heldFd, job.buffer, job.offset);
@@ -170,6 +183,16 @@ final class ThreadsBackend implements AioBackend {
         }
     }
 
+    /** Whether this worker is on the idle stack; holding the monitor. */
+    private boolean isIdle() {
+        for (int i = 0; i < nidle; i++) {
+            if (idle[i] == Thread.currentThread()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The socket thread: moves the bytes of socket jobs whose descriptor turned ready. */
     private void pollSockets() {
         Epoll.Events events = new Epoll.Events(64);
@@ -178,40 +201,31 @@ final class ThreadsBackend implements AioBackend {
             for (int i = 0; i < n; i++) {
                 int held = (int) events.data(i);
                 AioJob job;
-                lock.lock();
-                try {
+                synchronized (this) {
                     job = held < waiting.length ? waiting[held] : null;
                     if (job == null || job.where != WAITING) {
                         continue;   // cancelled meanwhile
                     }
                     job.where = RUNNING;
-                } finally {
-                    lock.unlock();
                 }
                 long result = job.op == AioJob.READ
                         ? FileIo.recv(held, job.buffer, FileIo.MSG_DONTWAIT)
                         : FileIo.send(held, job.buffer, FileIo.MSG_DONTWAIT | FileIo.MSG_NOSIGNAL);
                 if (result < 0 && Libc.errno() == LinuxErrno.EAGAIN) {
-                    lock.lock();
-                    try {
+                    synchronized (this) {
                         // someone else took the data (or the room): wait again
                         job.where = WAITING;
                         int interest = job.op == AioJob.READ ? Epoll.EPOLLIN | Epoll.EPOLLRDHUP : Epoll.EPOLLOUT;
                         Epoll.ctl(epfd, Epoll.EPOLL_CTL_MOD, held, interest | Epoll.EPOLLONESHOT, held);
-                    } finally {
-                        lock.unlock();
                     }
                     continue;
                 }
                 if (result < 0) {
                     result = -Libc.errno();
                 }
-                lock.lock();
-                try {
+                synchronized (this) {
                     waiting[held] = null;
                     Epoll.ctl(epfd, Epoll.EPOLL_CTL_DEL, held, 0, 0);   // before the close: the file outlives the dup
-                } finally {
-                    lock.unlock();
                 }
                 finish(job, result);
             }
@@ -219,11 +233,8 @@ final class ThreadsBackend implements AioBackend {
     }
 
     private void finish(AioJob job, long result) {
-        lock.lock();
-        try {
+        synchronized (this) {
             finishLocked(job);
-        } finally {
-            lock.unlock();
         }
         release(job, result);
     }
@@ -236,7 +247,7 @@ final class ThreadsBackend implements AioBackend {
                 AioJob sync = syncs[i];
                 if (sync.fd == job.fd && sync.seq > job.seq && --sync.pendingWrites == 0) {
                     remove(syncs, --nsyncs, sync);
-                    enqueue(sync);
+                    LockSupport.unpark(enqueue(sync));
                 } else {
                     i++;
                 }
