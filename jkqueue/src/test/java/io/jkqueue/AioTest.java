@@ -264,6 +264,47 @@ class AioTest {
     }
 
     @Test
+    void cancelTakesBackQueuedFileJobsAndLeavesRunningOnes(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("f");
+        try (FileChannel ch = FileChannel.open(f, CREATE, READ, WRITE)) {
+            int fd = Fd.of(ch);
+            List<AioCb> cbs = new ArrayList<>();
+            ByteBuffer big = ByteBuffer.allocateDirect(16 << 20);
+            for (int i = 0; i < 8; i++) {   // the workers are busy with these while the small ones queue
+                AioCb cb = new AioCb(fd, big, (1L << 20) + ((long) i << 24));
+                Aio.write(cb);
+                cbs.add(cb);
+            }
+            for (int i = 0; i < 256; i++) {
+                AioCb cb = new AioCb(fd, ByteBuffer.wrap(random(4096, i)), (long) i * 4096).notifyKqueue(kq, 0, i);
+                Aio.write(cb);
+                cbs.add(cb);
+            }
+            int r = Aio.cancel(fd, null);
+            assertThat(r).isIn(Aio.AIO_CANCELED, Aio.AIO_NOTCANCELED, Aio.AIO_ALLDONE);
+            int cancelled = 0;
+            for (AioCb cb : cbs) {
+                int e = awaitDone(cb);
+                assertThat(e).as("%s", cb).isIn(0, Errno.ECANCELED.code());
+                long ret = Aio.returnValue(cb);
+                assertThat(ret).isEqualTo(e == 0 ? cb.buffer().remaining() : -1);
+                if (e != 0) {
+                    cancelled++;
+                    if (cb.offset() < (1L << 20)) {   // a cancelled small write never reached the file
+                        ByteBuffer got = ByteBuffer.allocate(4096);
+                        int n = ch.read(got, cb.offset());
+                        assertThat(n <= 0 || !java.util.Arrays.equals(got.array(), cb.buffer().array()))
+                                .as("cancelled write at %d left the file alone", cb.offset()).isTrue();
+                    }
+                }
+            }
+            assertThat(cancelled > 0).as("AIO_CANCELED or AIO_NOTCANCELED means some job was cancelled")
+                    .isEqualTo(r != Aio.AIO_ALLDONE);
+            assertThat(poll(kq)).as("every knote went with its return").isEmpty();
+        }
+    }
+
+    @Test
     void fourThousandJobsInFlightOnOneKqueue(@TempDir Path dir) throws Exception {
         int n = 4096;
         int size = 512;
