@@ -100,7 +100,9 @@ class AioAllocationTest {
                 assertThat(bad).as("jobs with a wrong result").isZero();
                 System.out.println("AIO with kevent: " + perJob + " bytes per job (round " + round + ")");
                 if (round == 1) {
-                    assertThat(perJob).as("bytes allocated per job: the knote").isLessThanOrEqualTo(200);
+                    // the knote (measured 140-220 B, with what contended locks queue); a copy of the
+                    // change per registration and deletion would add some 500 B
+                    assertThat(perJob).as("bytes allocated per job: the knote").isLessThanOrEqualTo(400);
                 }
             }
         }
