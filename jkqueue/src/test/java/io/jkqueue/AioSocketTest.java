@@ -4,14 +4,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static io.jkqueue.AioKit.*;
 import static io.jkqueue.KEvent.*;
@@ -122,6 +126,30 @@ class AioSocketTest {
         assertThat(errnoOf(() -> Aio.cancel(Fd.of(b), w))).isEqualTo(Errno.EBADF);
         assertThat(errnoOf(() -> Aio.cancel(100_000, null))).isEqualTo(Errno.EBADF);
         assertThat(Aio.returnValue(w)).isEqualTo(1);
+    }
+
+    @Test
+    void readsWaitingForDataHoldNoWorker(@TempDir Path dir) throws Exception {
+        AioCb[] waiting = new AioCb[64];   // far more than the backend has workers
+        for (int i = 0; i < waiting.length; i++) {
+            waiting[i] = new AioCb(Fd.of(a), ByteBuffer.allocate(1), 0);
+            Aio.read(waiting[i]);
+        }
+        Path f = Files.write(dir.resolve("f"), new byte[] {1, 2, 3});
+        try (FileChannel ch = FileChannel.open(f)) {
+            AioCb file = new AioCb(Fd.of(ch), ByteBuffer.allocate(3), 0).notifyKqueue(kq, 0, "file");
+            Aio.read(file);
+            assertThat(one(kq).udata()).isEqualTo("file");
+            assertThat(Aio.returnValue(file)).isEqualTo(3);
+        }
+        for (AioCb cb : waiting) {
+            assertThat(Aio.error(cb)).isEqualTo(Errno.EINPROGRESS.code());
+        }
+        assertThat(Aio.cancel(Fd.of(a), null)).isEqualTo(Aio.AIO_CANCELED);
+        for (AioCb cb : waiting) {
+            assertThat(awaitDone(cb)).isEqualTo(Errno.ECANCELED.code());
+            assertThat(Aio.returnValue(cb)).isEqualTo(-1);
+        }
     }
 
     @Test
