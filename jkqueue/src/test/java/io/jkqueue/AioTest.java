@@ -200,6 +200,11 @@ class AioTest {
             AioCb w = new AioCb(fd, ro, 0);
             Aio.write(w);   // a read-only buffer is fine to write from
             assertThat(awaitReturn(w)).isEqualTo(4);
+            ByteBuffer roDirect = ByteBuffer.allocateDirect(4).asReadOnlyBuffer();
+            assertThat(errnoOf(() -> Aio.read(new AioCb(fd, roDirect, 0)))).isEqualTo(Errno.EINVAL);
+            AioCb wd = new AioCb(fd, roDirect, 0);
+            Aio.write(wd);
+            assertThat(awaitReturn(wd)).isEqualTo(4);
 
             KQueue closed = KQueue.open();
             closed.close();

@@ -268,9 +268,9 @@ public final class Kaiocb {
             l = lio;
             lio = null;
             job = null;
+            deleteKnote();   // before FREE: a submission after it registers a knote of its own (no kq lock takes this monitor)
             state = FREE;
         }
-        deleteKnote();
         if (l != null) {
             l.jobReturned();
         }
