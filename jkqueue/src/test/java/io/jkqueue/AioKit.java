@@ -36,7 +36,7 @@ final class AioKit {
                 .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
     }
 
-    /** Whether a KQueueException carries {@code errno}. */
+    /** The errno of the KQueueException that {@code r} must throw. */
     static Errno errnoOf(ThrowingRunnable r) {
         try {
             r.run();
