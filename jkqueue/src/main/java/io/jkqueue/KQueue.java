@@ -89,6 +89,11 @@ public final class KQueue implements AutoCloseable {
         kq.close();
     }
 
+    /** The kqueue itself, for the AIO calls of this package that register knotes in it. */
+    KqueueImpl impl() {
+        return kq;
+    }
+
     private static long saturatedNanos(Duration d) {
         try {
             return d.toNanos();

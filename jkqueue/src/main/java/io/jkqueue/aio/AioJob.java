@@ -5,7 +5,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * One asynchronous I/O job (vfs_aio.c's struct kaiocb), as a backend sees
  * it: what to do, on which descriptor, where the bytes are, and where the
- * result goes. Immutable while the backend holds it.
+ * result goes. Immutable while the backend holds it: one job object per cb
+ * and opcode serves every submission of that cb, so that a reused cb
+ * allocates nothing (its offset and buffer are set again before each).
  */
 abstract class AioJob {
     static final int READ = 0;
@@ -15,10 +17,10 @@ abstract class AioJob {
 
     final int op;
     final int fd;
-    /** The file offset; ignored for a socket. */
-    final long offset;
-    /** Native memory of exactly aio_nbytes, valid until {@link #complete} returns; empty for FSYNC. */
-    final MemorySegment buffer;
+    /** The file offset; ignored for a socket. Set before each submit. */
+    long offset;
+    /** Native memory of exactly aio_nbytes, valid until {@link #complete} returns; empty for FSYNC. Set before each submit. */
+    MemorySegment buffer;
     /** A stream socket: a read may wait for data as long as it takes, and must stay cancellable meanwhile. */
     final boolean socket;
 
@@ -29,6 +31,18 @@ abstract class AioJob {
         this.buffer = buffer;
         this.socket = socket;
     }
+
+    // ThreadsBackend's bookkeeping while it holds the job
+    /** Its dup of {@link #fd}, so that a close or a reuse of the number cannot touch another file. */
+    int heldFd = -1;
+    /** Submission order, for an FSYNC to know which writes came before it. */
+    long seq;
+    /** For an FSYNC: writes started before it on its descriptor that have not finished. */
+    int pendingWrites;
+    /** Where the job sits in the backend's list of its kind (a swap-remove index), or -1. */
+    int slot = -1;
+    /** Where the job is: queued for a worker, waiting for socket readiness, or running. */
+    int where;
 
     /**
      * The backend's one report of the job's result: bytes moved when ≥ 0,

@@ -334,6 +334,15 @@ public final class KqueueImpl {
         }
     }
 
+    /**
+     * kqfd_register: a change from inside jkqueue (aio_aqueue's knote, with
+     * EV_FLAG1, which a change list cannot carry), flags taken as given.
+     * Returns 0 or an errno code (EBADF: this kqueue is closed).
+     */
+    public int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata) {
+        return Register.registerInternal(this, ident, filter, flags, fflags, data, udata);
+    }
+
     // ---- kevent --------------------------------------------------------
 
     /** kern_kevent_fp + kqueue_kevent. */

@@ -58,9 +58,18 @@ final class Register {
         if (!kq.isOpen()) {
             return Errno.EBADF.code();
         }
-        Copyin c = new Copyin();
+        Copyin c = COPYIN.get();
+        boolean busy = c.inUse;   // called while this thread's kevent applies a change: a copy of its own
+        c = busy ? new Copyin() : c;
+        c.inUse = true;
         c.kev.set(0, ident, filter, flags, fflags, data, udata);
-        return register(kq, c, flags);
+        try {
+            return register(kq, c, flags);
+        } finally {
+            if (!busy) {
+                c.clear();
+            }
+        }
     }
 
     /**

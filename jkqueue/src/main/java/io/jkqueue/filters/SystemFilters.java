@@ -24,6 +24,8 @@ public final class SystemFilters {
         FilterTable.installSystem(KEvent.EVFILT_SIGNAL, new SignalFilter());
         FilterTable.installSystem(KEvent.EVFILT_PROC, new ProcFilter());
         FilterTable.installSystem(KEvent.EVFILT_FS, new FsFilter());
+        FilterTable.installSystem(KEvent.EVFILT_AIO, new AioFilter());
+        FilterTable.installSystem(KEvent.EVFILT_LIO, new LioFilter());
         FilterTable.installFile(KEvent.EVFILT_READ, new ReadFilter());
         FilterTable.installFile(KEvent.EVFILT_WRITE, new WriteFilter());
         FilterTable.installFile(KEvent.EVFILT_EMPTY, new EmptyFilter());

@@ -1,0 +1,102 @@
+package io.jkqueue.linux;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static io.jkqueue.linux.Libc.C_INT;
+import static io.jkqueue.linux.Libc.C_LONG;
+import static io.jkqueue.linux.Libc.PTR;
+
+/**
+ * pread(2), pwrite(2), fsync(2), recv(2) and send(2) into native memory,
+ * and dup(2) (fcntl F_DUPFD_CLOEXEC): literal bindings for the worker threads
+ * of AIO, each retried on EINTR. A failed call returns -1 with errno set.
+ */
+public final class FileIo {
+    private FileIo() {}
+
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int MSG_NOSIGNAL = 0x4000;
+
+    private static final MethodHandle PREAD = Libc.bind("pread", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
+    private static final MethodHandle PWRITE = Libc.bind("pwrite", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
+    private static final MethodHandle FSYNC = Libc.bind("fsync", FunctionDescriptor.of(C_INT, C_INT));
+    private static final MethodHandle RECV = Libc.bind("recv", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_INT));
+    private static final MethodHandle SEND = Libc.bind("send", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_INT));
+
+    /** pread(fd, buf, buf.byteSize(), offset): bytes read (fewer at end of file), or -1. */
+    public static long pread(int fd, MemorySegment buf, long offset) {
+        try {
+            for (;;) {
+                long n = (long) PREAD.invokeExact(Libc.state(), fd, buf, buf.byteSize(), offset);
+                if (n >= 0 || Libc.errno() != LinuxErrno.EINTR) {
+                    return n;
+                }
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** pwrite(fd, buf, buf.byteSize(), offset): bytes written, or -1. */
+    public static long pwrite(int fd, MemorySegment buf, long offset) {
+        try {
+            for (;;) {
+                long n = (long) PWRITE.invokeExact(Libc.state(), fd, buf, buf.byteSize(), offset);
+                if (n >= 0 || Libc.errno() != LinuxErrno.EINTR) {
+                    return n;
+                }
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** fsync(fd): 0 or -1. */
+    public static int fsync(int fd) {
+        try {
+            for (;;) {
+                int r = (int) FSYNC.invokeExact(Libc.state(), fd);
+                if (r == 0 || Libc.errno() != LinuxErrno.EINTR) {
+                    return r;
+                }
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** recv(fd, buf, buf.byteSize(), flags): bytes received (0 at end of stream), or -1. */
+    public static long recv(int fd, MemorySegment buf, int flags) {
+        try {
+            for (;;) {
+                long n = (long) RECV.invokeExact(Libc.state(), fd, buf, buf.byteSize(), flags);
+                if (n >= 0 || Libc.errno() != LinuxErrno.EINTR) {
+                    return n;
+                }
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** send(fd, buf, buf.byteSize(), flags): bytes sent, or -1. */
+    public static long send(int fd, MemorySegment buf, int flags) {
+        try {
+            for (;;) {
+                long n = (long) SEND.invokeExact(Libc.state(), fd, buf, buf.byteSize(), flags);
+                if (n >= 0 || Libc.errno() != LinuxErrno.EINTR) {
+                    return n;
+                }
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** dup(fd) as a close-on-exec descriptor: the new number, or -1 (EBADF: fd is not open). */
+    public static int dup(int fd) {
+        return Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0);
+    }
+}
