@@ -9,6 +9,7 @@ import io.jkqueue.spi.DescriptorSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,15 +17,14 @@ import static io.jkqueue.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static io.jkqueue.linux.IoUring.IORING_OP_FSYNC;
 import static io.jkqueue.linux.IoUring.IORING_OP_READ;
 import static io.jkqueue.linux.IoUring.IORING_OP_WRITE;
-import static io.jkqueue.linux.IoUring.IOSQE_IO_DRAIN;
 
 /**
  * AIO jobs on one io_uring (vfs_aio.c's aio_queue_file, with the kernel's
  * own workers for aiod): a job is one SQE whose user_data names its slot, its
  * CQE is its result, and the ring's registered eventfd is the descriptor the
- * AIO knotes' kqueues drain. Submitters coalesce: one that finds others
- * waiting for the SQ lock leaves its SQE for the next holder's
- * io_uring_enter, which submits them all.
+ * AIO knotes' kqueues drain. Submitters only prepare SQEs; one thread
+ * hands them to the kernel, as many per io_uring_enter as were prepared
+ * since its last.
  */
 final class UringBackend implements AioBackend {
     // aio_cancel's answers, the numbers of Aio.AIO_CANCELED, AIO_NOTCANCELED and AIO_ALLDONE (SPEC 5.4)
@@ -55,18 +55,43 @@ final class UringBackend implements AioBackend {
     /** Per slot, the count of its uses: user_data carries it so that a late cancel never hits a later job. */
     private final int[] generation;
     private final int[] free;
+    /** Per slot, the order its job was queued in (vfs_aio.c's seqno). */
+    private final long[] seqno;
+    private long nextSeqno;
+    /** The fsyncs held for writes before them (kaio_syncqueue), under sq. */
+    private final List<HeldSync> syncQueue = new ArrayList<>();
     private int nfree;
     private boolean closed;   // under sq: no more jobs
+    private boolean stopping;   // under sq: the submitter ends
+    /** The one thread that calls io_uring_enter (see submitLoop). */
+    private final Thread submitter = Thread.ofPlatform().daemon().name("jkqueue-aio-uring").unstarted(this::submitLoop);
+    private boolean submitterAwake;   // under sq: it has SQEs to hand over, or is handing them
+    /** Signalled (under sq) when the kernel has taken SQEs: a full SQ has room again. */
+    private final Condition sqRoom = sq.newCondition();
     private boolean unmapped;   // under sq and cq: the ring is gone, never to be touched again
 
     private static final ThreadLocal<long[]> REAPED_DATA = ThreadLocal.withInitial(() -> new long[REAP_BATCH]);
     private static final ThreadLocal<int[]> REAPED_RES = ThreadLocal.withInitial(() -> new int[REAP_BATCH]);
     private static final ThreadLocal<Object[]> REAPED = ThreadLocal.withInitial(() -> new Object[REAP_BATCH]);
 
+    /** An fsync held until the writes before it on its descriptor complete. */
+    private static final class HeldSync {
+        final AioJob job;
+        final int slot;
+        int pending;
+
+        HeldSync(AioJob job, int slot, int pending) {
+            this.job = job;
+            this.slot = slot;
+            this.pending = pending;
+        }
+    }
+
     /** An ASYNC_CANCEL in flight: its CQE's res, set by whoever reaps it. */
     private static final class Cancel {
         static final int PENDING = Integer.MIN_VALUE;
         final Thread waiter = Thread.currentThread();
+        boolean asked;   // its SQE was prepared
         volatile int res = PENDING;
     }
 
@@ -77,6 +102,7 @@ final class UringBackend implements AioBackend {
         this.slots = new Object[n];
         this.generation = new int[n];
         this.free = new int[n];
+        this.seqno = new long[n];
         for (int i = 0; i < n; i++) {
             free[i] = n - 1 - i;
         }
@@ -137,7 +163,9 @@ final class UringBackend implements AioBackend {
             ring.close();
             return null;
         }
-        return new UringBackend(ring, efd);
+        UringBackend backend = new UringBackend(ring, efd);
+        backend.submitter.start();
+        return backend;
     }
 
     /** The most jobs in flight at once; beyond, submit answers EAGAIN. */
@@ -148,117 +176,206 @@ final class UringBackend implements AioBackend {
     @Override
     public int submit(AioJob job) {
         sq.lock();
-        int error = queue(job);
-        if (error != 0 || sq.hasQueuedThreads() && ring.unsubmitted() < ring.sqEntries() / 2) {
-            unlock();   // a thread waiting for the lock submits this SQE with its own
-            return error;
+        try {
+            return queue(job);
+        } finally {
+            wakeSubmitter();
         }
-        List<AioJob> refused = flush();
-        int errno = Libc.errno();
-        sq.unlock();
-        if (refused != null && refused.remove(job)) {
-            error = LinuxErrno.toFreeBsd(errno);
-        }
-        completeRefused(refused, errno);
-        return error;
     }
 
     /**
-     * Every holder of sq leaves through here (or flushes itself): the SQEs of
-     * submitters that left them to it go to the kernel.
-     */
-    private void unlock() {
-        List<AioJob> refused = !unmapped && ring.unsubmitted() > 0 ? flush() : null;
-        int errno = Libc.errno();
-        sq.unlock();
-        completeRefused(refused, errno);
-    }
-
-    /**
-     * lio_listio's batch: {@code jobs[from..to)} in one io_uring_enter.
-     * Returns how many were started, from {@code from} on; the first one not
-     * started was refused with EAGAIN (no slot or no room in the SQ) or with
-     * the submission's errno, and so were those after it.
+     * lio_listio's batch: {@code jobs[from..to)}, handed to the kernel in one
+     * io_uring_enter. Returns how many were started, from {@code from} on;
+     * the first one not started (and those after it) was refused with EAGAIN:
+     * no slot left.
      */
     int submitAll(AioJob[] jobs, int from, int to) {
         int started = 0;
         sq.lock();
-        while (from + started < to && queue(jobs[from + started]) == 0) {
-            started++;
-        }
-        List<AioJob> refused = flush();
-        int errno = Libc.errno();
-        sq.unlock();
-        if (refused != null) {
-            for (int i = from; i < from + started; i++) {
-                if (refused.remove(jobs[i])) {
-                    refused.removeAll(List.of(jobs).subList(i + 1, from + started));
-                    started = i - from;   // refused SQEs are always the newest ones
-                    break;
-                }
+        try {
+            while (from + started < to && queue(jobs[from + started]) == 0) {
+                started++;
             }
+            return started;
+        } finally {
+            wakeSubmitter();
         }
-        completeRefused(refused, errno);
-        return started;
     }
 
-    /** Writes the job's SQE (under sq): 0, or EAGAIN (FreeBSD's number) with no slot or no room. */
+    /** Leaves sq, waking the submitter for the SQEs prepared under it. */
+    private void wakeSubmitter() {
+        boolean wake = !submitterAwake && !stopping && ring.unsubmitted() > 0;
+        if (wake) {
+            submitterAwake = true;
+        }
+        sq.unlock();
+        if (wake) {
+            LockSupport.unpark(submitter);
+        }
+    }
+
+    /**
+     * Writes the job's SQE (under sq): 0, or EAGAIN (FreeBSD's number) with
+     * no slot left. While the SQ is full it waits for the submitter to hand
+     * it to the kernel.
+     */
     private int queue(AioJob job) {
+        awaitSqRoom();
         if (closed || nfree <= CANCEL_SLOTS) {
             return 35;
         }
         int slot = free[nfree - 1];
+        seqno[slot] = nextSeqno++;
+        nfree--;
+        slots[slot] = job;
+        if (job.op == AioJob.FSYNC) {
+            int pending = writesBefore(job.fd);
+            if (pending > 0) {
+                syncQueue.add(new HeldSync(job, slot, pending));
+                return 0;
+            }
+        }
+        prepareSqe(job, slot);
+        return 0;
+    }
+
+    /** Prepares the SQE of the job in {@code slot} (under sq, with room in the SQ). */
+    private void prepareSqe(AioJob job, int slot) {
         long userData = (long) generation[slot] << 32 | slot;
         int len = (int) Math.min(job.buffer.byteSize(), Integer.MAX_VALUE);
-        boolean ok = switch (job.op) {
+        prepared(switch (job.op) {
             case AioJob.READ -> ring.prepare(IORING_OP_READ, 0, job.fd, job.socket ? -1 : job.offset,
                     job.buffer.address(), len, 0, userData);
             case AioJob.WRITE -> ring.prepare(IORING_OP_WRITE, 0, job.fd, job.socket ? -1 : job.offset,
                     job.buffer.address(), len, 0, userData);
-            // fsync, not fdatasync: O_SYNC is file integrity (FreeBSD's aio_fsync does VOP_FSYNC with MNT_WAIT);
-            // IO_DRAIN starts it once every SQE submitted before it has completed
-            case AioJob.FSYNC -> ring.prepare(IORING_OP_FSYNC, IOSQE_IO_DRAIN, job.fd, 0, 0, 0, 0, userData);
+            // fsync, not fdatasync: O_SYNC is file integrity (FreeBSD's aio_fsync does VOP_FSYNC with MNT_WAIT)
+            case AioJob.FSYNC -> ring.prepare(IORING_OP_FSYNC, 0, job.fd, 0, 0, 0, 0, userData);
             default -> throw new IllegalArgumentException("op " + job.op);
-        };
-        if (!ok) {
-            return 35;
-        }
-        nfree--;
-        slots[slot] = job;
-        return 0;
+        });
     }
 
     /**
-     * Submits every prepared SQE (under sq). Null when the kernel took them
-     * all; else the jobs whose SQEs it refused, taken back out of the SQ,
-     * with Libc.errno() the reason.
+     * The writes on {@code fd} in flight (under sq): an fsync waits for them,
+     * as aio_queue_file counts the jobs before a LIO_SYNC in job->pending
+     * (not IOSQE_IO_DRAIN, which would hold it, and every SQE after it, behind
+     * any socket read still waiting for data).
      */
-    private List<AioJob> flush() {
-        while (ring.unsubmitted() > 0) {
-            if (ring.submit(0, 0) <= 0) {
-                int errno = Libc.errno();
-                List<AioJob> refused = new ArrayList<>();
-                while (ring.unsubmitted() > 0) {
-                    Object o = release(ring.unprepare());
-                    if (o instanceof AioJob job) {
-                        refused.add(job);
-                    } else {
-                        ((Cancel) o).res = -errno;
-                    }
-                }
-                return refused;
+    private int writesBefore(int fd) {
+        int pending = 0;
+        for (Object o : slots) {
+            if (o instanceof AioJob j && j.op == AioJob.WRITE && j.fd == fd) {
+                pending++;
+            }
+        }
+        return pending;
+    }
+
+    /**
+     * A write has completed (under sq): the held fsyncs on its descriptor
+     * that came after it have one write less to wait for; those with none
+     * left go to the SQ (aio_complete's walk of kaio_syncqueue).
+     */
+    private void writeDone(int fd, long seq) {
+        for (HeldSync h : syncQueue) {
+            if (h.job.fd == fd && seqno[h.slot] > seq) {
+                h.pending--;
+            }
+        }
+        // out of the queue before awaitSqRoom lets go of sq
+        for (HeldSync h; (h = readySync()) != null; ) {
+            syncQueue.remove(h);
+            awaitSqRoom();
+            prepareSqe(h.job, h.slot);
+        }
+    }
+
+    private HeldSync readySync() {
+        for (HeldSync h : syncQueue) {
+            if (h.pending == 0) {
+                return h;
             }
         }
         return null;
     }
 
-    /** Jobs an earlier submitter left to this one's io_uring_enter, which the kernel refused. */
-    private static void completeRefused(List<AioJob> refused, int errno) {
-        if (refused != null) {
-            for (AioJob job : refused) {
-                job.complete(-errno);
+    /** Under sq: while the SQ is full, wakes the submitter and waits until the kernel has taken some. */
+    private void awaitSqRoom() {
+        while (!unmapped && ring.unsubmitted() == ring.sqEntries()) {
+            if (!submitterAwake) {
+                submitterAwake = true;
+                LockSupport.unpark(submitter);
+            }
+            sqRoom.awaitUninterruptibly();
+        }
+    }
+
+    private static void prepared(boolean ok) {
+        if (!ok) {
+            throw new IllegalStateException("no room in the SQ after awaitSqRoom");
+        }
+    }
+
+    /**
+     * The submitter's loop: every io_uring_enter goes from this one thread,
+     * because the kernel cancels a request (-ECANCELED) when the thread that
+     * submitted it exits, and AIO jobs outlive the threads that start them.
+     * One enter takes every SQE prepared since the last: submitters coalesce.
+     */
+    private void submitLoop() {
+        for (;;) {
+            sq.lock();
+            while (!submitterAwake && !stopping) {
+                sq.unlock();
+                LockSupport.park(this);
+                sq.lock();
+            }
+            if (stopping) {
+                sq.unlock();
+                return;
+            }
+            submitterAwake = false;
+            ring.publish();
+            int n = ring.unsubmitted();
+            sq.unlock();
+            // the kernel consumes SQEs up to the tail published above while submitters prepare more after it
+            int taken = n == 0 ? 0 : ring.enter(n, 0, 0);
+            int errno = Libc.errno();
+            List<AioJob> refused = null;
+            sq.lock();
+            if (taken <= 0 && n > 0) {
+                refused = takeBack(errno);
+            }
+            if (ring.unsubmitted() > 0) {
+                submitterAwake = true;   // prepared during the enter (or taken only in part): go again
+            }
+            sqRoom.signalAll();
+            sq.unlock();
+            if (refused != null) {
+                for (AioJob job : refused) {
+                    job.complete(-errno);
+                }
             }
         }
+    }
+
+    /**
+     * After a failed io_uring_enter (EAGAIN, ENOMEM: the kernel is short of
+     * memory), under sq: the SQEs it did not take go back out of the SQ; the
+     * jobs among them complete with its errno, the cancels answer it.
+     */
+    private List<AioJob> takeBack(int errno) {
+        List<AioJob> refused = new ArrayList<>();
+        while (ring.unsubmitted() > 0) {
+            Object o = release(ring.unprepare());
+            if (o instanceof AioJob job) {
+                refused.add(job);
+            } else {
+                Cancel c = (Cancel) o;
+                c.res = -errno;
+                LockSupport.unpark(c.waiter);
+            }
+        }
+        return refused;
     }
 
     /** Frees the slot of {@code userData} (under sq); what it held. */
@@ -268,6 +385,9 @@ final class UringBackend implements AioBackend {
         slots[slot] = null;
         generation[slot]++;
         free[nfree++] = slot;
+        if (!syncQueue.isEmpty() && o instanceof AioJob job && job.op == AioJob.WRITE) {
+            writeDone(job.fd, seqno[slot]);
+        }
         return o;
     }
 
@@ -275,12 +395,23 @@ final class UringBackend implements AioBackend {
     public int cancel(AioJob job) {
         Cancel c = new Cancel();
         sq.lock();
-        int slot = slotOf(job);
-        if (slot < 0 || nfree == 0 || !prepareCancel(slot, c)) {
-            unlock();
-            return slot < 0 ? AIO_ALLDONE : AIO_NOTCANCELED;   // no room to ask: it runs on
+        for (int i = 0; i < syncQueue.size(); i++) {
+            if (syncQueue.get(i).job == job) {   // an fsync still waiting for writes: never reaches the kernel
+                release(syncQueue.remove(i).slot);
+                sq.unlock();
+                job.complete(ECANCELED);
+                return AIO_CANCELED;
+            }
         }
-        unlock();   // a refused ASYNC_CANCEL gets the errno as its answer
+        awaitSqRoom();
+        int slot = slotOf(job);
+        if (slot >= 0 && nfree > 0) {
+            prepareCancel(slot, c);
+        }
+        wakeSubmitter();
+        if (!c.asked) {
+            return slot < 0 ? AIO_ALLDONE : AIO_NOTCANCELED;   // no slot to ask with: it runs on
+        }
         // the answer comes at once (the kernel cancels within the submission), but whoever drains may reap it
         while (c.res == Cancel.PENDING) {
             reap();
@@ -295,15 +426,13 @@ final class UringBackend implements AioBackend {
         };
     }
 
-    private boolean prepareCancel(int slot, Cancel c) {
+    private void prepareCancel(int slot, Cancel c) {
         int own = free[nfree - 1];
         long target = (long) generation[slot] << 32 | slot;
-        if (!ring.prepare(IORING_OP_ASYNC_CANCEL, 0, -1, 0, target, 0, 0, (long) generation[own] << 32 | own)) {
-            return false;
-        }
+        prepared(ring.prepare(IORING_OP_ASYNC_CANCEL, 0, -1, 0, target, 0, 0, (long) generation[own] << 32 | own));
         nfree--;
         slots[own] = c;
-        return true;
+        c.asked = true;
     }
 
     private int slotOf(AioJob job) {
@@ -347,7 +476,7 @@ final class UringBackend implements AioBackend {
             for (int i = 0; i < n; i++) {
                 done[i] = release(data[i]);
             }
-            unlock();
+            wakeSubmitter();   // for the fsyncs those writes released
             for (int i = 0; i < n; i++) {
                 if (done[i] instanceof AioJob job) {
                     job.complete(res[i]);
@@ -368,8 +497,9 @@ final class UringBackend implements AioBackend {
 
     /**
      * Cancels what is in flight, waits for every job to complete (so that
-     * the kernel writes into no buffer afterwards), then unmaps the ring and
-     * closes it and its eventfd. Later submits answer EAGAIN.
+     * the kernel writes into no buffer afterwards), stops the submitter,
+     * then unmaps the ring and closes it and its eventfd. Later submits
+     * answer EAGAIN.
      */
     void close() {
         List<AioJob> inFlight = new ArrayList<>();
@@ -380,26 +510,41 @@ final class UringBackend implements AioBackend {
                 inFlight.add(job);
             }
         }
-        unlock();
+        sq.unlock();
         for (AioJob job : inFlight) {
             cancel(job);
         }
         for (;;) {
             reap();
             sq.lock();
-            cq.lock();
-            if (!unmapped && nfree == slots.length) {
-                unmapped = true;
-                ring.close();
-                Libc.close(eventFd);
-            }
-            boolean done = unmapped;
-            cq.unlock();
+            boolean idle = nfree == slots.length;
+            stopping |= idle;
             sq.unlock();
-            if (done) {
-                return;
+            if (idle) {
+                break;
             }
             LockSupport.parkNanos(this, 1_000_000);
+        }
+        LockSupport.unpark(submitter);
+        boolean interrupted = false;
+        while (submitter.isAlive()) {
+            try {
+                submitter.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        sq.lock();
+        cq.lock();
+        if (!unmapped) {
+            unmapped = true;
+            ring.close();
+            Libc.close(eventFd);
+        }
+        cq.unlock();
+        sq.unlock();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -247,7 +247,7 @@ public final class IoUring {
     }
 
     /**
-     * Writes the next SQE (not yet seen by the kernel: {@link #submit} shows
+     * Writes the next SQE (not yet seen by the kernel: {@link #publish} shows
      * it); false when the SQ is full of entries the kernel has not consumed.
      * {@code opFlags} is the union rw_flags/fsync_flags/cancel_flags.
      */
@@ -282,7 +282,7 @@ public final class IoUring {
 
     /**
      * Takes back the prepared SQEs the kernel has not consumed (after a
-     * failed {@link #submit}), newest first, returning the user_data of the
+     * failed {@link #enter}), newest first, returning the user_data of the
      * one taken; call while {@link #unsubmitted} is positive.
      */
     public long unprepare() {
@@ -291,17 +291,15 @@ public final class IoUring {
         return sqes.get(JAVA_LONG, (tail & sqMask) * SQE_SIZE + SQE_USER_DATA);
     }
 
-    /**
-     * Publishes the prepared SQEs and io_uring_enter(fd, unsubmitted,
-     * minComplete, flags): the number of SQEs the kernel took, or -1 with
-     * errno set (EINTR while waiting for minComplete).
-     */
-    public int submit(int minComplete, int flags) {
+    /** Shows the kernel the SQEs prepared so far: the next {@link #enter} may take them. */
+    public void publish() {
         RING_INT.setRelease(sqRing, sqTail, tail);
-        return enter(unsubmitted(), minComplete, flags);
     }
 
-    /** io_uring_enter(2) without a signal mask. */
+    /**
+     * io_uring_enter(2) without a signal mask: the number of SQEs the kernel
+     * took, or -1 with errno set (EINTR while waiting for minComplete).
+     */
     public int enter(int toSubmit, int minComplete, int flags) {
         try {
             return (int) (long) ENTER.invokeExact(Libc.state(), SYS_IO_URING_ENTER, (long) fd, (long) toSubmit,

@@ -192,6 +192,56 @@ class UringBackendTest {
     }
 
     @Test
+    void fsyncWaitsForTheWritesBeforeItOnItsDescriptor(@TempDir Path dir) throws Exception {
+        SocketChannel[] pair = socketPair(dir);
+        int fd = Fd.of(pair[0]);
+        // with the socket's buffer full, a write waits in the kernel until the peer reads
+        pair[0].configureBlocking(false);
+        long full = 0;
+        for (int n; (n = pair[0].write(ByteBuffer.allocate(1 << 16))) > 0; ) {
+            full += n;
+        }
+        pair[0].configureBlocking(true);   // io_uring answers EAGAIN for an O_NONBLOCK descriptor
+        Job write = new Job(AioJob.WRITE, fd, 0, bytes(1000, 5), true);
+        Job fsync = new Job(AioJob.FSYNC, fd, 0, MemorySegment.NULL, true);
+        Job cancelled = new Job(AioJob.FSYNC, fd, 0, MemorySegment.NULL, true);
+        Path file = dir.resolve("f");
+        int other = openFile(file, Open.O_RDWR | Open.O_CREAT);
+        assertThat(backend.submit(write)).isZero();
+        assertThat(backend.submit(fsync)).isZero();
+        assertThat(backend.submit(cancelled)).isZero();
+        // other descriptors are not held up meanwhile
+        assertThat(run(new Job(AioJob.WRITE, other, 0, bytes(10, 1), false)).res()).isEqualTo(10);
+        assertThat(run(new Job(AioJob.FSYNC, other, 0, MemorySegment.NULL, false)).res()).isZero();
+        assertThat(write.done()).isFalse();
+        assertThat(fsync.done()).as("an fsync before the write it follows").isFalse();
+        assertThat(backend.cancel(cancelled)).isEqualTo(UringBackend.AIO_CANCELED);
+        assertThat(cancelled.res()).isEqualTo(-ECANCELED);
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        for (long got = 0; got < full + 1000; ) {
+            got += pair[1].read(in.clear());
+        }
+        drainUntil(() -> write.done() && fsync.done());
+        assertThat(write.res()).isEqualTo(1000);
+        assertThat(fsync.res()).isEqualTo(-22);   // the kernel's answer for a socket: EINVAL, once the write is done
+    }
+
+    @Test
+    void fsyncAndLaterJobsDoNotWaitForASocketReadThatWaits(@TempDir Path dir) throws IOException {
+        SocketChannel[] pair = socketPair(dir);
+        Job waiting = new Job(AioJob.READ, Fd.of(pair[0]), 0, arena.allocate(16), true);
+        assertThat(backend.submit(waiting)).isZero();
+        int fd = openFile(dir.resolve("f"), Open.O_RDWR | Open.O_CREAT);
+        assertThat(run(new Job(AioJob.WRITE, fd, 0, bytes(100, 3), false)).res()).isEqualTo(100);
+        assertThat(run(new Job(AioJob.FSYNC, fd, 0, MemorySegment.NULL, false)).res()).isZero();
+        assertThat(run(new Job(AioJob.READ, fd, 0, arena.allocate(100), false)).res()).isEqualTo(100);
+        assertThat(waiting.done()).isFalse();
+        pair[1].write(ByteBuffer.wrap(new byte[] {1, 2}));
+        drainUntil(waiting::done);
+        assertThat(waiting.res()).isEqualTo(2);
+    }
+
+    @Test
     void aBatchGoesInOneSubmissionAndEachJobCompletes(@TempDir Path dir) throws IOException {
         int fd = openFile(dir.resolve("f"), Open.O_RDWR | Open.O_CREAT);
         AioJob[] jobs = new AioJob[4];
