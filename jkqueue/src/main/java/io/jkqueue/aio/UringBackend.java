@@ -40,7 +40,6 @@ final class UringBackend implements AioBackend {
     private static final int CANCEL_SLOTS = 64;
     private static final int REAP_BATCH = 256;
     private static final int ECANCELED = -LinuxErrno.ECANCELED;
-    private static final int EALREADY = 114;   // Linux
 
     private final IoUring ring;
     private final int eventFd;
