@@ -1,5 +1,6 @@
 package io.jkqueue.aio;
 
+import io.jkqueue.Errno;
 import io.jkqueue.linux.EventFd;
 import io.jkqueue.linux.IoUring;
 import io.jkqueue.linux.Kernel;
@@ -221,7 +222,7 @@ final class UringBackend implements AioBackend {
     private int queue(AioJob job) {
         awaitSqRoom();
         if (closed || nfree <= CANCEL_SLOTS) {
-            return 35;
+            return Errno.EAGAIN.code();
         }
         int slot = free[nfree - 1];
         seqno[slot] = nextSeqno++;
@@ -341,11 +342,11 @@ final class UringBackend implements AioBackend {
             int errno = Libc.errno();
             List<AioJob> refused = null;
             sq.lock();
-            if (taken <= 0 && n > 0) {
+            if (taken <= 0 && n > 0 && errno != LinuxErrno.EINTR) {
                 refused = takeBack(errno);
             }
             if (ring.unsubmitted() > 0) {
-                submitterAwake = true;   // prepared during the enter (or taken only in part): go again
+                submitterAwake = true;   // prepared during the enter, or not all taken: go again
             }
             sqRoom.signalAll();
             sq.unlock();
