@@ -201,7 +201,6 @@ class UringBackendTest {
         for (int n; (n = pair[0].write(ByteBuffer.allocate(1 << 16))) > 0; ) {
             full += n;
         }
-        pair[0].configureBlocking(true);   // io_uring answers EAGAIN for an O_NONBLOCK descriptor
         Job write = new Job(AioJob.WRITE, fd, 0, bytes(1000, 5), true);
         Job fsync = new Job(AioJob.FSYNC, fd, 0, MemorySegment.NULL, true);
         Job cancelled = new Job(AioJob.FSYNC, fd, 0, MemorySegment.NULL, true);
@@ -308,6 +307,17 @@ class UringBackendTest {
         assertThat(next.res()).isEqualTo(1);
         assertThat(next.buffer.get(ValueLayout.JAVA_BYTE, 0)).isEqualTo((byte) 42);
         assertThat(backend.cancel(read)).isEqualTo(UringBackend.AIO_ALLDONE);
+    }
+
+    @Test
+    void aReadOnANonBlockingSocketWaitsAllTheSame(@TempDir Path dir) throws Exception {
+        SocketChannel[] pair = socketPair(dir);
+        pair[0].configureBlocking(false);   // as FreeBSD's socket AIO, the job waits: no EAGAIN
+        Job read = new Job(AioJob.READ, Fd.of(pair[0]), 0, arena.allocate(16), true);
+        assertThat(backend.submit(read)).isZero();
+        assertThat(backend.cancel(read)).isEqualTo(UringBackend.AIO_CANCELED);
+        drainUntil(read::done);
+        assertThat(read.res()).isEqualTo(-ECANCELED);
     }
 
     @Test
