@@ -39,7 +39,8 @@ final class UringBackend implements AioBackend {
     private static final int MIN_CQ_ENTRIES = 256;
     /** Slots kept for ASYNC_CANCEL requests: jobs get EAGAIN before these are taken. */
     private static final int CANCEL_SLOTS = 64;
-    private static final int REAP_BATCH = 256;
+    // per reaping thread (virtual ones included): small, as each pass takes the CQ lock once for a batch
+    private static final int REAP_BATCH = 32;
     private static final int ECANCELED = -LinuxErrno.ECANCELED;
 
     private final IoUring ring;
