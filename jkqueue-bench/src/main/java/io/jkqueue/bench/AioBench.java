@@ -1,5 +1,7 @@
 package io.jkqueue.bench;
 
+import io.jkqueue.aio.UringReads;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
@@ -72,7 +74,8 @@ public final class AioBench {
 
     /**
      * The ways of reading, in the order each round runs them. (jkqueue's
-     * Aio, once it is there, is one more entry.)
+     * Aio, once it is there, is one more entry; UringReads is its io_uring
+     * backend alone.)
      */
     private Map<String, Reader> readers(NativeBaseline uring) throws Exception {
         Map<String, Reader> readers = new LinkedHashMap<>();
@@ -80,6 +83,7 @@ public final class AioBench {
             readers.put("C io_uring", (qd, ms) -> Double.parseDouble(
                     uring.runLine(file.toString(), Integer.toString(qd), Long.toString(ms))));
         }
+        readers.put("jkqueue UringBackend", (qd, ms) -> UringReads.readsPerSecond(file, FILE_SIZE, qd, ms));
         readers.put("AsynchronousFileChannel", this::asynchronousFileChannel);
         readers.put("FileChannel threads", this::fileChannelThreads);
         if (uring != null && directAllowed(uring)) {
