@@ -169,11 +169,6 @@ final class UringBackend implements AioBackend {
         return backend;
     }
 
-    /** The most jobs in flight at once; beyond, submit answers EAGAIN. */
-    int capacity() {
-        return slots.length - CANCEL_SLOTS;
-    }
-
     @Override
     public int submit(AioJob job) {
         sq.lock();

@@ -40,9 +40,6 @@ public final class IoUring {
     public static final int IORING_OP_READ = 22;
     public static final int IORING_OP_WRITE = 23;
 
-    public static final int IOSQE_IO_DRAIN = 1 << 1;
-    public static final int IORING_FSYNC_DATASYNC = 1;
-
     public static final int IORING_REGISTER_EVENTFD = 4;
     public static final int IORING_REGISTER_PROBE = 8;
 
