@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs jkqueue's benchmarks and prints a summary table.
 #
-#   bench/run.sh pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- extra harness options]
+#   bench/run.sh pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|aio|io|all [-- extra harness options]
 #
 # io = libevent idle churn echo vnode procexit empty; all = everything.
+# aio reads a 1 GiB file it creates once at bench-results/aio-1GiB.dat (BENCH_AIO_FILE overrides).
 #
 # Environment: BENCH_JVM_OPTS adds JVM options to every harness;
 # BENCH_SKIP_BUILD=1 skips the Maven build (uses the existing
@@ -16,12 +17,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 usage() {
-    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|io|all [-- harness options]" >&2
+    echo "usage: bench/run.sh pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|aio|io|all [-- harness options]" >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 WHAT="$1"; shift
-case "$WHAT" in pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|io|all) ;; *) usage ;; esac
+case "$WHAT" in pingpong|samethread|timers|lateness|alloc|virtual|libevent|idle|churn|echo|vnode|procexit|empty|aio|io|all) ;; *) usage ;; esac
 [ "${1:-}" = "--" ] && shift
 EXTRA=("$@")
 
@@ -80,6 +81,7 @@ gcc -O2 -Wall -pthread -o "$CBIN/pingpong" bench/c/pingpong.c
 gcc -O2 -Wall -o "$CBIN/samethread" bench/c/samethread.c
 gcc -O2 -Wall -o "$CBIN/lateness" bench/c/lateness.c
 gcc -O2 -Wall -o "$CBIN/libevent" bench/c/libevent.c
+gcc -O2 -Wall -o "$CBIN/aio_uring" bench/c/aio_uring.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -202,6 +204,12 @@ run_empty() {
     harness empty taskset -c 0 "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.EmptyLatency "${EXTRA[@]}"
 }
 
+run_aio() {
+    echo; echo "### 4 KiB random reads of a 1 GiB cached file at queue depth 1, 32, 256: C io_uring vs AsynchronousFileChannel vs FileChannel threads"
+    harness aio "$JAVA" "${JVM[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.AioBench "--c-aio-uring=$CBIN/aio_uring" \
+        "--file=${BENCH_AIO_FILE:-$ROOT/bench-results/aio-1GiB.dat}" "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+}
+
 run_io() {
     run_libevent; run_idle; run_churn; run_echo; run_vnode; run_procexit; run_empty
 }
@@ -214,6 +222,7 @@ case "$WHAT" in
     vnode) run_vnode ;;
     procexit) run_procexit ;;
     empty) run_empty ;;
+    aio) run_aio ;;
     virtual) run_virtual ;;
     io) run_io ;;
     pingpong) run_pingpong ;;
@@ -221,7 +230,7 @@ case "$WHAT" in
     timers) run_timers ;;
     lateness) run_lateness ;;
     alloc) run_alloc ;;
-    all) run_pingpong; run_samethread; run_timers; run_lateness; run_alloc; run_virtual; run_io ;;
+    all) run_pingpong; run_samethread; run_timers; run_lateness; run_alloc; run_virtual; run_io; run_aio ;;
 esac
 
 echo

@@ -1,5 +1,7 @@
 package io.jkqueue;
 
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +16,7 @@ import static io.jkqueue.Kq.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A child JVM running a test's nested main class, possibly as another user. */
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {}
 
     /** The prefix that runs a command as nobody, with no groups (needs root). */
@@ -31,8 +33,9 @@ final class ChildJvm {
     }
 
     /** The same, with {@code jvmOptions} (such as -Djkqueue.kernel.disable=...). */
-    static List<String> javaCommand(List<String> jvmOptions, Class<?> main, String... args) {
-        String classPath = Stream.of(KQueue.class, main)
+    public static List<String> javaCommand(List<String> jvmOptions, Class<?> main, String... args) {
+        // OldKernel, which a child may install, is a JUnit extension
+        String classPath = Stream.of(KQueue.class, main, BeforeAllCallback.class)
                 .map(c -> {
                     try {
                         return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
@@ -57,7 +60,7 @@ final class ChildJvm {
     }
 
     /** Runs {@code command} to its end; its standard output, lines, after checking that it exited 0. */
-    static List<String> run(List<String> command) throws Exception {
+    public static List<String> run(List<String> command) throws Exception {
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

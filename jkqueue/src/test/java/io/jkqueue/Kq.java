@@ -23,7 +23,7 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /** Small helpers shared by the tests: building changes, applying them, collecting events. */
-final class Kq {
+public final class Kq {
     private Kq() {}
 
     /**
@@ -31,7 +31,7 @@ final class Kq {
      * process, a thread. Only a failing test waits this long, so it is
      * generous: the machine may be slow and busy.
      */
-    static final Duration WAIT = Duration.ofSeconds(30);
+    public static final Duration WAIT = Duration.ofSeconds(30);
 
     static KEvent ev(long ident, int filter, int flags) {
         return new KEvent(ident, filter, flags, 0, 0, null);

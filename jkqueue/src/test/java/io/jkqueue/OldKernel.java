@@ -21,7 +21,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * ENOSYS to the system calls that kernel did not have (x86_64 numbers: from
  * epoll_pwait2, 441, for 5.10; from close_range, 436, for 5.4), ENOTTY to
  * the ioctl PIDFD_GET_INFO (6.15) and EINVAL to fanotify_init with
- * FAN_REPORT_MNT (6.15), as that kernel would. Registered for
+ * FAN_REPORT_MNT (6.15) and, as on 5.4, EINVAL to io_uring_register's
+ * IORING_REGISTER_PROBE (5.6, so the AIO jobs take the worker threads), as
+ * that kernel would. Registered for
  * every test class by JUnit's extension autodetection; without the property
  * it does nothing.
  */
@@ -42,6 +44,8 @@ public final class OldKernel implements BeforeAllCallback {
     private static final int PIDFD_GET_INFO = 0xC040FF0B;   // _IOWR(0xFF, 11, struct pidfd_info)
     private static final int SYS_FANOTIFY_INIT = 300;
     private static final int FAN_REPORT_MNT = 0x4000;       // fanotify's mount events (6.15)
+    private static final int SYS_IO_URING_REGISTER = 427;
+    private static final int IORING_REGISTER_PROBE = 8;    // io_uring's opcode probe (5.6)
     private static final int ENOSYS = 38;
     private static final int ENOTTY = 25;
     private static final int EINVAL = 22;
@@ -60,7 +64,7 @@ public final class OldKernel implements BeforeAllCallback {
      * {@code kernel}: 5.10, 5.4, or 4.18 (RHEL 8's: from pidfd_send_signal,
      * 424, on) for a child JVM that tests what happens below 5.4.
      */
-    static synchronized void install(String kernel) throws Exception {
+    public static synchronized void install(String kernel) throws Exception {
         if (installed) {
             return;
         }
@@ -73,21 +77,26 @@ public final class OldKernel implements BeforeAllCallback {
         if (!System.getProperty("os.arch").equals("amd64")) {
             throw new IllegalStateException("the old-kernel filter knows x86_64's system call numbers only");
         }
+        // IORING_REGISTER_PROBE is 5.6: 5.4's io_uring_register answers EINVAL to it (no number matches -1)
+        int probeRefused = kernel.equals("5.4") ? SYS_IO_URING_REGISTER : -1;
         int[][] program = {
                 {LD_W_ABS, 0, 0, 4},                          // 0: seccomp_data.arch
-                {JEQ_K, 0, 8, AUDIT_ARCH_X86_64},             // 1: another ABI: allow (10)
+                {JEQ_K, 0, 11, AUDIT_ARCH_X86_64},            // 1: another ABI: allow (13)
                 {LD_W_ABS, 0, 0, 0},                          // 2: seccomp_data.nr
                 {JEQ_K, 0, 2, SYS_IOCTL},                     // 3: not ioctl: to 6
                 {LD_W_ABS, 0, 0, 24},                         // 4: the low half of args[1], the request
-                {JEQ_K, 6, 4, PIDFD_GET_INFO},                // 5: ENOTTY (12), else allow (10)
+                {JEQ_K, 9, 7, PIDFD_GET_INFO},                // 5: ENOTTY (15), else allow (13)
                 {JEQ_K, 0, 2, SYS_FANOTIFY_INIT},             // 6: not fanotify_init: to 9
                 {LD_W_ABS, 0, 0, 16},                         // 7: the low half of args[0], the flags
-                {JSET_K, 4, 1, FAN_REPORT_MNT},               // 8: EINVAL (13), else allow (10)
-                {JGE_K, 1, 0, firstMissing},                  // 9: ENOSYS (11), else allow (10)
-                {RET_K, 0, 0, RET_ALLOW},                     // 10
-                {RET_K, 0, 0, RET_ERRNO | ENOSYS},            // 11
-                {RET_K, 0, 0, RET_ERRNO | ENOTTY},            // 12
-                {RET_K, 0, 0, RET_ERRNO | EINVAL},            // 13
+                {JSET_K, 7, 4, FAN_REPORT_MNT},               // 8: EINVAL (16), else allow (13)
+                {JEQ_K, 0, 2, probeRefused},                  // 9: not a refused io_uring_register: to 12
+                {LD_W_ABS, 0, 0, 24},                         // 10: the low half of args[1], the opcode
+                {JEQ_K, 4, 1, IORING_REGISTER_PROBE},         // 11: EINVAL (16), else allow (13)
+                {JGE_K, 1, 0, firstMissing},                  // 12: ENOSYS (14), else allow (13)
+                {RET_K, 0, 0, RET_ALLOW},                     // 13
+                {RET_K, 0, 0, RET_ERRNO | ENOSYS},            // 14
+                {RET_K, 0, 0, RET_ERRNO | ENOTTY},            // 15
+                {RET_K, 0, 0, RET_ERRNO | EINVAL},            // 16
         };
         Linker linker = Linker.nativeLinker();
         MethodHandle prctl = linker.downcallHandle(linker.defaultLookup().find("prctl").orElseThrow(),

@@ -22,6 +22,7 @@ public final class EventFd {
     // transition; and it cannot fail on a live eventfd, so neither its result nor its errno is taken
     private static final MethodHandle WRITE = Libc.bindWithoutErrno("write", FunctionDescriptor.ofVoid(C_INT, PTR, C_LONG),
             Libc.CRITICAL);
+    private static final MethodHandle READ = Libc.bind("read", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
     /** eventfd(2): the descriptor, or -1 with errno set. */
@@ -37,6 +38,17 @@ public final class EventFd {
     public static void signal(int fd) {
         try {
             WRITE.invokeExact(fd, ONE, 8L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** read(fd, &counter, 8): the counter, which it resets to 0, or -1 with errno set (EAGAIN at 0, non-blocking). */
+    public static long read(int fd) {
+        MemorySegment counter = Libc.scratch();
+        try {
+            long n = (long) READ.invokeExact(Libc.state(), fd, counter, 8L);
+            return n == 8 ? counter.get(ValueLayout.JAVA_LONG, 0) : -1;
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -32,7 +32,13 @@ public final class Kernel {
          * mount and unmount queued for EVFILT_FS; without them it compares
          * /proc/self/mountinfo with its last reading.
          */
-        FANOTIFY_MOUNT("fanotify mount events", "6.15");
+        FANOTIFY_MOUNT("fanotify mount events", "6.15"),
+        /**
+         * io_uring with IORING_REGISTER_PROBE and IORING_OP_READ/WRITE (5.6):
+         * the AIO jobs' backend; without it (or when kernel.io_uring_disabled
+         * or a seccomp filter refuses it) AIO runs on worker threads.
+         */
+        IO_URING("io_uring", "5.6");
 
         final String call;
         final String since;
