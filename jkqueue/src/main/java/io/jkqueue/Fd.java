@@ -158,7 +158,7 @@ public final class Fd {
 
     /** The number inside a FileDescriptor; -1 if it is not valid. */
     public static int of(FileDescriptor fd) {
-        return (int) FdField.FD.get(fd);
+        return (int) FdField.fd().get(fd);
     }
 
     // SelChImpl (sockets, pipes) has getFDVal(); FileChannelImpl keeps a FileDescriptor field "fd".
@@ -187,16 +187,30 @@ public final class Fd {
         throw new IllegalArgumentException(c.getName() + " has no file descriptor");
     }
 
+    // FileDescriptor.fd, or why it cannot be read: an initializer that threw would leave every later use a
+    // NoClassDefFoundError that no longer says which flag is missing
     private static final class FdField {
         static final VarHandle FD;
+        static final Exception DENIED;
 
         static {
+            VarHandle fd = null;
+            Exception denied = null;
             try {
-                FD = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
+                fd = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
                         .findVarHandle(FileDescriptor.class, "fd", int.class);
             } catch (ReflectiveOperationException | RuntimeException e) {
-                throw new IllegalStateException("cannot read FileDescriptor.fd; " + OPENS, e);
+                denied = e;
             }
+            FD = fd;
+            DENIED = denied;
+        }
+
+        static VarHandle fd() {
+            if (FD == null) {
+                throw new IllegalStateException("cannot read FileDescriptor.fd; " + OPENS, DENIED);
+            }
+            return FD;
         }
     }
 }
