@@ -56,6 +56,9 @@ public final class Fd {
      * CREATE_NEW and TRUNCATE_EXISTING are open(2)'s flags; a file created is
      * given mode 0666 less the umask, as the JDK does.
      *
+     * @param path    the file or directory
+     * @param options {@link StandardOpenOption}s; none is READ
+     * @return the new descriptor's number
      * @throws KQueueException with FreeBSD's errno (ENOENT, EACCES, EEXIST, EISDIR, EMFILE, ...)
      * @throws IllegalArgumentException for any other option, or a path of another file system
      */
@@ -98,6 +101,7 @@ public final class Fd {
      * a file that reuses it starts with none. A kqueue's descriptor closes the
      * kqueue; a ProcessDescriptor's closes it.
      *
+     * @param fd the number to close
      * @throws KQueueException EBADF for a number that is not open
      * @throws IllegalArgumentException for the number of a channel that is still open (close the channel)
      */
@@ -139,7 +143,16 @@ public final class Fd {
         return new KQueueException(errno, call + " failed (Linux errno " + linux + ")");
     }
 
-    /** The descriptor of a socket, server socket, datagram, pipe or file channel. */
+    /**
+     * The descriptor of a socket, server socket, datagram, pipe or file
+     * channel, to use as ident; while the channel is open jkqueue knows the
+     * number names its file.
+     *
+     * @param ch an open channel
+     * @return its descriptor's number
+     * @throws IllegalArgumentException for a closed channel, or one with no descriptor
+     * @throws IllegalStateException    without the {@code --add-opens} flags above
+     */
     public static int of(Channel ch) {
         if (!ch.isOpen()) {
             throw new IllegalArgumentException("channel is closed: " + ch);
@@ -156,9 +169,15 @@ public final class Fd {
         return fd;
     }
 
-    /** The number inside a FileDescriptor; -1 if it is not valid. */
+    /**
+     * The number inside a FileDescriptor.
+     *
+     * @param fd a FileDescriptor, such as a FileInputStream's
+     * @return its number; -1 if it is not valid
+     * @throws IllegalStateException without {@code --add-opens java.base/java.io}
+     */
     public static int of(FileDescriptor fd) {
-        return (int) FdField.FD.get(fd);
+        return (int) FdField.fd().get(fd);
     }
 
     // SelChImpl (sockets, pipes) has getFDVal(); FileChannelImpl keeps a FileDescriptor field "fd".
@@ -187,16 +206,30 @@ public final class Fd {
         throw new IllegalArgumentException(c.getName() + " has no file descriptor");
     }
 
+    // FileDescriptor.fd, or why it cannot be read: an initializer that threw would leave every later use a
+    // NoClassDefFoundError that no longer says which flag is missing
     private static final class FdField {
         static final VarHandle FD;
+        static final Exception DENIED;
 
         static {
+            VarHandle fd = null;
+            Exception denied = null;
             try {
-                FD = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
+                fd = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
                         .findVarHandle(FileDescriptor.class, "fd", int.class);
             } catch (ReflectiveOperationException | RuntimeException e) {
-                throw new IllegalStateException("cannot read FileDescriptor.fd; " + OPENS, e);
+                denied = e;
             }
+            FD = fd;
+            DENIED = denied;
+        }
+
+        static VarHandle fd() {
+            if (FD == null) {
+                throw new IllegalStateException("cannot read FileDescriptor.fd; " + OPENS, DENIED);
+            }
+            return FD;
         }
     }
 }

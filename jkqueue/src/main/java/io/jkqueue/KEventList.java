@@ -17,6 +17,12 @@ public final class KEventList {
     private Object[] udata;
     private int size;
 
+    /**
+     * An empty list with room for {@code capacity} entries.
+     *
+     * @param capacity nevents, as an event list
+     * @throws IllegalArgumentException for a negative capacity
+     */
     public KEventList(int capacity) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity " + capacity);
@@ -29,10 +35,20 @@ public final class KEventList {
         udata = new Object[capacity];
     }
 
+    /**
+     * How many entries there is room for: nevents when kevent writes to it.
+     *
+     * @return the capacity
+     */
     public int capacity() {
         return ident.length;
     }
 
+    /**
+     * How many entries are in use: the changes to read, or the events kevent wrote.
+     *
+     * @return the size
+     */
     public int size() {
         return size;
     }
@@ -43,7 +59,17 @@ public final class KEventList {
         size = 0;
     }
 
-    /** Appends an entry, growing the list when full; returns its index. */
+    /**
+     * Appends an entry (EV_SET at the end), growing the list when full.
+     *
+     * @param ident  what the filter watches
+     * @param filter an {@code EVFILT_*} constant or a Java event source's number
+     * @param flags  {@code EV_*} actions and flags
+     * @param fflags the filter's {@code NOTE_*} flags
+     * @param data   the filter's value
+     * @param udata  returned with the event
+     * @return its index
+     */
     public int add(long ident, int filter, int flags, int fflags, long data, Object udata) {
         if (size == capacity()) {
             grow(Math.max(8, capacity() * 2));
@@ -53,12 +79,27 @@ public final class KEventList {
         return i;
     }
 
-    /** Appends a copy of {@code ev}; returns its index. */
+    /**
+     * Appends a copy of {@code ev}.
+     *
+     * @param ev the kevent to copy
+     * @return its index
+     */
     public int add(KEvent ev) {
         return add(ev.ident(), ev.filter(), ev.flags(), ev.fflags(), ev.data(), ev.udata());
     }
 
-    /** Overwrites entry {@code i} (0 &lt;= i &lt; capacity); does not change the size. */
+    /**
+     * Overwrites entry {@code i}; does not change the size.
+     *
+     * @param i      the index, 0 &lt;= i &lt; capacity
+     * @param ident  what the filter watches
+     * @param filter an {@code EVFILT_*} constant or a Java event source's number
+     * @param flags  {@code EV_*} actions and flags
+     * @param fflags the filter's {@code NOTE_*} flags
+     * @param data   the filter's value
+     * @param udata  returned with the event
+     */
     public void set(int i, long ident, int filter, int flags, int fflags, long data, Object udata) {
         this.ident[i] = ident;
         this.filter[i] = filter;
@@ -68,7 +109,12 @@ public final class KEventList {
         this.udata[i] = udata;
     }
 
-    /** Sets the size to {@code n} (0 &lt;= n &lt;= capacity), as kevent does after writing n events. */
+    /**
+     * Sets the size, as kevent does after writing n events; udata past it is dropped.
+     *
+     * @param n the new size, 0 &lt;= n &lt;= capacity
+     * @throws IndexOutOfBoundsException for n out of that range
+     */
     public void setSize(int n) {
         if (n < 0 || n > capacity()) {
             throw new IndexOutOfBoundsException(n);
@@ -79,31 +125,72 @@ public final class KEventList {
         size = n;
     }
 
+    /**
+     * Entry {@code i}'s ident.
+     *
+     * @param i the index
+     * @return what the filter watches
+     */
     public long ident(int i) {
         return ident[i];
     }
 
+    /**
+     * Entry {@code i}'s filter.
+     *
+     * @param i the index
+     * @return an {@code EVFILT_*} constant or a Java event source's number
+     */
     public int filter(int i) {
         return filter[i];
     }
 
+    /**
+     * Entry {@code i}'s flags.
+     *
+     * @param i the index
+     * @return its {@code EV_*} bits
+     */
     public int flags(int i) {
         return flags[i];
     }
 
+    /**
+     * Entry {@code i}'s fflags.
+     *
+     * @param i the index
+     * @return the filter's {@code NOTE_*} bits
+     */
     public int fflags(int i) {
         return fflags[i];
     }
 
+    /**
+     * Entry {@code i}'s data.
+     *
+     * @param i the index
+     * @return the filter's value (an errno with EV_ERROR)
+     */
     public long data(int i) {
         return data[i];
     }
 
+    /**
+     * Entry {@code i}'s udata.
+     *
+     * @param i the index
+     * @return the object given with the change
+     */
     public Object udata(int i) {
         return udata[i];
     }
 
-    /** A copy of entry {@code i}, for convenience. */
+    /**
+     * A copy of entry {@code i}, for convenience (it allocates).
+     *
+     * @param i the index
+     * @return the entry as a KEvent
+     */
     public KEvent get(int i) {
         return new KEvent(ident[i], filter[i], flags[i], fflags[i], data[i], udata[i]);
     }
@@ -117,6 +204,11 @@ public final class KEventList {
         udata = Arrays.copyOf(udata, capacity);
     }
 
+    /**
+     * The entries in use, each as {@link KEvent#toString()} prints it.
+     *
+     * @return {@code [KEvent{...}, ...]}
+     */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("[");

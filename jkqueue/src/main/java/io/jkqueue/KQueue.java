@@ -26,7 +26,12 @@ public final class KQueue implements AutoCloseable {
         this.kq = kq;
     }
 
-    /** kqueue(2). */
+    /**
+     * kqueue(2): a new kqueue, to close.
+     *
+     * @return the kqueue
+     * @throws IOException a {@link KQueueException}: EMFILE/ENFILE when no descriptor is left for it
+     */
     public static KQueue open() throws IOException {
         return new KQueue(KqueueImpl.open());
     }
@@ -37,6 +42,13 @@ public final class KQueue implements AutoCloseable {
      * Returns how many entries it wrote to {@code events[0..n)}. A null entry
      * in {@code changes} is EFAULT (kevent(2)'s answer to a change list it
      * cannot read), before any change is applied.
+     *
+     * @param changes the changes to apply, or null
+     * @param events  where to write the events returned (nevents is its length), or null for none
+     * @param timeout how long to wait: null forever, {@link Duration#ZERO} not at all
+     * @return how many events were written
+     * @throws IOException a {@link KQueueException} with kevent(2)'s errno: EBADF (closed), EINTR (interrupted),
+     *                     EINVAL, or a change's errno when {@code events} has no room for it as an EV_ERROR event
      */
     public int kevent(KEvent[] changes, KEvent[] events, Duration timeout) throws IOException {
         long timeoutNanos = -1;
@@ -69,16 +81,34 @@ public final class KQueue implements AutoCloseable {
      * {@code changes[0..changes.size())}, writes events from index 0 and sets
      * {@code events.size()} to the return value; nevents is
      * {@code events.capacity()}. {@code timeoutNanos} &lt; 0 waits forever, 0 polls.
+     *
+     * @param changes      the changes to apply, or null
+     * @param events       where to write the events returned, or null for none
+     * @param timeoutNanos how long to wait, in nanoseconds: negative forever, 0 not at all
+     * @return how many events were written
+     * @throws IOException a {@link KQueueException} with kevent(2)'s errno (as
+     *                     {@link #kevent(KEvent[], KEvent[], Duration)})
      */
     public int kevent(KEventList changes, KEventList events, long timeoutNanos) throws IOException {
         return kq.kevent(changes, events, timeoutNanos < 0 ? -1 : timeoutNanos);
     }
 
-    /** This kqueue's descriptor: usable as ident with EVFILT_READ in another kqueue. */
+    /**
+     * This kqueue's descriptor: readable while kevent has something to
+     * return, usable as ident with EVFILT_READ in another kqueue or in any
+     * poller.
+     *
+     * @return the descriptor's number
+     */
     public int fd() {
         return kq.fd();
     }
 
+    /**
+     * Whether {@link #close()} has not been called.
+     *
+     * @return true until closed
+     */
     public boolean isOpen() {
         return kq.isOpen();
     }

@@ -26,6 +26,8 @@ public final class ProcessDescriptor implements AutoCloseable {
     /**
      * pidfd_open(2): a descriptor of the process {@code pid} names now.
      *
+     * @param pid a process id
+     * @return a new descriptor, to close
      * @throws KQueueException ESRCH: no such process (a reaped one included); EPERM; EMFILE/ENFILE; ENOSYS
      *         before Linux 5.3
      */
@@ -58,6 +60,8 @@ public final class ProcessDescriptor implements AutoCloseable {
     /**
      * A descriptor of the process {@code h} stands for.
      *
+     * @param h a process, such as {@code Process.toHandle()}
+     * @return a new descriptor, to close
      * @throws KQueueException ESRCH once that process has been reaped (even if its number names another now)
      */
     public static ProcessDescriptor of(ProcessHandle h) throws KQueueException {
@@ -70,12 +74,20 @@ public final class ProcessDescriptor implements AutoCloseable {
         return pd;
     }
 
-    /** The descriptor: the ident for EVFILT_PROCDESC. */
+    /**
+     * The descriptor: the ident for EVFILT_PROCDESC.
+     *
+     * @return its number
+     */
     public int fd() {
         return fd;
     }
 
-    /** pdgetpid: the process's pid (a number another process may have once this one is reaped). */
+    /**
+     * pdgetpid: the process's pid (a number another process may have once this one is reaped).
+     *
+     * @return the pid
+     */
     public long pid() {
         return pid;
     }
@@ -84,6 +96,7 @@ public final class ProcessDescriptor implements AutoCloseable {
      * pdkill: sends Linux signal {@code signal} (0 only checks) to the
      * process, never to another that took its number.
      *
+     * @param signal a Linux signal number, or 0
      * @throws KQueueException ESRCH once the process has been reaped; EPERM; EINVAL for a bad signal;
      *         EBADF once closed
      */

@@ -23,12 +23,22 @@ import io.jkqueue.filters.SignalFilter;
 public final class Signals {
     private Signals() {}
 
-    /** Sets {@code signo} to SIG_IGN: a delivery does nothing (but is counted if watched). */
+    /**
+     * Sets {@code signo} to SIG_IGN: a delivery does nothing (but is counted if watched).
+     *
+     * @param signo a Linux signal number
+     * @throws KQueueException EINVAL for a signal that cannot be watched (see above)
+     */
     public static void ignore(int signo) throws KQueueException {
         SignalFilter.setAction(signo, true);
     }
 
-    /** Sets {@code signo} to SIG_DFL: a delivery takes its default action (signal(7)), such as ending the process. */
+    /**
+     * Sets {@code signo} to SIG_DFL: a delivery takes its default action (signal(7)), such as ending the process.
+     *
+     * @param signo a Linux signal number
+     * @throws KQueueException EINVAL for a signal that cannot be watched (see above)
+     */
     public static void setDefault(int signo) throws KQueueException {
         SignalFilter.setAction(signo, false);
     }

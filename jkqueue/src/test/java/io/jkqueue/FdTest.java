@@ -90,4 +90,37 @@ class FdTest {
         }
         assertThat(Fd.of(new FileDescriptor())).isEqualTo(-1);
     }
+
+    @Test
+    void withoutTheOpensEveryUseNamesTheFlags(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("f"), "");
+        String opens = "; run with --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED"
+                + " (or =io.jkqueue on the module path)";
+        String fdField = "java.lang.IllegalStateException: cannot read FileDescriptor.fd" + opens;
+        // sun.nio.ch open, java.io not: a FileChannel's reader is made, and reads FileDescriptor.fd
+        assertThat(ChildJvm.run(ChildJvm.javaCommand(List.of("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"),
+                NoOpensChild.class, file.toString()))).containsExactly(fdField, fdField, fdField, fdField);
+        String channel = "java.lang.IllegalStateException: cannot read the descriptor of sun.nio.ch.FileChannelImpl"
+                + opens;
+        assertThat(ChildJvm.run(ChildJvm.javaCommand(NoOpensChild.class, file.toString())))
+                .containsExactly(fdField, fdField, channel, channel);
+    }
+
+    /** Fd.of of a FileDescriptor twice, then of a FileChannel twice; prints what each threw. */
+    public static final class NoOpensChild {
+        public static void main(String[] args) throws IOException {
+            try (FileInputStream in = new FileInputStream(args[0]); FileChannel ch = FileChannel.open(Path.of(args[0]))) {
+                FileDescriptor fd = in.getFD();
+                for (Runnable use : List.<Runnable>of(() -> Fd.of(fd), () -> Fd.of(fd),
+                        () -> Fd.of(ch), () -> Fd.of(ch))) {
+                    try {
+                        use.run();
+                        System.out.println("no exception");
+                    } catch (Throwable t) {
+                        System.out.println(t.getClass().getName() + ": " + t.getMessage());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -130,12 +130,12 @@ public final class FilterTable {
     /** kqueue_add_filteropts. */
     public static void add(int filter, FilterOps ops) throws KQueueException {
         if (outOfRange(filter)) {
-            throw new KQueueException(Errno.EINVAL, "filter " + filter + " is out of range [" + MIN_FILTER + ", -1]");
+            throw new KQueueException(Errno.EINVAL, "filter " + KEvent.filterName(filter) + " is out of range [" + MIN_FILTER + ", -1]");
         }
         synchronized (OPS) {
             int slot = ~filter;
             if (OPS[slot] != null && OPS[slot] != NULL_FILTOPS || NOLOCK[slot]) {
-                throw new KQueueException(Errno.EEXIST, "filter " + filter + " is already installed");
+                throw new KQueueException(Errno.EEXIST, "filter " + KEvent.filterName(filter) + " is already installed");
             }
             OPS[slot] = ops;
             REFCNT[slot] = 0;
@@ -145,15 +145,15 @@ public final class FilterTable {
     /** kqueue_del_filteropts. */
     public static void delete(int filter) throws KQueueException {
         if (outOfRange(filter)) {
-            throw new KQueueException(Errno.EINVAL, "filter " + filter + " is out of range [" + MIN_FILTER + ", -1]");
+            throw new KQueueException(Errno.EINVAL, "filter " + KEvent.filterName(filter) + " is out of range [" + MIN_FILTER + ", -1]");
         }
         synchronized (OPS) {
             int slot = ~filter;
             if (OPS[slot] == null || OPS[slot] == NULL_FILTOPS || NOLOCK[slot]) {
-                throw new KQueueException(Errno.EINVAL, "filter " + filter + " is not an installed filter");
+                throw new KQueueException(Errno.EINVAL, "filter " + KEvent.filterName(filter) + " is not an installed filter");
             }
             if (REFCNT[slot] != 0) {
-                throw new KQueueException(Errno.EBUSY, "filter " + filter + " has " + REFCNT[slot] + " knotes");
+                throw new KQueueException(Errno.EBUSY, "filter " + KEvent.filterName(filter) + " has " + REFCNT[slot] + " knotes");
             }
             OPS[slot] = slot < KEvent.EVFILT_SYSCOUNT ? NULL_FILTOPS : null;
             REFCNT[slot] = 0;

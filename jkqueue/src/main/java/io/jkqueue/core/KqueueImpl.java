@@ -659,7 +659,7 @@ public final class KqueueImpl {
     private static KQueueException changeError(int error, KEventList kev, int i) {
         Errno errno = Errno.of(error);
         return new KQueueException(errno, "change " + i + " (ident " + kev.ident(i) + ", filter "
-                + kev.filter(i) + ", flags 0x" + Integer.toHexString(kev.flags(i)) + ") failed"
+                + KEvent.filterName(kev.filter(i)) + ", flags " + KEvent.flagsName(kev.flags(i)) + ") failed"
                 + (errno == Errno.ENOSYS ? ": this kernel lacks " + Kernel.describeMissing() : ""));
     }
 

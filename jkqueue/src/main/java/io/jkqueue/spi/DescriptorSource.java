@@ -10,7 +10,13 @@ package io.jkqueue.spi;
  * kqueue lock held, possibly in several threads at once.
  */
 public interface DescriptorSource {
+    /**
+     * The descriptor the kqueues holding its knotes watch.
+     *
+     * @return its number (non-blocking)
+     */
     int fd();
 
+    /** Reads everything the descriptor has and calls {@link KnList#knote(long)} for it. */
     void drain();
 }

@@ -16,15 +16,20 @@ public final class Filters {
 
     /**
      * kqueue_add_filteropts: installs {@code ops} as filter {@code filter}.
-     * EINVAL out of range, EEXIST when the number is taken.
+     *
+     * @param filter a free number, -14 to {@link #MIN_FILTER}
+     * @param ops    the filter
+     * @throws KQueueException EINVAL out of range, EEXIST when the number is taken
      */
     public static void add(int filter, FilterOps ops) throws KQueueException {
         FilterTable.add(filter, ops);
     }
 
     /**
-     * kqueue_del_filteropts: removes filter {@code filter}. EINVAL when it is
-     * not installed, EBUSY while knotes of it exist.
+     * kqueue_del_filteropts: removes filter {@code filter}.
+     *
+     * @param filter the number it was installed under
+     * @throws KQueueException EINVAL when it is not installed, EBUSY while knotes of it exist
      */
     public static void delete(int filter) throws KQueueException {
         FilterTable.delete(filter);

@@ -16,7 +16,9 @@ public interface Knote {
 
     /** knote() hint bit: the hint reports descriptor readiness; the bits below say what. */
     long HINT_FD = 1L << 62;
+    /** With {@link #HINT_FD}: the descriptor is readable. */
     long HINT_READABLE = 0x01;
+    /** With {@link #HINT_FD}: the descriptor is writable. */
     long HINT_WRITABLE = 0x02;
     /** Peer shut down writing: reads will reach end of file. */
     long HINT_RDHUP = 0x04;
@@ -25,32 +27,95 @@ public interface Knote {
     /** An error is pending on the descriptor (for a pipe's write end, the reader is gone). */
     long HINT_ERROR = 0x10;
 
+    /**
+     * kn_id: what the knote watches.
+     *
+     * @return its ident
+     */
     long ident();
 
+    /**
+     * kn_filter.
+     *
+     * @return its filter's number
+     */
     int filter();
 
+    /**
+     * kn_flags: the {@code EV_*} flags it was added with, and those a filter sets to report (EV_EOF).
+     *
+     * @return its flags
+     */
     int flags();
 
+    /**
+     * Sets kn_flags; a filter sets or clears EV_EOF (and EV_ONESHOT at its end).
+     *
+     * @param flags the new flags
+     */
     void setFlags(int flags);
 
+    /**
+     * kn_fflags: what the knote will report in fflags.
+     *
+     * @return its fflags
+     */
     int fflags();
 
+    /**
+     * Sets kn_fflags, the fflags to report.
+     *
+     * @param fflags the new fflags
+     */
     void setFflags(int fflags);
 
+    /**
+     * kn_data: what the knote will report in data.
+     *
+     * @return its data
+     */
     long data();
 
+    /**
+     * Sets kn_data, the data to report.
+     *
+     * @param data the new data
+     */
     void setData(long data);
 
+    /**
+     * kn_udata: the object given with the change, returned with each event.
+     *
+     * @return its udata
+     */
     Object udata();
 
-    /** kn_sfflags: fflags of the change that added or last touched the knote. */
+    /**
+     * kn_sfflags: fflags of the change that added or last touched the knote.
+     *
+     * @return those fflags
+     */
     int sfflags();
 
+    /**
+     * Sets kn_sfflags, from a filter's touch.
+     *
+     * @param sfflags the fflags to keep
+     */
     void setSfflags(int sfflags);
 
-    /** kn_sdata: data of the change that added or last touched the knote. */
+    /**
+     * kn_sdata: data of the change that added or last touched the knote.
+     *
+     * @return that data
+     */
     long sdata();
 
+    /**
+     * Sets kn_sdata, from a filter's touch.
+     *
+     * @param sdata the data to keep
+     */
     void setSdata(long sdata);
 
     /**
@@ -58,20 +123,45 @@ public interface Knote {
      * {@code Fd.of}, as kevent found it when the knote was added (fget);
      * while that channel is open the number names its file. Null for a
      * number known only as a number, and for knotes of other filters.
+     *
+     * @return the channel, or null
      */
     java.nio.channels.Channel channel();
 
-    /** kn_hook: the filter's object for this knote. */
+    /**
+     * kn_hook: the filter's object for this knote.
+     *
+     * @return what the filter set, or null
+     */
     Object hook();
 
+    /**
+     * Sets kn_hook.
+     *
+     * @param hook the filter's object for this knote
+     */
     void setHook(Object hook);
 
-    /** kn_hookid: the filter's number for this knote. */
+    /**
+     * kn_hookid: the filter's number for this knote.
+     *
+     * @return what the filter set, or 0
+     */
     long hookId();
 
+    /**
+     * Sets kn_hookid.
+     *
+     * @param hookId the filter's number for this knote
+     */
     void setHookId(long hookId);
 
-    /** *kev = kn->kn_kevent: writes this knote's kevent into entry {@code i} of {@code kev}. */
+    /**
+     * *kev = kn->kn_kevent: writes this knote's kevent into entry {@code i} of {@code kev}.
+     *
+     * @param kev the event list
+     * @param i   the entry to write
+     */
     void copyOut(KEventList kev, int i);
 
     /** KNOTE_ACTIVATE: marks the knote active and queues it unless disabled or queued. */
@@ -97,9 +187,13 @@ public interface Knote {
      * registration per descriptor for all its knotes. Returns
      * 0 or an errno code (EPERM: the descriptor cannot be polled, e.g. a
      * regular file). For attach; undone by {@link #unwatchFd()} in detach.
+     *
+     * @param interest {@link #WATCH_READ}, {@link #WATCH_WRITE} or both
+     * @return 0 or an errno code
      */
     int watchFd(int interest);
 
+    /** Undoes {@link #watchFd}, in detach. */
     void unwatchFd();
 
     /**
@@ -107,14 +201,25 @@ public interface Knote {
      * while the knote lives, so that the kqueue drains the source when it has
      * news (a knote may need several sources). For attach; undone by
      * {@link #unwatchSource} in detach. Returns 0 or an errno code.
+     *
+     * @param source the shared source this knote hears from
+     * @return 0 or an errno code
      */
     int watchSource(DescriptorSource source);
 
+    /**
+     * Undoes {@link #watchSource}, in detach.
+     *
+     * @param source the source given to watchSource
+     */
     void unwatchSource(DescriptorSource source);
 
     /**
      * callout_reset: runs {@code fn} once at System.nanoTime() time {@code whenNanos},
      * with this knote's kqueue locked; replaces a pending callout.
+     *
+     * @param whenNanos the System.nanoTime() at which to run
+     * @param fn        what to run
      */
     void calloutReset(long whenNanos, Callout fn);
 
@@ -128,6 +233,12 @@ public interface Knote {
      */
     @FunctionalInterface
     interface Callout {
+        /**
+         * The callout has come due.
+         *
+         * @param kn       the knote it was set on
+         * @param deadline the System.nanoTime() it was scheduled for
+         */
         void expire(Knote kn, long deadline);
     }
 }
