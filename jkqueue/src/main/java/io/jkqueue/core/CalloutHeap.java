@@ -3,7 +3,7 @@ package io.jkqueue.core;
 import java.util.Arrays;
 
 /**
- * A kqueue's pending callouts: a 4-ary min-heap of (deadline, knote,
+ * The near-term callouts of a kqueue's {@link Callwheel}: a 4-ary min-heap of (deadline, knote,
  * generation) in parallel arrays. Sifting never touches a knote, so a heap of
  * a million timers stays in a few cache-friendly arrays. A stop is lazy: it
  * bumps the knote's generation and the stale entry is discarded when it
@@ -45,6 +45,11 @@ final class CalloutHeap {
         if (++stale >= MIN_REBUILD && stale > size - stale) {
             rebuild();
         }
+    }
+
+    /** Live entries. */
+    int live() {
+        return size - stale;
     }
 
     /** Whether a live callout is pending; discards stale entries on top. */

@@ -75,6 +75,10 @@ public final class KnoteImpl implements Knote {
     Callout callout;
     boolean calloutPending;  // a callout heap entry with this generation is live
     int calloutGen;
+    boolean calloutOnWheel;  // the callout waits on the callwheel instead, at calloutTime
+    long calloutTime;        // c_time, while on the callwheel
+    KnoteImpl calloutNext;   // c_links: the callwheel bucket
+    KnoteImpl calloutPrev;
 
     EpollSet.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;
