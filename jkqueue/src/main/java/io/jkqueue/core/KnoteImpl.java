@@ -73,10 +73,9 @@ public final class KnoteImpl implements Knote {
     KnoteImpl tqePrev;
 
     Callout callout;
-    boolean calloutPending;  // a callout heap entry with this generation is live
-    int calloutGen;
-    boolean calloutOnWheel;  // the callout waits on the callwheel instead, at calloutTime
-    long calloutTime;        // c_time, while on the callwheel
+    long calloutTime;        // c_time: the pending callout's deadline
+    boolean calloutPending;  // the callout heap's entry at calloutTime is live
+    boolean calloutOnWheel;  // the callout waits on the callwheel instead
     KnoteImpl calloutNext;   // c_links: the callwheel bucket
     KnoteImpl calloutPrev;
 
