@@ -16,7 +16,7 @@ import java.util.Arrays;
  */
 final class Callwheel {
     static final int TICK_SHIFT = 20;
-    static final int CALLWHEEL_SIZE = 4096;   // 4.4 s of ticks; a later deadline waits in its bucket for its turn
+    static final int CALLWHEEL_SIZE = 4096;   // 4.3 s of ticks; a later deadline waits in its bucket for its turn
     private static final int CALLWHEEL_MASK = CALLWHEEL_SIZE - 1;
     static final int WHEEL_MIN = 64;
 
