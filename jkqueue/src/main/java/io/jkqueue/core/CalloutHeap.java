@@ -3,36 +3,37 @@ package io.jkqueue.core;
 import java.util.Arrays;
 
 /**
- * A kqueue's pending callouts: a 4-ary min-heap of (deadline, knote,
- * generation) in parallel arrays. Sifting never touches a knote, so a heap of
- * a million timers stays in a few cache-friendly arrays. A stop is lazy: it
- * bumps the knote's generation and the stale entry is discarded when it
- * surfaces, or in a rebuild once stale entries outnumber live ones (so a
- * dropped knote is not kept reachable for long). Guarded by the kq lock.
+ * The near-term callouts of a kqueue's {@link Callwheel}: a 4-ary min-heap of
+ * (deadline, knote) in parallel arrays, so that sifting never touches a
+ * knote. A stop is lazy: an entry is live while its knote has a heap callout
+ * pending at the entry's deadline (kn.calloutTime), and a stale entry is
+ * discarded when it surfaces, or in a rebuild once stale entries outnumber
+ * live ones (so a dropped knote is not kept reachable for long). A knote
+ * rescheduled at the very deadline it had leaves a stale twin that looks
+ * live: whichever surfaces first runs the callout, which ends both.
+ * Guarded by the kq lock.
  */
 final class CalloutHeap {
     private static final int MIN_REBUILD = 1024;
 
     private long[] when = new long[16];
     private KnoteImpl[] knotes = new KnoteImpl[16];
-    private int[] gens = new int[16];
     private int size;    // entries, live and stale
-    private int stale;
+    private int stale;   // at most this many are stale (a twin is counted once)
 
     /** Schedules {@code kn} at {@code deadline}, replacing its pending callout if any. */
     void schedule(KnoteImpl kn, long deadline) {
         if (kn.calloutPending) {
             stale++;
         }
-        kn.calloutGen++;
         kn.calloutPending = true;
+        kn.calloutTime = deadline;
         if (size == when.length) {
             int cap = size * 2;
             when = Arrays.copyOf(when, cap);
             knotes = Arrays.copyOf(knotes, cap);
-            gens = Arrays.copyOf(gens, cap);
         }
-        siftUp(size++, deadline, kn, kn.calloutGen);
+        siftUp(size++, deadline, kn);
     }
 
     /** Cancels {@code kn}'s pending callout, if any. */
@@ -41,16 +42,20 @@ final class CalloutHeap {
             return;
         }
         kn.calloutPending = false;
-        kn.calloutGen++;
         if (++stale >= MIN_REBUILD && stale > size - stale) {
             rebuild();
         }
     }
 
+    /** Live entries. */
+    int live() {
+        return size - stale;
+    }
+
     /** Whether a live callout is pending; discards stale entries on top. */
     boolean hasLive() {
-        while (size > 0 && gens[0] != knotes[0].calloutGen) {
-            stale--;
+        while (size > 0 && !isLive(0)) {
+            stale = Math.max(0, stale - 1);
             removeTop();
         }
         return size > 0;
@@ -69,18 +74,21 @@ final class CalloutHeap {
         return kn;
     }
 
+    private boolean isLive(int i) {
+        return knotes[i].calloutPending && knotes[i].calloutTime == when[i];
+    }
+
     private void removeTop() {
         int last = --size;
         long w = when[last];
         KnoteImpl kn = knotes[last];
-        int g = gens[last];
         knotes[last] = null;
         if (last > 0) {
-            siftDown(0, w, kn, g);
+            siftDown(0, w, kn);
         }
     }
 
-    private void siftUp(int i, long w, KnoteImpl kn, int g) {
+    private void siftUp(int i, long w, KnoteImpl kn) {
         while (i > 0) {
             int parent = (i - 1) >>> 2;
             if (when[parent] <= w) {
@@ -89,10 +97,10 @@ final class CalloutHeap {
             move(parent, i);
             i = parent;
         }
-        put(i, w, kn, g);
+        put(i, w, kn);
     }
 
-    private void siftDown(int i, long w, KnoteImpl kn, int g) {
+    private void siftDown(int i, long w, KnoteImpl kn) {
         for (;;) {
             int first = 4 * i + 1;
             if (first >= size) {
@@ -111,26 +119,24 @@ final class CalloutHeap {
             move(min, i);
             i = min;
         }
-        put(i, w, kn, g);
+        put(i, w, kn);
     }
 
     private void move(int from, int to) {
         when[to] = when[from];
         knotes[to] = knotes[from];
-        gens[to] = gens[from];
     }
 
-    private void put(int i, long w, KnoteImpl kn, int g) {
+    private void put(int i, long w, KnoteImpl kn) {
         when[i] = w;
         knotes[i] = kn;
-        gens[i] = g;
     }
 
     /** Drops every stale entry and restores the heap order (Floyd's heapify). */
     private void rebuild() {
         int n = 0;
         for (int i = 0; i < size; i++) {
-            if (gens[i] == knotes[i].calloutGen) {
+            if (isLive(i)) {
                 move(i, n++);
             }
         }
@@ -138,7 +144,7 @@ final class CalloutHeap {
         size = n;
         stale = 0;
         for (int i = (n - 2) >>> 2; n > 1 && i >= 0; i--) {
-            siftDown(i, when[i], knotes[i], gens[i]);
+            siftDown(i, when[i], knotes[i]);
         }
     }
 }

@@ -73,8 +73,11 @@ public final class KnoteImpl implements Knote {
     KnoteImpl tqePrev;
 
     Callout callout;
-    boolean calloutPending;  // a callout heap entry with this generation is live
-    int calloutGen;
+    long calloutTime;        // c_time: the pending callout's deadline
+    boolean calloutPending;  // the callout heap's entry at calloutTime is live
+    boolean calloutOnWheel;  // the callout waits on the callwheel instead
+    KnoteImpl calloutNext;   // c_links: the callwheel bucket
+    KnoteImpl calloutPrev;
 
     EpollSet.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;

@@ -89,7 +89,7 @@ public final class KqueueImpl {
     final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
     private boolean selPending;
 
-    private final CalloutHeap callouts = new CalloutHeap();
+    private final Callwheel callouts = new Callwheel();
     private final KnoteImpl sweeper = new KnoteImpl(this);   // its callout is the closed-descriptor sweep
     private final Knote.Callout sweepCallout = this::sweepExpired;
     private boolean sweepDue;
@@ -459,7 +459,7 @@ public final class KqueueImpl {
             return;
         }
         long now = System.nanoTime();
-        while (callouts.hasLive() && callouts.earliest() <= now) {
+        while (callouts.due(now)) {
             long deadline = callouts.earliest();
             KnoteImpl kn = callouts.pop();
             Knote.Callout fn = kn.callout;
@@ -476,15 +476,16 @@ public final class KqueueImpl {
 
     /** Keeps the timerfd armed for the earliest callout. */
     private void armTimerfd() {
-        if (callouts.hasLive()) {
-            wait.armTimerfd(callouts.earliest());
+        long next = callouts.nextWake();
+        if (next != Long.MAX_VALUE) {
+            wait.armTimerfd(next);
         }
     }
 
     /** The first descriptor knote: the sweep for closed descriptors starts (it stops when none is left). */
     void startSweep() {
         assert ownsLock();
-        if (!sweeper.calloutPending) {
+        if (!Callwheel.pending(sweeper)) {
             scheduleSweep(System.nanoTime() + SWEEP_PERIOD);
         }
     }

@@ -19,9 +19,10 @@ import static io.jkqueue.KEvent.NOTE_SECONDS;
 import static io.jkqueue.KEvent.NOTE_USECONDS;
 
 /**
- * EVFILT_TIMER (filt_timer*). A timer is a callout on its kqueue's callout
- * heap: no descriptor, thread or extra object per timer. kn_hookid holds the
- * period in nanoseconds (0 for an absolute timer); kn_data counts expirations.
+ * EVFILT_TIMER (filt_timer*). A timer is a callout on its kqueue's callwheel,
+ * linked through its knote: no descriptor, thread or extra object per timer.
+ * kn_hookid holds the period in nanoseconds (0 for an absolute timer);
+ * kn_data counts expirations.
  */
 final class TimerFilter implements FilterOps {
     private static final int NOTE_TIMER_PRECMASK = NOTE_SECONDS | NOTE_MSECONDS | NOTE_USECONDS | NOTE_NSECONDS;
