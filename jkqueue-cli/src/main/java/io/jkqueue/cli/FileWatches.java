@@ -292,8 +292,8 @@ final class FileWatches implements AutoCloseable {
      */
     private void follow(Named n, boolean deleteSaid, String time, List<String> out) {
         Object now = key(n.path);
-        if (now != null && now.equals(n.key)) {
-            return;   // renamed back, or another link of it went
+        if (now != null && n.fd >= 0 && now.equals(n.key)) {
+            return;   // renamed back, or another link of it went (once closed, its inode number may be reused)
         }
         if (now == null && n.waiting == null) {
             Parent p = new Parent(n);

@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -130,12 +131,9 @@ final class Watch implements Callable<Integer> {
         if (count < 1) {
             throw usage("--count " + count + ": must be at least 1");
         }
-        try {
-            pathFilter = new PathFilter(includes, excludes);
-        } catch (PatternSyntaxException e) {
-            throw usage("--include/--exclude " + e.getPattern().substring("glob:".length()) + ": not a glob: "
-                    + e.getDescription());
-        }
+        includes.forEach(g -> glob("--include", g));
+        excludes.forEach(g -> glob("--exclude", g));
+        pathFilter = new PathFilter(includes, excludes);
         for (String s : signals) {
             try {
                 SignalNames.number(s);
@@ -150,6 +148,14 @@ final class Watch implements Callable<Integer> {
             return Durations.parse(text).toNanos();
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw usage(option + " " + text + ": " + (e instanceof ArithmeticException ? "too long" : e.getMessage()));
+        }
+    }
+
+    private void glob(String option, String glob) {
+        try {
+            FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        } catch (PatternSyntaxException e) {
+            throw usage(option + " " + glob + ": not a glob: " + e.getDescription());
         }
     }
 
