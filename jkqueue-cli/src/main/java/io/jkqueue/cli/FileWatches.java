@@ -207,10 +207,14 @@ final class FileWatches implements AutoCloseable {
             switch (c.what()) {
                 case Change.CREATE -> child(d, c.name(), c.type(), time, out);
                 case Change.DELETE -> {
+                    Watched w = d.children.remove(c.name());
+                    if (w instanceof Dir sub && removed(sub)) {
+                        deleted(sub, time, out);
+                    }
                     if (filter.reported(from)) {
                         out.add(entryLine(time, c.what(), d.path().resolve(c.name()), null, c.type()));
                     }
-                    drop(d.children.remove(c.name()));
+                    drop(w);
                 }
                 default -> {
                     Path to = d.relative().resolve(c.to());
@@ -228,6 +232,31 @@ final class FileWatches implements AutoCloseable {
                         child(d, c.to(), c.type(), null, null);
                     }
                 }
+            }
+        }
+    }
+
+    /** Whether a watched subdirectory was removed (rmdir leaves no link), not renamed out of its parent. */
+    private static boolean removed(Dir sub) {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self/fd", Integer.toString(sub.fd)), "unix:nlink"))
+                    .intValue() == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A removed directory's entries that its own events have not yet named:
+     * all were deleted before it (rmdir needs it empty), the deepest first.
+     */
+    private void deleted(Dir sub, String time, List<String> out) {
+        for (Map.Entry<String, Listing.Entry> e : new TreeMap<>(sub.listing.entries()).entrySet()) {
+            if (sub.children.get(e.getKey()) instanceof Dir inner && removed(inner)) {
+                deleted(inner, time, out);
+            }
+            if (filter.reported(sub.relative().resolve(e.getKey()))) {
+                out.add(entryLine(time, Change.DELETE, sub.path().resolve(e.getKey()), null, e.getValue().type()));
             }
         }
     }

@@ -122,6 +122,9 @@ class JkqFileWatchTest {
         try (Stream<Path> s = Files.walk(dir.resolve("sub"))) {
             s.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
         }
+        // each entry is named, before the directory that held it
+        await(event(sub.resolve("early.txt"), "DELETE"));
+        await(event(sub, "DELETE"));
         await(event(dir.resolve("sub"), "DELETE"));
         assertThat(descriptorsOf(jkq.pid())).as("jkq's descriptors left under the removed directory")
                 .noneMatch(target -> target.startsWith(dir.resolve("sub").toString()));
