@@ -54,7 +54,8 @@ final class Watch implements Callable<Integer> {
 
     private static final int PROC_ALL = NOTE_EXIT | NOTE_FORK | NOTE_EXEC | NOTE_TRACK;
 
-    @Option(names = "--file", paramLabel = "PATH", description = "a file or directory (all vnode notes)")
+    @Option(names = "--file", paramLabel = "PATH",
+            description = "a file (all vnode notes; followed when replaced) or directory (its entries named)")
     List<Path> files = new ArrayList<>();
 
     @Option(names = {"-r", "--recursive"}, description = "watch the subdirectories of a --file directory too")
