@@ -14,11 +14,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,6 +29,7 @@ import java.util.Set;
 import java.util.HashSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.PatternSyntaxException;
 
 import static io.jkqueue.KEvent.*;
 
@@ -53,11 +53,19 @@ final class Watch implements Callable<Integer> {
     static final int EXIT_STDOUT_CLOSED = 128 + 13;
 
     private static final int PROC_ALL = NOTE_EXIT | NOTE_FORK | NOTE_EXEC | NOTE_TRACK;
-    private static final int VNODE_ALL = NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK
-            | NOTE_RENAME | NOTE_REVOKE | NOTE_OPEN | NOTE_CLOSE | NOTE_CLOSE_WRITE | NOTE_READ;
 
-    @Option(names = "--file", paramLabel = "PATH", description = "a file or directory (all vnode notes)")
+    @Option(names = "--file", paramLabel = "PATH",
+            description = "a file (all vnode notes; followed when replaced) or directory (its entries named)")
     List<Path> files = new ArrayList<>();
+
+    @Option(names = {"-r", "--recursive"}, description = "watch the subdirectories of a --file directory too")
+    boolean recursive;
+
+    @Option(names = "--include", paramLabel = "GLOB", description = "report only paths (relative to the directory) that match")
+    List<String> includes = new ArrayList<>();
+
+    @Option(names = "--exclude", paramLabel = "GLOB", description = "neither report nor watch paths that match (wins over --include)")
+    List<String> excludes = new ArrayList<>();
 
     @Option(names = "--pid", paramLabel = "PID", description = "a process, for its exit")
     List<Long> pids = new ArrayList<>();
@@ -92,6 +100,7 @@ final class Watch implements Callable<Integer> {
     /** The --timer periods and the --timeout, as validate() parsed them. */
     private final List<Long> periods = new ArrayList<>();
     private long timeoutNanos = -1;
+    private PathFilter pathFilter;
 
     private final PrintStream out;
 
@@ -123,6 +132,9 @@ final class Watch implements Callable<Integer> {
         if (count < 1) {
             throw usage("--count " + count + ": must be at least 1");
         }
+        includes.forEach(g -> glob("--include", g));
+        excludes.forEach(g -> glob("--exclude", g));
+        pathFilter = new PathFilter(includes, excludes);
         for (String s : signals) {
             try {
                 SignalNames.number(s);
@@ -137,6 +149,14 @@ final class Watch implements Callable<Integer> {
             return Durations.parse(text).toNanos();
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw usage(option + " " + text + ": " + (e instanceof ArithmeticException ? "too long" : e.getMessage()));
+        }
+    }
+
+    private void glob(String option, String glob) {
+        try {
+            FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        } catch (PatternSyntaxException e) {
+            throw usage(option + " " + glob + ": not a glob: " + e.getDescription());
         }
     }
 
@@ -155,12 +175,10 @@ final class Watch implements Callable<Integer> {
         Map<Long, Source>[] byFilter = sourcesByFilter();
         try (KQueue kq = KQueue.open()) {
             KEventList changes = new KEventList(8);
+            FileWatches paths = new FileWatches(kq, json, recursive, pathFilter, System.err);
+            resources.add(paths);
             for (Path p : files) {
-                FileChannel ch = open(p);
-                resources.add(ch);
-                int fd = Fd.of(ch);
-                changes.add(fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, VNODE_ALL, 0, null);
-                byFilter[~EVFILT_VNODE].put((long) fd, new Source("file", p.toString()));
+                paths.add(p);
             }
             for (long pid : pids) {
                 changes.add(pid, EVFILT_PROC, EV_ADD, PROC_ALL, 0, null);
@@ -197,6 +215,7 @@ final class Watch implements Callable<Integer> {
                 byFilter[~EVFILT_FS].put(0L, new Source("mounts", mountNamespace()));
             }
             register(kq, changes, byFilter);
+            watchStdout(kq);
             if (child != null) {
                 resume(child);
             }
@@ -210,15 +229,28 @@ final class Watch implements Callable<Integer> {
                 long wait = deadline == Long.MAX_VALUE ? -1 : Math.max(deadline - System.nanoTime(), 0);
                 int n = kq.kevent(null, events, wait);
                 for (int i = 0; i < n && printed < count; i++) {
+                    if (events.filter(i) == EVFILT_WRITE) { // jkq's stdout: EV_EOF when its reader is gone
+                        if ((events.flags(i) & EV_EOF) != 0) {
+                            return EXIT_STDOUT_CLOSED;
+                        }
+                        continue;
+                    }
                     Source src = byFilter[~events.filter(i)].get(events.ident(i));
                     if (src == null) { // a process NOTE_TRACK follows
                         src = new Source("child", Long.toString(events.ident(i)));
                     }
-                    out.println(format.line(Instant.now().toString(), src, events, i));
-                    if (out.checkError()) { // PrintStream keeps write errors (EPIPE) to itself: ask it
-                        return EXIT_STDOUT_CLOSED;
+                    String time = Instant.now().toString();
+                    for (String line : paths.owns(events, i) ? paths.lines(events, i, time)
+                            : List.of(format.line(time, src, events, i))) {
+                        if (printed == count) {
+                            break;
+                        }
+                        out.println(line);
+                        if (out.checkError()) { // PrintStream keeps write errors (EPIPE) to itself: ask it
+                            return EXIT_STDOUT_CLOSED;
+                        }
+                        printed++;
                     }
-                    printed++;
                     if (events.filter(i) == EVFILT_PROC && (events.fflags(i) & NOTE_EXIT) != 0) {
                         running.remove(events.ident(i));
                     }
@@ -246,19 +278,6 @@ final class Watch implements Callable<Integer> {
         return 0;
     }
 
-    /** Opens a file to watch; what stops it is said in words (NoSuchFileException's message is the bare path). */
-    private static FileChannel open(Path p) {
-        try {
-            return FileChannel.open(p);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("cannot watch file " + p + ": no such file or directory");
-        } catch (AccessDeniedException e) {
-            throw new IllegalArgumentException("cannot watch file " + p + ": permission denied");
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot watch file " + p + ": " + e.getMessage());
-        }
-    }
-
     /** Applies the changes one by one, so that a failure names what could not be watched. */
     private static void register(KQueue kq, KEventList changes, Map<Long, Source>[] byFilter) throws IOException {
         KEventList one = new KEventList(1);
@@ -284,6 +303,24 @@ final class Watch implements Callable<Integer> {
                         + e.errno() + (e.errno() == Errno.ESRCH ? " (no such process)"
                         : e.errno() == Errno.EINVAL ? " (not allowed here)" : ""), e);
             }
+        }
+    }
+
+    /**
+     * When stdout is a pipe or socket, watches it in the same kqueue: its
+     * reader's close is EV_EOF at once, not an EPIPE at the next line.
+     */
+    private static void watchStdout(KQueue kq) throws IOException {
+        String target;
+        try {
+            target = java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/fd/1")).toString();
+        } catch (IOException e) {
+            return;   // no stdout, or no /proc: the next line's EPIPE tells
+        }
+        if (target.startsWith("pipe:") || target.startsWith("socket:")) {
+            KEventList one = new KEventList(1);
+            one.add(Fd.of(FileDescriptor.out), EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, null);
+            kq.kevent(one, null, 0);
         }
     }
 
