@@ -53,11 +53,17 @@ final class Watch implements Callable<Integer> {
     static final int EXIT_STDOUT_CLOSED = 128 + 13;
 
     private static final int PROC_ALL = NOTE_EXIT | NOTE_FORK | NOTE_EXEC | NOTE_TRACK;
-    private static final int VNODE_ALL = NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK
-            | NOTE_RENAME | NOTE_REVOKE | NOTE_OPEN | NOTE_CLOSE | NOTE_CLOSE_WRITE | NOTE_READ;
 
-    @Option(names = "--file", paramLabel = "PATH", description = "a file or directory (all vnode notes)")
+    @Option(names = "--file", paramLabel = "PATH", description = "a file or directory (the notes --events names)")
     List<Path> files = new ArrayList<>();
+
+    @Option(names = "--events", paramLabel = "LIST", description = "the vnode notes to watch, e.g. write,delete,rename "
+            + "(default: all of delete,write,extend,attrib,link,rename,revoke,open,close,close_write,read)")
+    String eventNames;
+
+    @Option(names = "--latency", paramLabel = "DURATION", description = "print events in batches: those within "
+            + "DURATION of a batch's first, one line per watched thing (notes OR-ed, counts summed)")
+    String latency;
 
     @Option(names = "--pid", paramLabel = "PID", description = "a process, for its exit")
     List<Long> pids = new ArrayList<>();
@@ -92,6 +98,9 @@ final class Watch implements Callable<Integer> {
     /** The --timer periods and the --timeout, as validate() parsed them. */
     private final List<Long> periods = new ArrayList<>();
     private long timeoutNanos = -1;
+    /** --events and --latency, as validate() parsed them. */
+    private int vnodeNotes = VnodeEvents.ALL;
+    private long latencyNanos;
 
     private final PrintStream out;
 
@@ -118,6 +127,19 @@ final class Watch implements Callable<Integer> {
             timeoutNanos = nanos("--timeout", timeout);
             if (timeoutNanos < 0) {
                 throw usage("--timeout " + timeout + ": must not be negative");
+            }
+        }
+        if (eventNames != null) {
+            try {
+                vnodeNotes = VnodeEvents.parse(eventNames);
+            } catch (IllegalArgumentException e) {
+                throw usage("--events " + eventNames + ": " + e.getMessage());
+            }
+        }
+        if (latency != null) {
+            latencyNanos = nanos("--latency", latency);
+            if (latencyNanos < 0) {
+                throw usage("--latency " + latency + ": must not be negative");
             }
         }
         if (count < 1) {
@@ -159,7 +181,7 @@ final class Watch implements Callable<Integer> {
                 FileChannel ch = open(p);
                 resources.add(ch);
                 int fd = Fd.of(ch);
-                changes.add(fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, VNODE_ALL, 0, null);
+                changes.add(fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, vnodeNotes, 0, null);
                 byFilter[~EVFILT_VNODE].put((long) fd, new Source("file", p.toString()));
             }
             for (long pid : pids) {
@@ -203,12 +225,13 @@ final class Watch implements Callable<Integer> {
 
             long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
             KEventList events = new KEventList(64);
+            Batch batch = new Batch(latencyNanos);
             long printed = 0;
             Set<Long> running = new HashSet<>(byFilter[~EVFILT_PROC].keySet());
             while (printed < count) {
                 // --timeout 0 polls once: what is already pending is still reported
                 long wait = deadline == Long.MAX_VALUE ? -1 : Math.max(deadline - System.nanoTime(), 0);
-                int n = kq.kevent(null, events, wait);
+                int n = batch.kevent(kq, events, wait, deadline);
                 for (int i = 0; i < n && printed < count; i++) {
                     Source src = byFilter[~events.filter(i)].get(events.ident(i));
                     if (src == null) { // a process NOTE_TRACK follows
@@ -247,7 +270,7 @@ final class Watch implements Callable<Integer> {
     }
 
     /** Opens a file to watch; what stops it is said in words (NoSuchFileException's message is the bare path). */
-    private static FileChannel open(Path p) {
+    static FileChannel open(Path p) {
         try {
             return FileChannel.open(p);
         } catch (NoSuchFileException e) {
