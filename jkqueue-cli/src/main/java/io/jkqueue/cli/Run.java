@@ -19,7 +19,9 @@ import java.io.PrintStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -79,6 +81,11 @@ final class Run implements Callable<Integer> {
     CommandSpec spec;
 
     private final PrintStream err;
+    private final KEventList one = new KEventList(1);
+    private KQueue kq;
+    /** The watched files' channels (null while lost: deleted or renamed away), by index in files and by fd. */
+    private FileChannel[] channels;
+    private final Map<Long, Integer> byFd = new HashMap<>();
 
     /** As validate() parsed them. */
     private int notes = DEFAULT_NOTES;
@@ -136,42 +143,37 @@ final class Run implements Callable<Integer> {
         if (files.isEmpty()) {
             files.add(Path.of("."));
         }
-        List<FileChannel> channels = new ArrayList<>();
-        try (KQueue kq = KQueue.open()) {
-            KEventList one = new KEventList(1);
-            for (Path p : files) {
-                FileChannel ch = Watch.open(p);
-                channels.add(ch);
-                one.clear();
-                one.add(Fd.of(ch), EVFILT_VNODE, EV_ADD | EV_CLEAR, notes, 0, null);
+        channels = new FileChannel[files.size()];
+        try (KQueue opened = KQueue.open()) {
+            kq = opened;
+            for (int f = 0; f < files.size(); f++) {
+                channels[f] = Watch.open(files.get(f));
                 try {
-                    kq.kevent(one, null, 0);
+                    watch(f);
                 } catch (KQueueException e) {
-                    throw new IllegalArgumentException("cannot watch file " + p + ": " + e.errno(), e);
+                    throw new IllegalArgumentException("cannot watch file " + files.get(f) + ": " + e.errno(), e);
                 }
             }
-            one.clear();
-            one.add(GONE, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, null);
-            kq.kevent(one, null, 0);
+            kevent(GONE, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0);
             // jkq's INT, TERM and HUP run the JVM's shutdown hooks: this one ends the command's process group
             Runtime.getRuntime().addShutdownHook(new Thread(this::end, "jkq run: ending CMD"));
-            start(kq);
+            start();
             KEventList events = new KEventList(16);
             while (true) {
                 int n = kq.kevent(null, events, -1);
                 for (int i = 0; i < n; i++) {
                     int filter = events.filter(i);
                     if (filter == EVFILT_VNODE) {
-                        changed(kq);
+                        changed(events.ident(i), events.fflags(i));
                     } else if (filter == EVFILT_TIMER && events.ident(i) == DEBOUNCE) {
-                        trigger(kq);
+                        trigger();
                     } else if (filter == EVFILT_TIMER && events.ident(i) == GRACE) {
                         graceArmed = false;
                         if (child != null) {
                             signal(SIGKILL);
                         }
                     } else if (filter == EVFILT_PROCDESC || filter == EVFILT_USER) {
-                        int status = ended(kq, filter == EVFILT_PROCDESC ? events.data(i) : -1);
+                        int status = ended(filter == EVFILT_PROCDESC ? events.data(i) : -1);
                         if (runs == count && child == null) {
                             return status;
                         }
@@ -180,29 +182,74 @@ final class Run implements Callable<Integer> {
             }
         } finally {
             for (FileChannel ch : channels) {
-                ch.close();
+                if (ch != null) {
+                    ch.close();
+                }
             }
         }
     }
 
-    /** A watched file changed: run now, or (re)arm the debounce, a one-shot timer that a later change restarts. */
-    private void changed(KQueue kq) throws IOException {
-        if (debounceNanos == 0) {
-            trigger(kq);
+    /** Registers the knote of file {@code f}; DELETE and RENAME always, to follow a file that is replaced. */
+    private void watch(int f) throws IOException {
+        int fd = Fd.of(channels[f]);
+        kevent(fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, notes | NOTE_DELETE | NOTE_RENAME, 0);
+        byFd.put((long) fd, f);
+    }
+
+    /** Opens lost file {@code f} again if its path names a file now; whether it did. */
+    private boolean reopen(int f) throws IOException {
+        try {
+            channels[f] = FileChannel.open(files.get(f));
+        } catch (IOException e) {
+            return false; // not back (yet): tried again at the next run
+        }
+        watch(f);
+        return true;
+    }
+
+    /**
+     * Watched file {@code fd} changed: run now, or (re)arm the debounce, a one-shot timer that a later change
+     * restarts. A file deleted or renamed away is lost; the file an editor's atomic save put at its path is
+     * watched in its place, and counts as a change.
+     */
+    private void changed(long fd, int fflags) throws IOException {
+        boolean replaced = false;
+        if ((fflags & (NOTE_DELETE | NOTE_RENAME)) != 0) {
+            int f = byFd.remove(fd);
+            kevent(fd, EVFILT_VNODE, EV_DELETE, 0, 0);
+            channels[f].close();
+            channels[f] = null;
+            replaced = reopen(f);
+        }
+        if ((fflags & notes) == 0 && !replaced) {
             return;
         }
-        KEventList one = new KEventList(1);
-        one.add(DEBOUNCE, EVFILT_TIMER, EV_ADD | EV_ONESHOT, NOTE_NSECONDS, debounceNanos, null);
+        if (debounceNanos == 0) {
+            trigger();
+        } else {
+            kevent(DEBOUNCE, EVFILT_TIMER, EV_ADD | EV_ONESHOT, NOTE_NSECONDS, debounceNanos);
+        }
+    }
+
+    /** One change to the kqueue. */
+    private void kevent(long ident, int filter, int flags, int fflags, long data) throws IOException {
+        one.clear();
+        one.add(ident, filter, flags, fflags, data, null);
         kq.kevent(one, null, 0);
     }
 
     /** The changes call for a run: start one, or queue one after the running command (stopping it first, --restart). */
-    private void trigger(KQueue kq) throws IOException {
+    private void trigger() throws IOException {
         if (runs == count) {
             return; // the last run is left to end
         }
+        for (int f = 0; f < channels.length; f++) {
+            if (channels[f] == null) {
+                reopen(f);
+            }
+        }
         if (child == null) {
-            start(kq);
+            start();
             return;
         }
         if (!queued && !restart) {
@@ -215,16 +262,14 @@ final class Run implements Callable<Integer> {
             if (graceNanos == 0) {
                 signal(SIGKILL);
             } else {
-                KEventList one = new KEventList(1);
-                one.add(GRACE, EVFILT_TIMER, EV_ADD | EV_ONESHOT, NOTE_NSECONDS, graceNanos, null);
-                kq.kevent(one, null, 0);
+                kevent(GRACE, EVFILT_TIMER, EV_ADD | EV_ONESHOT, NOTE_NSECONDS, graceNanos);
                 graceArmed = true;
             }
         }
     }
 
     /** Starts a run in a session of its own, and watches for its end through a process descriptor. */
-    private void start(KQueue kq) throws IOException {
+    private void start() throws IOException {
         List<String> cmd = new ArrayList<>(List.of("setsid"));
         cmd.addAll(command);
         synchronized (this) {
@@ -234,25 +279,24 @@ final class Run implements Callable<Integer> {
             child = new ProcessBuilder(cmd).inheritIO().start();
         }
         runs++;
-        KEventList one = new KEventList(1);
         try {
             pd = ProcessDescriptor.of(child.toHandle());
-            one.add(pd.fd(), EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0, null);
         } catch (KQueueException e) {
             if (e.errno() != Errno.ESRCH) {
                 throw e;
             }
             // it ended and the JDK reaped it already: its end is still an event of this kqueue
-            one.add(GONE, EVFILT_USER, 0, NOTE_TRIGGER, 0, null);
+            kevent(GONE, EVFILT_USER, 0, NOTE_TRIGGER, 0);
+            return;
         }
-        kq.kevent(one, null, 0);
+        kevent(pd.fd(), EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0);
     }
 
     /**
      * The run ended (NOTE_EXIT's wait(2) status in {@code data}, or -1): says so, and starts the queued run.
      * Returns its status as a shell gives it (128+n for signal n).
      */
-    private int ended(KQueue kq, long data) throws IOException, InterruptedException {
+    private int ended(long data) throws IOException, InterruptedException {
         int status = child.waitFor(); // the JDK reaps it, so its status is known even where data is -1
         ExitStatus exit = new ExitStatus((int) data);
         // the JDK gives 128+n for signal n: above 128 only the kernel's status tells a signal from an exit code
@@ -264,9 +308,7 @@ final class Run implements Callable<Integer> {
             pd = null;
         }
         if (graceArmed) {
-            KEventList one = new KEventList(1);
-            one.add(GRACE, EVFILT_TIMER, EV_DELETE, 0, 0, null);
-            kq.kevent(one, null, 0);
+            kevent(GRACE, EVFILT_TIMER, EV_DELETE, 0, 0);
             graceArmed = false;
         }
         synchronized (this) {
@@ -275,7 +317,7 @@ final class Run implements Callable<Integer> {
         stopping = false;
         if (queued && runs < count) {
             queued = false;
-            start(kq);
+            start();
         }
         return status;
     }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +73,26 @@ class JkqRunTest {
         } finally {
             jkq.destroy();
         }
+    }
+
+    @Test
+    void aFileThatAnAtomicSaveReplacedIsWatchedInItsPlace(@TempDir Path dir) throws Exception {
+        Path watched = Files.writeString(dir.resolve("watched"), "");
+        Process jkq = run(dir, "--debounce", "0", "--file", "watched", "--", "sh", "-c", "echo run >> log");
+        Lines err = new Lines(jkq.getErrorStream());
+        try {
+            err.next("the first run's end", l -> l.endsWith(": exit code 0"));
+            // as an editor saves: a new file renamed over the old one
+            Path tmp = Files.writeString(dir.resolve(".watched.tmp"), "saved\n");
+            Files.move(tmp, watched, StandardCopyOption.ATOMIC_MOVE);
+            err.next("the run for the save", l -> l.endsWith(": exit code 0"));
+            change(watched);
+            err.next("the run for a change to the new file", l -> l.endsWith(": exit code 0"));
+            assertThat(readLines(dir.resolve("log"))).hasSize(3);
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
