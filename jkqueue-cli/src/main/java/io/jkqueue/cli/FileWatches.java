@@ -31,9 +31,6 @@ import static io.jkqueue.KEvent.*;
  * subdirectories too, as they appear.
  */
 final class FileWatches implements AutoCloseable {
-    /** A file given by path: every note. */
-    static final int FILE_NOTES = NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK
-            | NOTE_RENAME | NOTE_REVOKE | NOTE_OPEN | NOTE_CLOSE | NOTE_CLOSE_WRITE | NOTE_READ;
     /** A directory: not OPEN/READ/CLOSE, which jkq's own listing of it would cause. */
     static final int DIR_NOTES = NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK
             | NOTE_RENAME | NOTE_REVOKE;
@@ -47,13 +44,22 @@ final class FileWatches implements AutoCloseable {
     private final boolean json;
     private final boolean recursive;
     private final PathFilter filter;
+    private final int fileNotes;    // a named file's
+    private final int entryNotes;   // a file's in a watched directory, 0: not watched
     private final PrintStream err;
     private final KEventList one = new KEventList(1);
     private final List<Watched> top = new ArrayList<>();
     private boolean warnedOfLimit;
 
-    FileWatches(KQueue kq, boolean json, boolean recursive, PathFilter filter, PrintStream err) {
+    /**
+     * {@code notes}: the --events notes. A named file also keeps NOTE_DELETE
+     * and NOTE_RENAME, to be followed; a directory keeps its own notes, its
+     * listing needs them.
+     */
+    FileWatches(KQueue kq, boolean json, boolean recursive, PathFilter filter, int notes, PrintStream err) {
         this.kq = kq;
+        this.fileNotes = notes | NOTE_DELETE | NOTE_RENAME;
+        this.entryNotes = ENTRY_NOTES & notes;
         this.format = new EventFormat(json);
         this.json = json;
         this.recursive = recursive;
@@ -146,7 +152,7 @@ final class FileWatches implements AutoCloseable {
             Named n = new Named(p);
             n.fd = openOrFail(p);
             top.add(n);
-            registerOrFail(n, FILE_NOTES, p);
+            registerOrFail(n, fileNotes, p);
             n.key = key(Path.of("/proc/self/fd", Integer.toString(n.fd)));
         }
     }
@@ -293,7 +299,7 @@ final class FileWatches implements AutoCloseable {
         }
         if (type == Listing.Type.FILE) {
             Entry e = new Entry(d, name);
-            if (open(e, e.path(), ENTRY_NOTES)) {
+            if (entryNotes != 0 && open(e, e.path(), entryNotes)) {
                 d.children.put(name, e);
             }
             return;
@@ -342,7 +348,7 @@ final class FileWatches implements AutoCloseable {
             return;
         }
         close(n);
-        if (!open(n, n.path, FILE_NOTES)) {
+        if (!open(n, n.path, fileNotes)) {
             return;   // gone again: the directory's next change tries once more
         }
         n.key = key(Path.of("/proc/self/fd", Integer.toString(n.fd)));

@@ -17,7 +17,10 @@ import picocli.CommandLine.Spec;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystems;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +70,14 @@ final class Watch implements Callable<Integer> {
     @Option(names = "--exclude", paramLabel = "GLOB", description = "neither report nor watch paths that match (wins over --include)")
     List<String> excludes = new ArrayList<>();
 
+    @Option(names = "--events", paramLabel = "LIST", description = "the vnode notes to watch, e.g. write,delete,rename "
+            + "(default: all of delete,write,extend,attrib,link,rename,revoke,open,close,close_write,read)")
+    String eventNames;
+
+    @Option(names = "--latency", paramLabel = "DURATION", description = "print events in batches: those within "
+            + "DURATION of a batch's first, one line per watched thing (notes OR-ed, counts summed)")
+    String latency;
+
     @Option(names = "--pid", paramLabel = "PID", description = "a process, for its exit")
     List<Long> pids = new ArrayList<>();
 
@@ -101,6 +112,9 @@ final class Watch implements Callable<Integer> {
     private final List<Long> periods = new ArrayList<>();
     private long timeoutNanos = -1;
     private PathFilter pathFilter;
+    /** --events and --latency, as validate() parsed them. */
+    private int vnodeNotes = VnodeEvents.ALL;
+    private long latencyNanos;
 
     private final PrintStream out;
 
@@ -127,6 +141,19 @@ final class Watch implements Callable<Integer> {
             timeoutNanos = nanos("--timeout", timeout);
             if (timeoutNanos < 0) {
                 throw usage("--timeout " + timeout + ": must not be negative");
+            }
+        }
+        if (eventNames != null) {
+            try {
+                vnodeNotes = VnodeEvents.parse(eventNames);
+            } catch (IllegalArgumentException e) {
+                throw usage("--events " + eventNames + ": " + e.getMessage());
+            }
+        }
+        if (latency != null) {
+            latencyNanos = nanos("--latency", latency);
+            if (latencyNanos < 0) {
+                throw usage("--latency " + latency + ": must not be negative");
             }
         }
         if (count < 1) {
@@ -175,7 +202,7 @@ final class Watch implements Callable<Integer> {
         Map<Long, Source>[] byFilter = sourcesByFilter();
         try (KQueue kq = KQueue.open()) {
             KEventList changes = new KEventList(8);
-            FileWatches paths = new FileWatches(kq, json, recursive, pathFilter, System.err);
+            FileWatches paths = new FileWatches(kq, json, recursive, pathFilter, vnodeNotes, System.err);
             resources.add(paths);
             for (Path p : files) {
                 paths.add(p);
@@ -222,12 +249,13 @@ final class Watch implements Callable<Integer> {
 
             long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
             KEventList events = new KEventList(64);
+            Batch batch = new Batch(latencyNanos);
             long printed = 0;
             Set<Long> running = new HashSet<>(byFilter[~EVFILT_PROC].keySet());
             while (printed < count) {
                 // --timeout 0 polls once: what is already pending is still reported
                 long wait = deadline == Long.MAX_VALUE ? -1 : Math.max(deadline - System.nanoTime(), 0);
-                int n = kq.kevent(null, events, wait);
+                int n = batch.kevent(kq, events, wait, deadline);
                 for (int i = 0; i < n && printed < count; i++) {
                     if (events.filter(i) == EVFILT_WRITE) { // jkq's stdout: EV_EOF when its reader is gone
                         if ((events.flags(i) & EV_EOF) != 0) {
@@ -276,6 +304,19 @@ final class Watch implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Opens a file to watch; what stops it is said in words (NoSuchFileException's message is the bare path). */
+    static FileChannel open(Path p) {
+        try {
+            return FileChannel.open(p);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot watch file " + p + ": no such file or directory");
+        } catch (AccessDeniedException e) {
+            throw new IllegalArgumentException("cannot watch file " + p + ": permission denied");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot watch file " + p + ": " + e.getMessage());
+        }
     }
 
     /** Applies the changes one by one, so that a failure names what could not be watched. */

@@ -1,0 +1,124 @@
+package io.jkqueue.cli;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/** Runs bin/jkq as a user would, and waits (60 s at most) for what it prints. */
+final class Launcher {
+    private Launcher() {}
+
+    static final Path LAUNCHER = Path.of("..", "bin", "jkq").toAbsolutePath().normalize();
+    /** How long a test waits for anything: a bound for a broken jkq, not a timing. */
+    static final long WAIT_SECONDS = 60;
+
+    static Process start(String... args) throws IOException {
+        return builder(args).start();
+    }
+
+    static ProcessBuilder builder(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        return pb;
+    }
+
+    record Ended(int status, String stderr) {}
+
+    /** Runs jkq to its end with nothing on stdin and its stdout discarded; its status and stderr. */
+    static Ended runToEnd(String... args) throws Exception {
+        Path err = Files.createTempFile("jkq", ".err");
+        try {
+            Process jkq = builder(args).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectError(err.toFile()).start();
+            try {
+                assertThat(jkq.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).as("jkq %s ended", List.of(args)).isTrue();
+            } finally {
+                jkq.destroy();
+            }
+            return new Ended(jkq.exitValue(), Files.readString(err));
+        } finally {
+            Files.delete(err);
+        }
+    }
+
+    /** The lines of a stream, read by a thread of their own so that a wait for one can be bounded. */
+    static final class Lines {
+        private static final String END = new String("end of stream");
+        private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+        private final List<String> seen = new ArrayList<>();
+
+        Lines(InputStream in) {
+            Thread.ofPlatform().daemon().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        queue.add(line);
+                    }
+                } catch (IOException e) {
+                    // the stream was closed under us: its end
+                } finally {
+                    queue.add(END);
+                }
+            });
+        }
+
+        /** The next line that {@code wanted} accepts; fails at the end of the stream or after 60 s. */
+        String next(String what, Predicate<String> wanted) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (true) {
+                String line = queue.poll(end - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (line == null || line == END) {
+                    queue.add(END);
+                    return fail("no %s %s; lines so far: %s", what, line == null ? "within 60 s" : "before the end",
+                            seen);
+                }
+                seen.add(line);
+                if (wanted.test(line)) {
+                    return line;
+                }
+            }
+        }
+
+        /** Every line read so far, in order. */
+        List<String> seen() {
+            return seen;
+        }
+    }
+
+    /** Waits until {@code condition} holds; fails after 60 s. */
+    static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                fail("not within 60 s: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    static List<String> readLines(Path p) {
+        try {
+            return Files.exists(p) ? Files.readAllLines(p) : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
