@@ -44,6 +44,7 @@ final class FileWatches implements AutoCloseable {
     private final boolean json;
     private final boolean recursive;
     private final PathFilter filter;
+    private final int events;       // the --events notes: which of a file's or directory's own are reported
     private final int fileNotes;    // a named file's
     private final int entryNotes;   // a file's in a watched directory, 0: not watched
     private final PrintStream err;
@@ -58,6 +59,7 @@ final class FileWatches implements AutoCloseable {
      */
     FileWatches(KQueue kq, boolean json, boolean recursive, PathFilter filter, int notes, PrintStream err) {
         this.kq = kq;
+        this.events = notes;
         this.fileNotes = notes | NOTE_DELETE | NOTE_RENAME;
         this.entryNotes = ENTRY_NOTES & notes;
         this.format = new EventFormat(json);
@@ -162,6 +164,11 @@ final class FileWatches implements AutoCloseable {
         return ev.udata(i) instanceof Watched;
     }
 
+    /** Whether event {@code i}, which {@link #owns} says is ours, is a change {@link #lines} reports: jkq run's test. */
+    boolean changed(KEventList ev, int i) throws IOException {
+        return !lines(ev, i, "").isEmpty();
+    }
+
     /**
      * The lines for event {@code i}, which {@link #owns} says is ours: the
      * event's own line, and the entries it names; none for a descriptor
@@ -177,7 +184,7 @@ final class FileWatches implements AutoCloseable {
         switch (w) {
             case Dir d -> {
                 // a subdirectory's own removal and rename are its parent's listing changes
-                int own = fflags & ~ENTRY_CHANGES & (d.parent == null ? ~0 : ~(NOTE_DELETE | NOTE_RENAME));
+                int own = fflags & events & ~ENTRY_CHANGES & (d.parent == null ? ~0 : ~(NOTE_DELETE | NOTE_RENAME));
                 if (own != 0) {
                     ev.set(i, ev.ident(i), ev.filter(i), ev.flags(i), own, ev.data(i), w);
                     out.add(format.line(time, new Source("file", d.path().toString()), ev, i));
@@ -188,9 +195,14 @@ final class FileWatches implements AutoCloseable {
             }
             case Entry e -> out.add(format.line(time, new Source("file", e.path().toString()), ev, i));
             case Named n -> {
-                out.add(format.line(time, new Source("file", n.path.toString()), ev, i));
+                // DELETE and RENAME are watched to follow the file, reported only when --events names them
+                int own = fflags & events;
+                if (own != 0) {
+                    ev.set(i, ev.ident(i), ev.filter(i), ev.flags(i), own, ev.data(i), w);
+                    out.add(format.line(time, new Source("file", n.path.toString()), ev, i));
+                }
                 if ((fflags & (NOTE_DELETE | NOTE_RENAME)) != 0) {
-                    follow(n, (fflags & NOTE_DELETE) != 0, time, out);
+                    follow(n, (own & NOTE_DELETE) != 0, time, out);
                 }
             }
             case Parent p -> follow(p.named, true, time, out);

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * --include and --exclude: java.nio {@code glob:} patterns matched against a
@@ -20,13 +21,21 @@ final class PathFilter {
     private final List<PathMatcher> include = new ArrayList<>();
     private final List<PathMatcher> exclude = new ArrayList<>();
 
-    /** @throws java.util.regex.PatternSyntaxException for a bad glob */
+    /** @throws IllegalArgumentException for a bad glob, naming its option: "--exclude a{b: not a glob: ..." */
     PathFilter(List<String> includes, List<String> excludes) {
         for (String g : includes) {
-            include.add(FileSystems.getDefault().getPathMatcher("glob:" + g));
+            include.add(matcher("--include", g));
         }
         for (String g : excludes) {
-            exclude.add(FileSystems.getDefault().getPathMatcher("glob:" + g));
+            exclude.add(matcher("--exclude", g));
+        }
+    }
+
+    private static PathMatcher matcher(String option, String glob) {
+        try {
+            return FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException(option + " " + glob + ": not a glob: " + e.getDescription());
         }
     }
 

@@ -1,7 +1,6 @@
 package io.jkqueue.cli;
 
 import io.jkqueue.Errno;
-import io.jkqueue.Fd;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueue;
 import io.jkqueue.KQueueException;
@@ -16,12 +15,9 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -34,7 +30,8 @@ import static io.jkqueue.KEvent.*;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run CMD, and run it again whenever a watched file changes: a change while CMD runs queues "
-                + "one more run after it ends (with --restart, CMD is stopped and run again).",
+                + "one more run after it ends (with --restart, CMD is stopped and run again). A change is "
+                + "what jkq watch with the same file options reports.",
                 "CMD runs in a session and process group of its own (setsid); each end of a run is a line on "
                         + "standard error. With no --file, watches the current directory."},
         exitCodeListHeading = "Exit status:%n",
@@ -52,8 +49,20 @@ final class Run implements Callable<Integer> {
     private static final long GONE = 1;
     private static final int SIGKILL = 9, SIGTERM = 15;
 
-    @Option(names = "--file", paramLabel = "PATH", description = "a file or directory to watch")
+    @Option(names = "--file", paramLabel = "PATH",
+            description = "a file (followed when replaced) or directory (its entries and their writes) to watch")
     List<Path> files = new ArrayList<>();
+
+    @Option(names = {"-r", "--recursive"}, description = "watch the subdirectories of a --file directory too")
+    boolean recursive;
+
+    @Option(names = "--include", paramLabel = "GLOB", description = "only paths (relative to the directory) that "
+            + "match are changes")
+    List<String> includes = new ArrayList<>();
+
+    @Option(names = "--exclude", paramLabel = "GLOB", description = "paths that match are neither changes nor "
+            + "watched (wins over --include)")
+    List<String> excludes = new ArrayList<>();
 
     @Option(names = "--events", paramLabel = "LIST", description = "the vnode notes that count as a change "
             + "(default: delete,write,extend,attrib,link,rename,revoke)")
@@ -83,12 +92,10 @@ final class Run implements Callable<Integer> {
     private final PrintStream err;
     private final KEventList one = new KEventList(1);
     private KQueue kq;
-    /** The watched files' channels (null while lost: deleted or renamed away), by index in files and by fd. */
-    private FileChannel[] channels;
-    private final Map<Long, Integer> byFd = new HashMap<>();
 
     /** As validate() parsed them. */
     private int notes = DEFAULT_NOTES;
+    private PathFilter pathFilter;
     private long debounceNanos, graceNanos;
 
     /** The running command (null between runs) and its descriptor (null if it ended before it was opened). */
@@ -112,6 +119,11 @@ final class Run implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw usage("--events " + eventNames + ": " + e.getMessage());
             }
+        }
+        try {
+            pathFilter = new PathFilter(includes, excludes);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
         debounceNanos = nonNegative("--debounce", debounce);
         graceNanos = nonNegative("--grace", grace);
@@ -143,16 +155,11 @@ final class Run implements Callable<Integer> {
         if (files.isEmpty()) {
             files.add(Path.of("."));
         }
-        channels = new FileChannel[files.size()];
-        try (KQueue opened = KQueue.open()) {
+        try (KQueue opened = KQueue.open();
+             FileWatches paths = new FileWatches(opened, false, recursive, pathFilter, notes, err)) {
             kq = opened;
-            for (int f = 0; f < files.size(); f++) {
-                channels[f] = Watch.open(files.get(f));
-                try {
-                    watch(f);
-                } catch (KQueueException e) {
-                    throw new IllegalArgumentException("cannot watch file " + files.get(f) + ": " + e.errno(), e);
-                }
+            for (Path p : files) {
+                paths.add(p);
             }
             kevent(GONE, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0);
             // jkq's INT, TERM and HUP run the JVM's shutdown hooks: this one ends the command's process group
@@ -163,8 +170,10 @@ final class Run implements Callable<Integer> {
                 int n = kq.kevent(null, events, -1);
                 for (int i = 0; i < n; i++) {
                     int filter = events.filter(i);
-                    if (filter == EVFILT_VNODE) {
-                        changed(events.ident(i), events.fflags(i));
+                    if (paths.owns(events, i)) {
+                        if (paths.changed(events, i)) {
+                            changed();
+                        }
                     } else if (filter == EVFILT_TIMER && events.ident(i) == DEBOUNCE) {
                         trigger();
                     } else if (filter == EVFILT_TIMER && events.ident(i) == GRACE) {
@@ -180,50 +189,11 @@ final class Run implements Callable<Integer> {
                     }
                 }
             }
-        } finally {
-            for (FileChannel ch : channels) {
-                if (ch != null) {
-                    ch.close();
-                }
-            }
         }
     }
 
-    /** Registers the knote of file {@code f}; DELETE and RENAME always, to follow a file that is replaced. */
-    private void watch(int f) throws IOException {
-        int fd = Fd.of(channels[f]);
-        kevent(fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, notes | NOTE_DELETE | NOTE_RENAME, 0);
-        byFd.put((long) fd, f);
-    }
-
-    /** Opens lost file {@code f} again if its path names a file now; whether it did. */
-    private boolean reopen(int f) throws IOException {
-        try {
-            channels[f] = FileChannel.open(files.get(f));
-        } catch (IOException e) {
-            return false; // not back (yet): tried again at the next run
-        }
-        watch(f);
-        return true;
-    }
-
-    /**
-     * Watched file {@code fd} changed: run now, or (re)arm the debounce, a one-shot timer that a later change
-     * restarts. A file deleted or renamed away is lost; the file an editor's atomic save put at its path is
-     * watched in its place, and counts as a change.
-     */
-    private void changed(long fd, int fflags) throws IOException {
-        boolean replaced = false;
-        if ((fflags & (NOTE_DELETE | NOTE_RENAME)) != 0) {
-            int f = byFd.remove(fd);
-            kevent(fd, EVFILT_VNODE, EV_DELETE, 0, 0);
-            channels[f].close();
-            channels[f] = null;
-            replaced = reopen(f);
-        }
-        if ((fflags & notes) == 0 && !replaced) {
-            return;
-        }
+    /** A watched file changed: run now, or (re)arm the debounce, a one-shot timer that a later change restarts. */
+    private void changed() throws IOException {
         if (debounceNanos == 0) {
             trigger();
         } else {
@@ -242,11 +212,6 @@ final class Run implements Callable<Integer> {
     private void trigger() throws IOException {
         if (runs == count) {
             return; // the last run is left to end
-        }
-        for (int f = 0; f < channels.length; f++) {
-            if (channels[f] == null) {
-                reopen(f);
-            }
         }
         if (child == null) {
             start();

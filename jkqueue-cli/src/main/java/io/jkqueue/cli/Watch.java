@@ -17,10 +17,6 @@ import picocli.CommandLine.Spec;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystems;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +28,6 @@ import java.util.Set;
 import java.util.HashSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.PatternSyntaxException;
 
 import static io.jkqueue.KEvent.*;
 
@@ -159,9 +154,11 @@ final class Watch implements Callable<Integer> {
         if (count < 1) {
             throw usage("--count " + count + ": must be at least 1");
         }
-        includes.forEach(g -> glob("--include", g));
-        excludes.forEach(g -> glob("--exclude", g));
-        pathFilter = new PathFilter(includes, excludes);
+        try {
+            pathFilter = new PathFilter(includes, excludes);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         for (String s : signals) {
             try {
                 SignalNames.number(s);
@@ -176,14 +173,6 @@ final class Watch implements Callable<Integer> {
             return Durations.parse(text).toNanos();
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw usage(option + " " + text + ": " + (e instanceof ArithmeticException ? "too long" : e.getMessage()));
-        }
-    }
-
-    private void glob(String option, String glob) {
-        try {
-            FileSystems.getDefault().getPathMatcher("glob:" + glob);
-        } catch (PatternSyntaxException e) {
-            throw usage(option + " " + glob + ": not a glob: " + e.getDescription());
         }
     }
 
@@ -304,19 +293,6 @@ final class Watch implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** Opens a file to watch; what stops it is said in words (NoSuchFileException's message is the bare path). */
-    static FileChannel open(Path p) {
-        try {
-            return FileChannel.open(p);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("cannot watch file " + p + ": no such file or directory");
-        } catch (AccessDeniedException e) {
-            throw new IllegalArgumentException("cannot watch file " + p + ": permission denied");
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot watch file " + p + ": " + e.getMessage());
-        }
     }
 
     /** Applies the changes one by one, so that a failure names what could not be watched. */

@@ -95,6 +95,83 @@ class JkqRunTest {
         assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
     }
 
+    /** A run's view of {@code file}: the command copies it to {@code seen} (renamed into place, never half written). */
+    private static String[] copying(String file, String... before) {
+        String[] args = new String[before.length + 4];
+        System.arraycopy(before, 0, args, 0, before.length);
+        args[before.length] = "--";
+        args[before.length + 1] = "sh";
+        args[before.length + 2] = "-c";
+        args[before.length + 3] = "cat " + file + " > seen.tmp 2>/dev/null; mv seen.tmp seen";
+        return args;
+    }
+
+    @Test
+    void aWriteToAFileInAWatchedDirectoryRunsTheCommandAgain(@TempDir Path dir) throws Exception {
+        Path src = Files.createDirectory(dir.resolve("src"));
+        Path file = Files.writeString(src.resolve("a.txt"), "one\n");
+        Process jkq = run(dir, copying("src/a.txt", "--debounce", "0", "--file", "src"));
+        try {
+            awaitUntil("the first run", () -> readLines(dir.resolve("seen")).equals(List.of("one")));
+            Files.writeString(file, "two\n", StandardOpenOption.APPEND);   // no entry of src is added or removed
+            awaitUntil("a run after the write", () -> readLines(dir.resolve("seen")).equals(List.of("one", "two")));
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void withRecursiveAFileInASubdirectoryMadeAfterTheStartRunsTheCommandAgain(@TempDir Path dir) throws Exception {
+        Path src = Files.createDirectory(dir.resolve("src"));
+        Process jkq = run(dir, copying("src/sub/new.txt", "--debounce", "0", "-r", "--file", "src"));
+        Lines err = new Lines(jkq.getErrorStream());
+        try {
+            err.next("the first run's end", l -> l.endsWith(": exit code 0"));
+            Path sub = Files.createDirectory(src.resolve("sub"));
+            // made whole outside, then renamed in: its content is there when jkq lists sub
+            Path made = Files.writeString(dir.resolve("new.txt"), "one\n");
+            Path file = Files.move(made, sub.resolve("new.txt"), StandardCopyOption.ATOMIC_MOVE);
+            awaitUntil("a run after the file came", () -> readLines(dir.resolve("seen")).equals(List.of("one")));
+            Files.writeString(file, "two\n", StandardOpenOption.APPEND);
+            awaitUntil("a run after its write", () -> readLines(dir.resolve("seen")).equals(List.of("one", "two")));
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void anExcludedFilesChangeIsNoChangeWhileAnIncludedOnesIs(@TempDir Path dir) throws Exception {
+        Path src = Files.createDirectory(dir.resolve("src"));
+        Path included = Files.writeString(src.resolve("a.txt"), "");
+        Path excluded = Files.writeString(src.resolve("b.log"), "");
+        Path runs = dir.resolve("runs");
+        Path gate = dir.resolve("gate");
+        assertThat(new ProcessBuilder("mkfifo", gate.toString()).start().waitFor()).isZero();
+        // each run waits at the gate (a FIFO) until the test opens it for writing and closes it
+        Process jkq = run(dir, "--debounce", "0", "--file", "src", "--exclude", "*.log", "--", "sh", "-c",
+                "echo run >> runs; cat gate > /dev/null");
+        Lines err = new Lines(jkq.getErrorStream());
+        try {
+            awaitUntil("the first run started", () -> readLines(runs).size() == 1);
+            // a change now, while the first run waits, would say "changed while running"
+            change(excluded);
+            Files.writeString(gate, "");
+            err.next("the first run's end", l -> l.endsWith(": exit code 0"));
+            change(included);
+            awaitUntil("a run for the included file", () -> readLines(runs).size() == 2);
+            Files.writeString(gate, "");
+            err.next("the second run's end", l -> l.endsWith(": exit code 0"));
+            assertThat(err.seen()).as("no change but the included file's").hasSize(2)
+                    .allMatch(l -> l.endsWith(": exit code 0"));
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(readLines(runs)).hasSize(2);
+    }
+
     @Test
     void aChangeWhileTheCommandRunsQueuesARunAfterItEnds(@TempDir Path dir) throws Exception {
         Path watched = Files.writeString(dir.resolve("watched"), "");

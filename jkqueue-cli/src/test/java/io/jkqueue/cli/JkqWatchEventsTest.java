@@ -40,6 +40,43 @@ class JkqWatchEventsTest {
     }
 
     @Test
+    void eventsLeaveOutADirectorysOwnNotesTheyDoNotName(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("x"), "");
+        Process jkq = start("watch", "--json", "--events", "write", "--file", dir.toString(), "--timer", "200ms",
+                "--timeout", "60s");
+        Lines out = new Lines(jkq.getInputStream());
+        try {
+            out.next("timer line (the loop runs)", l -> l.contains("\"source\":\"timer\""));
+            // the chmod comes first: had the directory's ATTRIB been reported, its line would come before the write's
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Files.writeString(file, "more", StandardOpenOption.APPEND);
+            String line = out.next("file line", l -> l.contains("\"source\":\"file\""));
+            assertThat(line).contains("\"name\":\"" + file + "\"").contains("\"events\":[\"WRITE\"]");
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aFileRenamedAwayIsADeleteOfItsPathWhenEventsDoNotNameRename(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("x"), "");
+        Process jkq = start("watch", "--json", "--events", "write", "--file", file.toString(), "--timer", "200ms",
+                "--timeout", "60s");
+        Lines out = new Lines(jkq.getInputStream());
+        try {
+            out.next("timer line (the loop runs)", l -> l.contains("\"source\":\"timer\""));
+            Files.move(file, dir.resolve("y"));
+            String line = out.next("file line", l -> l.contains("\"source\":\"file\""));
+            assertThat(line).as("RENAME is watched to follow the file, not reported")
+                    .contains("\"name\":\"" + file + "\"").contains("\"events\":[\"DELETE\"]");
+        } finally {
+            jkq.destroy();
+        }
+        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
     void latencyPrintsABurstOnAFileAsOneLine(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("watched"), "");
         // a latency far longer than the burst below, so that it is one batch on a slow machine too

@@ -33,7 +33,9 @@ class RunOptionsTest {
             "--grace    | later | --grace later: not a duration: later (try 500ms, 2s, 1m or PT1S)",
             "--events   | write,frob | --events write,frob: no event frob (one of delete,write,extend,attrib,link,"
                     + "rename,revoke,open,close,close_write,read)",
-            "--count    | 0     | --count 0: must be at least 1"})
+            "--count    | 0     | --count 0: must be at least 1",
+            "--include  | a[b   | --include a[b: not a glob: Missing ']",
+            "--exclude  | a{b   | --exclude a{b: not a glob: Missing '}"})
     void aBadValueIsAUsageError(String option, String value, String message) {
         Run run = parsed(option, value, "--", "true");
         assertThatThrownBy(run::validate).isInstanceOf(ParameterException.class).hasMessage(message);
