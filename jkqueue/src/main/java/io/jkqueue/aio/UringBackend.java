@@ -444,7 +444,8 @@ final class UringBackend implements AioBackend {
      * Takes every CQE there is and completes what each names, outside any
      * lock. Any thread, any number at once: the CQ lock hands each CQE to one.
      */
-    void reap() {
+    @Override
+    public void reap() {
         long[] data = REAPED_DATA.get();
         int[] res = REAPED_RES.get();
         Object[] done = REAPED.get();
