@@ -352,6 +352,7 @@ class UringBackendTest {
         assertThat(ringMappings()).isGreaterThan(mappings);
         Job read = new Job(AioJob.READ, Fd.of(pair[0]), 0, arena.allocate(16), true);
         assertThat(b.submit(read)).isZero();
+        assertThat(openDescriptors()).as("with the job's hold on its socket").isEqualTo(fds + 3);
         b.close();
         assertThat(read.res()).isEqualTo(-ECANCELED);
         assertThat(openDescriptors()).isEqualTo(fds);
