@@ -5,8 +5,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -82,9 +86,22 @@ class AioAllocationTest {
         }
     }
 
+    /**
+     * Another job waits meanwhile (a socket read with its knote in the same
+     * kqueue), as in a program with more than one job in flight: with io_uring
+     * the kqueue's registration of the ring's eventfd then stays. With the
+     * cb's knote alone it goes with each aio_return and comes back with the
+     * next job, some 130 B more per job (measured 270-410 B in all).
+     */
     @Test
     void aReusedCbWithAKqueueAllocatesOnlyItsKnote(@TempDir Path dir) throws Exception {
-        try (FileChannel ch = FileChannel.open(file(dir), READ)) {
+        try (FileChannel ch = FileChannel.open(file(dir), READ);
+                ServerSocketChannel server = ServerSocketChannel.open()
+                        .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                SocketChannel c = SocketChannel.open(server.getLocalAddress());
+                SocketChannel d = server.accept()) {
+            AioCb waiting = new AioCb(Fd.of(c), ByteBuffer.allocate(1), 0).notifyKqueue(kq, 0, "waiting");
+            Aio.read(waiting);
             AioCb cb = new AioCb(Fd.of(ch), ByteBuffer.allocateDirect(4096), 0).notifyKqueue(kq, EV_ONESHOT, "x");
             KEventList out = new KEventList(1);
             for (int round = 0; round < 2; round++) {
@@ -105,6 +122,10 @@ class AioAllocationTest {
                     assertThat(perJob).as("bytes allocated per job: the knote").isLessThanOrEqualTo(400);
                 }
             }
+            assertThat(Aio.error(waiting)).isEqualTo(Errno.EINPROGRESS.code());
+            assertThat(Aio.cancel(Fd.of(c), waiting)).isEqualTo(Aio.AIO_CANCELED);
+            assertThat(Kq.awaitUntil(kq, waiting.ident(), EVFILT_AIO, e -> true).data()).isEqualTo(-1);
+            assertThat(Aio.returnValue(waiting)).isEqualTo(-1);
         }
     }
 }

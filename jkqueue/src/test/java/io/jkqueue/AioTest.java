@@ -303,8 +303,13 @@ class AioTest {
                     }
                 }
             }
-            assertThat(cancelled > 0).as("AIO_CANCELED or AIO_NOTCANCELED means some job was cancelled")
-                    .isEqualTo(r != Aio.AIO_ALLDONE);
+            // AIO_NOTCANCELED: some job was under way, which says nothing of the others (io_uring may have
+            // every write running at once)
+            if (r == Aio.AIO_CANCELED) {
+                assertThat(cancelled).as("AIO_CANCELED: jobs were cancelled").isPositive();
+            } else if (r == Aio.AIO_ALLDONE) {
+                assertThat(cancelled).as("AIO_ALLDONE: nothing was cancelled").isZero();
+            }
             assertThat(poll(kq)).as("every knote went with its return").isEmpty();
         }
     }
@@ -388,7 +393,9 @@ class AioTest {
         int fd = Fd.of(cha);
         List<AioCb> cbs = new ArrayList<>();
         ByteBuffer big = ByteBuffer.allocateDirect(32 << 20);
-        for (int i = 0; i < 8; i++) {   // these keep the workers busy: the small ones are still queued at the close
+        // these keep the workers busy: the small ones are still queued at the close (on io_uring, the last
+        // SQEs are not yet handed to the kernel, and a write in an io-wq worker opens its file late)
+        for (int i = 0; i < 8; i++) {
             AioCb cb = new AioCb(fd, big, (4L << 20) + ((long) i << 25));
             Aio.write(cb);
             cbs.add(cb);

@@ -32,4 +32,11 @@ interface AioBackend {
      * completes jobs from its own threads.
      */
     DescriptorSource completions();
+
+    /**
+     * Completes now the jobs whose I/O has ended but whose result still
+     * waits in the backend, for aio_error and aio_return of a job in
+     * progress: no kqueue may be draining {@link #completions()}.
+     */
+    void reap();
 }

@@ -9,8 +9,14 @@ final class AioBackends {
 
     static final AioBackend BACKEND = create(System.getProperty("jkqueue.aio", ""));
 
+    /** io_uring unless threads are asked for or the kernel refuses it (then the threads, whatever was asked). */
     private static AioBackend create(String wanted) {
-        // io_uring's backend goes here: for "uring", and for "" where the kernel allows it
+        if (!wanted.equals("threads")) {
+            UringBackend uring = UringBackend.open();
+            if (uring != null) {
+                return uring;
+            }
+        }
         return new ThreadsBackend();
     }
 }

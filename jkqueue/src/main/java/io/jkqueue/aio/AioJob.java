@@ -32,8 +32,8 @@ abstract class AioJob {
         this.socket = socket;
     }
 
-    // ThreadsBackend's bookkeeping while it holds the job
-    /** Its dup of {@link #fd}, so that a close or a reuse of the number cannot touch another file. */
+    // the backend's bookkeeping while it holds the job (ThreadsBackend's but for heldFd)
+    /** The backend's dup of {@link #fd}, so that a close or a reuse of the number cannot touch another file. */
     int heldFd = -1;
     /** Submission order, for an FSYNC to know which writes came before it. */
     long seq;

@@ -248,18 +248,33 @@ public final class Kaiocb {
     }
 
     /** aio_error (kern_aio_error): EINPROGRESS, the job's errno or 0; once returned, a failure's errno, else EINVAL. */
-    public synchronized int error() {
-        return switch (state) {
-            case QUEUED -> Errno.EINPROGRESS.code();
-            case DONE -> error;
-            default -> status == -1 && error != 0 ? error : Errno.EINVAL.code();
-        };
+    public int error() {
+        reapIfQueued();
+        synchronized (this) {
+            return switch (state) {
+                case QUEUED -> Errno.EINPROGRESS.code();
+                case DONE -> error;
+                default -> status == -1 && error != 0 ? error : Errno.EINVAL.code();
+            };
+        }
+    }
+
+    /**
+     * A job in progress may have ended with its result still in the backend
+     * (an io_uring CQE that no kqueue drains): take it in, outside this
+     * monitor, as the reaping completes other cbs too.
+     */
+    private void reapIfQueued() {
+        if (state == QUEUED) {
+            AioBackends.BACKEND.reap();
+        }
     }
 
     /** aio_return (kern_aio_return): the result, once; frees the job and deletes its knote. {@link #NOT_DONE} if none. */
     public long returnValue() {
         LioJob l;
         long r;
+        reapIfQueued();
         synchronized (this) {
             if (state != DONE) {
                 return NOT_DONE;
@@ -321,19 +336,25 @@ public final class Kaiocb {
 
     /** filt_aioattach's knlist_add, and the backend's completion source, if it has one. */
     public int attach(Knote kn) {
-        DescriptorSource completions = AioBackends.BACKEND.completions();
-        if (completions != null) {
-            int error = kn.watchSource(completions);
-            if (error != 0) {
-                return error;
-            }
+        int error = watchCompletions(kn);
+        if (error == 0) {
+            knlist.add(kn);
         }
-        knlist.add(kn);
-        return 0;
+        return error;
     }
 
     public void detach(Knote kn) {
         knlist.remove(kn);
+        unwatchCompletions(kn);
+    }
+
+    /** The knote's kqueue drains the backend's completions, if it has some: its jobs' ends reach the knote from there. */
+    static int watchCompletions(Knote kn) {
+        DescriptorSource completions = AioBackends.BACKEND.completions();
+        return completions == null ? 0 : kn.watchSource(completions);
+    }
+
+    static void unwatchCompletions(Knote kn) {
         DescriptorSource completions = AioBackends.BACKEND.completions();
         if (completions != null) {
             kn.unwatchSource(completions);

@@ -51,13 +51,18 @@ public final class LioJob {
         return posted;
     }
 
-    /** filt_lioattach's knlist_add. */
-    public void attach(Knote kn) {
-        knlist.add(kn);
+    /** filt_lioattach's knlist_add; the kqueue drains the backend's completions, as the list's cbs may name no kqueue. */
+    public int attach(Knote kn) {
+        int error = Kaiocb.watchCompletions(kn);
+        if (error == 0) {
+            knlist.add(kn);
+        }
+        return error;
     }
 
     public void detach(Knote kn) {
         knlist.remove(kn);
+        Kaiocb.unwatchCompletions(kn);
     }
 
     synchronized void jobQueued() {

@@ -150,6 +150,11 @@ final class ThreadsBackend implements AioBackend {
         return null;   // jobs complete on the backend's threads
     }
 
+    @Override
+    public void reap() {
+        // nothing waits: each job completes on the thread that ends it
+    }
+
     /** A worker: runs file jobs one at a time. */
     private void work() {
         for (;;) {

@@ -2,6 +2,7 @@ package io.jkqueue.aio;
 
 import io.jkqueue.Errno;
 import io.jkqueue.linux.EventFd;
+import io.jkqueue.linux.FileIo;
 import io.jkqueue.linux.IoUring;
 import io.jkqueue.linux.Kernel;
 import io.jkqueue.linux.Libc;
@@ -10,9 +11,7 @@ import io.jkqueue.spi.DescriptorSource;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 import static io.jkqueue.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static io.jkqueue.linux.IoUring.IORING_OP_FSYNC;
@@ -47,10 +46,11 @@ final class UringBackend implements AioBackend {
     private final int eventFd;
     private final DescriptorSource completions;
 
-    /** The SQ producer's lock; it also guards the slot table. */
-    private final ReentrantLock sq = new ReentrantLock();
+    // monitors, not ReentrantLocks: a contended lock() and a Condition's await allocate a node each time
+    /** The SQ producer's lock; it also guards the slot table. Waited on for room in a full SQ. */
+    private final Object sq = new Object();
     /** The CQ consumer's lock. */
-    private final ReentrantLock cq = new ReentrantLock();
+    private final Object cq = new Object();
     /** user_data → what the CQE completes: an AioJob, or a Cancel whose canceller waits. */
     private final Object[] slots;
     /** Per slot, the count of its uses: user_data carries it so that a late cancel never hits a later job. */
@@ -67,8 +67,6 @@ final class UringBackend implements AioBackend {
     /** The one thread that calls io_uring_enter (see submitLoop). */
     private final Thread submitter = Thread.ofPlatform().daemon().name("jkqueue-aio-uring").unstarted(this::submitLoop);
     private boolean submitterAwake;   // under sq: it has SQEs to hand over, or is handing them
-    /** Signalled (under sq) when the kernel has taken SQEs: a full SQ has room again. */
-    private final Condition sqRoom = sq.newCondition();
     private boolean unmapped;   // under sq and cq: the ring is gone, never to be touched again
 
     private static final ThreadLocal<long[]> REAPED_DATA = ThreadLocal.withInitial(() -> new long[REAP_BATCH]);
@@ -171,43 +169,82 @@ final class UringBackend implements AioBackend {
 
     @Override
     public int submit(AioJob job) {
-        sq.lock();
-        try {
-            return queue(job);
-        } finally {
-            wakeSubmitter();
+        int error = hold(job);
+        if (error != 0) {
+            return error;
         }
+        boolean wake;
+        synchronized (sq) {
+            error = queue(job);
+            wake = wakeSubmitter();
+        }
+        if (wake) {
+            LockSupport.unpark(submitter);
+        }
+        if (error != 0) {
+            drop(job);
+        }
+        return error;
+    }
+
+    /**
+     * Takes the job's own dup of its descriptor, which its SQE names: the
+     * kernel resolves an SQE's number at io_uring_enter on the submitter
+     * thread, or later in an io-wq worker, when the program may have closed
+     * it or opened another file under it. 0, or EBADF.
+     */
+    private static int hold(AioJob job) {
+        int held = FileIo.dup(job.fd);
+        if (held < 0) {
+            int e = LinuxErrno.toFreeBsd(Libc.errno());
+            return e == LinuxErrno.UNKNOWN ? Errno.EBADF.code() : e;
+        }
+        job.heldFd = held;
+        return 0;
+    }
+
+    /** The job leaves the backend: its hold goes before it completes. */
+    private static void drop(AioJob job) {
+        Libc.close(job.heldFd);
+        job.heldFd = -1;
     }
 
     /**
      * lio_listio's batch: {@code jobs[from..to)}, handed to the kernel in one
      * io_uring_enter. Returns how many were started, from {@code from} on;
-     * the first one not started (and those after it) was refused with EAGAIN:
-     * no slot left.
+     * the first one not started (and those after it) was refused: EAGAIN, no
+     * slot left, or EBADF, its descriptor is not open.
      */
     int submitAll(AioJob[] jobs, int from, int to) {
         int started = 0;
-        sq.lock();
-        try {
-            while (from + started < to && queue(jobs[from + started]) == 0) {
+        boolean wake;
+        synchronized (sq) {
+            while (from + started < to) {
+                AioJob job = jobs[from + started];
+                if (hold(job) != 0) {
+                    break;
+                }
+                if (queue(job) != 0) {
+                    drop(job);
+                    break;
+                }
                 started++;
             }
-            return started;
-        } finally {
-            wakeSubmitter();
+            wake = wakeSubmitter();
         }
+        if (wake) {
+            LockSupport.unpark(submitter);
+        }
+        return started;
     }
 
-    /** Leaves sq, waking the submitter for the SQEs prepared under it. */
-    private void wakeSubmitter() {
+    /** Under sq, before leaving it: whether the submitter is to be unparked (once out of sq) for the SQEs prepared. */
+    private boolean wakeSubmitter() {
         boolean wake = !submitterAwake && !stopping && ring.unsubmitted() > 0;
         if (wake) {
             submitterAwake = true;
         }
-        sq.unlock();
-        if (wake) {
-            LockSupport.unpark(submitter);
-        }
+        return wake;
     }
 
     /**
@@ -240,12 +277,12 @@ final class UringBackend implements AioBackend {
         long userData = (long) generation[slot] << 32 | slot;
         int len = (int) Math.min(job.buffer.byteSize(), Integer.MAX_VALUE);
         prepared(switch (job.op) {
-            case AioJob.READ -> ring.prepare(IORING_OP_READ, 0, job.fd, job.socket ? -1 : job.offset,
+            case AioJob.READ -> ring.prepare(IORING_OP_READ, 0, job.heldFd, job.socket ? -1 : job.offset,
                     job.buffer.address(), len, 0, userData);
-            case AioJob.WRITE -> ring.prepare(IORING_OP_WRITE, 0, job.fd, job.socket ? -1 : job.offset,
+            case AioJob.WRITE -> ring.prepare(IORING_OP_WRITE, 0, job.heldFd, job.socket ? -1 : job.offset,
                     job.buffer.address(), len, 0, userData);
             // fsync, not fdatasync: O_SYNC is file integrity (FreeBSD's aio_fsync does VOP_FSYNC with MNT_WAIT)
-            case AioJob.FSYNC -> ring.prepare(IORING_OP_FSYNC, 0, job.fd, 0, 0, 0, 0, userData);
+            case AioJob.FSYNC -> ring.prepare(IORING_OP_FSYNC, 0, job.heldFd, 0, 0, 0, 0, userData);
             default -> throw new IllegalArgumentException("op " + job.op);
         });
     }
@@ -296,12 +333,20 @@ final class UringBackend implements AioBackend {
 
     /** Under sq: while the SQ is full, wakes the submitter and waits until the kernel has taken some. */
     private void awaitSqRoom() {
+        boolean interrupted = false;
         while (!unmapped && ring.unsubmitted() == ring.sqEntries()) {
             if (!submitterAwake) {
                 submitterAwake = true;
                 LockSupport.unpark(submitter);
             }
-            sqRoom.awaitUninterruptibly();
+            try {
+                sq.wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -319,35 +364,37 @@ final class UringBackend implements AioBackend {
      */
     private void submitLoop() {
         for (;;) {
-            sq.lock();
-            while (!submitterAwake && !stopping) {
-                sq.unlock();
+            int n;
+            synchronized (sq) {
+                if (stopping) {
+                    return;
+                }
+                n = submitterAwake ? ring.unsubmitted() : -1;
+                if (submitterAwake) {
+                    submitterAwake = false;
+                    ring.publish();
+                }
+            }
+            if (n < 0) {
                 LockSupport.park(this);
-                sq.lock();
+                continue;
             }
-            if (stopping) {
-                sq.unlock();
-                return;
-            }
-            submitterAwake = false;
-            ring.publish();
-            int n = ring.unsubmitted();
-            sq.unlock();
             // the kernel consumes SQEs up to the tail published above while submitters prepare more after it
             int taken = n == 0 ? 0 : ring.enter(n, 0, 0);
             int errno = Libc.errno();
             List<AioJob> refused = null;
-            sq.lock();
-            if (taken <= 0 && n > 0 && errno != LinuxErrno.EINTR) {
-                refused = takeBack(errno);
+            synchronized (sq) {
+                if (taken <= 0 && n > 0 && errno != LinuxErrno.EINTR) {
+                    refused = takeBack(errno);
+                }
+                if (ring.unsubmitted() > 0) {
+                    submitterAwake = true;   // prepared during the enter, or not all taken: go again
+                }
+                sq.notifyAll();   // a full SQ has room again
             }
-            if (ring.unsubmitted() > 0) {
-                submitterAwake = true;   // prepared during the enter, or not all taken: go again
-            }
-            sqRoom.signalAll();
-            sq.unlock();
             if (refused != null) {
                 for (AioJob job : refused) {
+                    drop(job);
                     job.complete(-errno);
                 }
             }
@@ -390,21 +437,28 @@ final class UringBackend implements AioBackend {
     @Override
     public int cancel(AioJob job) {
         Cancel c = new Cancel();
-        sq.lock();
-        for (int i = 0; i < syncQueue.size(); i++) {
-            if (syncQueue.get(i).job == job) {   // an fsync still waiting for writes: never reaches the kernel
-                release(syncQueue.remove(i).slot);
-                sq.unlock();
-                job.complete(ECANCELED);
-                return AIO_CANCELED;
+        int slot = -1;
+        boolean held;
+        boolean wake;
+        synchronized (sq) {
+            held = releaseHeldSync(job);
+            if (!held) {
+                awaitSqRoom();
+                slot = slotOf(job);
+                if (slot >= 0 && nfree > 0) {
+                    prepareCancel(slot, c);
+                }
             }
+            wake = wakeSubmitter();
         }
-        awaitSqRoom();
-        int slot = slotOf(job);
-        if (slot >= 0 && nfree > 0) {
-            prepareCancel(slot, c);
+        if (wake) {
+            LockSupport.unpark(submitter);
         }
-        wakeSubmitter();
+        if (held) {   // an fsync still waiting for writes: it never reached the kernel
+            drop(job);
+            job.complete(ECANCELED);
+            return AIO_CANCELED;
+        }
         if (!c.asked) {
             return slot < 0 ? AIO_ALLDONE : AIO_NOTCANCELED;   // no slot to ask with: it runs on
         }
@@ -420,6 +474,17 @@ final class UringBackend implements AioBackend {
             case LinuxErrno.ENOENT -> AIO_ALLDONE;
             default -> AIO_NOTCANCELED;   // EALREADY: under way, it will complete
         };
+    }
+
+    /** Under sq: whether the job is an fsync held for writes, now out of the queue and its slot. */
+    private boolean releaseHeldSync(AioJob job) {
+        for (int i = 0; i < syncQueue.size(); i++) {
+            if (syncQueue.get(i).job == job) {
+                release(syncQueue.remove(i).slot);
+                return true;
+            }
+        }
+        return false;
     }
 
     private void prepareCancel(int slot, Cancel c) {
@@ -444,14 +509,14 @@ final class UringBackend implements AioBackend {
      * Takes every CQE there is and completes what each names, outside any
      * lock. Any thread, any number at once: the CQ lock hands each CQE to one.
      */
-    void reap() {
+    @Override
+    public void reap() {
         long[] data = REAPED_DATA.get();
         int[] res = REAPED_RES.get();
         Object[] done = REAPED.get();
         for (;;) {
             int n = 0;
-            cq.lock();
-            try {
+            synchronized (cq) {
                 if (unmapped) {
                     return;
                 }
@@ -462,19 +527,23 @@ final class UringBackend implements AioBackend {
                     res[n] = ring.cqeResult(head);
                 }
                 ring.cqAdvance(head);
-            } finally {
-                cq.unlock();
             }
             if (n == 0) {
                 return;
             }
-            sq.lock();
-            for (int i = 0; i < n; i++) {
-                done[i] = release(data[i]);
+            boolean wake;
+            synchronized (sq) {
+                for (int i = 0; i < n; i++) {
+                    done[i] = release(data[i]);
+                }
+                wake = wakeSubmitter();   // for the fsyncs those writes released
             }
-            wakeSubmitter();   // for the fsyncs those writes released
+            if (wake) {
+                LockSupport.unpark(submitter);
+            }
             for (int i = 0; i < n; i++) {
                 if (done[i] instanceof AioJob job) {
+                    drop(job);
                     job.complete(res[i]);
                 } else {
                     Cancel c = (Cancel) done[i];
@@ -499,23 +568,24 @@ final class UringBackend implements AioBackend {
      */
     void close() {
         List<AioJob> inFlight = new ArrayList<>();
-        sq.lock();
-        closed = true;
-        for (Object o : slots) {
-            if (o instanceof AioJob job) {
-                inFlight.add(job);
+        synchronized (sq) {
+            closed = true;
+            for (Object o : slots) {
+                if (o instanceof AioJob job) {
+                    inFlight.add(job);
+                }
             }
         }
-        sq.unlock();
         for (AioJob job : inFlight) {
             cancel(job);
         }
         for (;;) {
             reap();
-            sq.lock();
-            boolean idle = nfree == slots.length;
-            stopping |= idle;
-            sq.unlock();
+            boolean idle;
+            synchronized (sq) {
+                idle = nfree == slots.length;
+                stopping |= idle;
+            }
             if (idle) {
                 break;
             }
@@ -530,15 +600,15 @@ final class UringBackend implements AioBackend {
                 interrupted = true;
             }
         }
-        sq.lock();
-        cq.lock();
-        if (!unmapped) {
-            unmapped = true;
-            ring.close();
-            Libc.close(eventFd);
+        synchronized (sq) {
+            synchronized (cq) {
+                if (!unmapped) {
+                    unmapped = true;
+                    ring.close();
+                    Libc.close(eventFd);
+                }
+            }
         }
-        cq.unlock();
-        sq.unlock();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

@@ -28,8 +28,7 @@ final class LioFilter implements FilterOps {
         }
         kn.setFlags(kn.flags() & ~EV_FLAG1);
         kn.setHook(lio);
-        lio.attach(kn);
-        return 0;
+        return lio.attach(kn);
     }
 
     /** filt_liodetach. */
