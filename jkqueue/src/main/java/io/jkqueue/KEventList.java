@@ -1,5 +1,7 @@
 package io.jkqueue;
 
+import io.jkqueue.core.KnoteImpl;
+
 import java.util.Arrays;
 
 /**
@@ -7,14 +9,24 @@ import java.util.Arrays;
  * steady-state kevent call allocates nothing. As a change list it is read from
  * index 0 to {@link #size()}; as an event list kevent writes from index 0 and
  * sets {@link #size()} to the count, and {@link #capacity()} is nevents.
+ *
+ * <p>The data of a READ or WRITE event on a level-triggered descriptor that
+ * epoll has just reported ready (bytes readable, connections pending, space
+ * to write) is measured when {@link #data(int)} (or {@link #get(int)}) first
+ * reads it, and kept: a program that never reads it costs no syscall.
  */
 public final class KEventList {
+    static {
+        KnoteImpl.setDeferredEntries((list, i, m) -> list.lazy[i] = m);
+    }
+
     private long[] ident;
     private int[] filter;
     private int[] flags;
     private int[] fflags;
     private long[] data;
     private Object[] udata;
+    private KnoteImpl.LazyData[] lazy;   // non-null: data[i] is yet to be measured by it
     private int size;
 
     /**
@@ -33,6 +45,7 @@ public final class KEventList {
         fflags = new int[capacity];
         data = new long[capacity];
         udata = new Object[capacity];
+        lazy = new KnoteImpl.LazyData[capacity];
     }
 
     /**
@@ -56,6 +69,7 @@ public final class KEventList {
     /** Empties the list; udata references are dropped so they can be collected. */
     public void clear() {
         Arrays.fill(udata, 0, size, null);
+        Arrays.fill(lazy, 0, size, null);
         size = 0;
     }
 
@@ -107,6 +121,7 @@ public final class KEventList {
         this.fflags[i] = fflags;
         this.data[i] = data;
         this.udata[i] = udata;
+        this.lazy[i] = null;
     }
 
     /**
@@ -121,6 +136,7 @@ public final class KEventList {
         }
         if (n < size) {
             Arrays.fill(udata, n, size, null);
+            Arrays.fill(lazy, n, size, null);
         }
         size = n;
     }
@@ -169,9 +185,16 @@ public final class KEventList {
      * Entry {@code i}'s data.
      *
      * @param i the index
-     * @return the filter's value (an errno with EV_ERROR)
+     * @return the filter's value (an errno with EV_ERROR); for an event whose
+     *         data was left to be measured (see above), the value on first
+     *         read, and 0 if the descriptor was closed before
      */
     public long data(int i) {
+        KnoteImpl.LazyData m = lazy[i];
+        if (m != null) {
+            lazy[i] = null;
+            data[i] = m.measureData(filter[i]);
+        }
         return data[i];
     }
 
@@ -192,7 +215,7 @@ public final class KEventList {
      * @return the entry as a KEvent
      */
     public KEvent get(int i) {
-        return new KEvent(ident[i], filter[i], flags[i], fflags[i], data[i], udata[i]);
+        return new KEvent(ident[i], filter[i], flags[i], fflags[i], data(i), udata[i]);
     }
 
     private void grow(int capacity) {
@@ -202,6 +225,7 @@ public final class KEventList {
         fflags = Arrays.copyOf(fflags, capacity);
         data = Arrays.copyOf(data, capacity);
         udata = Arrays.copyOf(udata, capacity);
+        lazy = Arrays.copyOf(lazy, capacity);
     }
 
     /**

@@ -31,6 +31,10 @@ final class EpollSet {
     final int epfd;
     private FdWatch[] byFd = new FdWatch[0];
     private int watched;   // entries besides the wait path's eventfd and timerfd
+    // Counts the scans' looks at epoll (kq lock): a knote stamped with the current count was
+    // reported ready by the look of the kevent call now scanning (read unlocked by f_event: a
+    // stale read only makes the scan measure). Starts at 1 so that an unreported knote never matches.
+    int looks = 1;
 
     /**
      * One descriptor in the epoll set: the knotes watching it (the socket's
