@@ -31,9 +31,10 @@ final class EpollSet {
     final int epfd;
     private FdWatch[] byFd = new FdWatch[0];
     private int watched;   // entries besides the wait path's eventfd and timerfd
-    // Counts the scans' looks at epoll (kq lock): a knote stamped with the current count was
-    // reported ready by the look of the kevent call now scanning (read unlocked by f_event: a
-    // stale read only makes the scan measure). Starts at 1 so that an unreported knote never matches.
+    // Counts the scans' looks at epoll (kq lock), each counted before it starts: a knote stamped
+    // with the current count was activated by an epoll report since the current scan's look began,
+    // so a knote left queued from an earlier call is measured again. f_event reads it unlocked: a
+    // stale read only makes the scan measure. Starts at 1 so that an unreported knote never matches.
     int looks = 1;
 
     /**
