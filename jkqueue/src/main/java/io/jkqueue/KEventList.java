@@ -17,7 +17,7 @@ import java.util.Arrays;
  */
 public final class KEventList {
     static {
-        KnoteImpl.setDeferredEntries((list, i, m) -> list.lazy[i] = m);
+        KnoteImpl.setDeferredEntries(KEventList::defer);
     }
 
     private long[] ident;
@@ -26,7 +26,7 @@ public final class KEventList {
     private int[] fflags;
     private long[] data;
     private Object[] udata;
-    private KnoteImpl.LazyData[] lazy;   // non-null: data[i] is yet to be measured by it
+    private KnoteImpl.LazyData[] lazy;   // created with the first deferred entry; non-null lazy[i]: data[i] is yet to be measured
     private int size;
 
     /**
@@ -45,7 +45,6 @@ public final class KEventList {
         fflags = new int[capacity];
         data = new long[capacity];
         udata = new Object[capacity];
-        lazy = new KnoteImpl.LazyData[capacity];
     }
 
     /**
@@ -69,7 +68,9 @@ public final class KEventList {
     /** Empties the list; udata references are dropped so they can be collected. */
     public void clear() {
         Arrays.fill(udata, 0, size, null);
-        Arrays.fill(lazy, 0, size, null);
+        if (lazy != null) {
+            Arrays.fill(lazy, 0, size, null);
+        }
         size = 0;
     }
 
@@ -121,7 +122,17 @@ public final class KEventList {
         this.fflags[i] = fflags;
         this.data[i] = data;
         this.udata[i] = udata;
-        this.lazy[i] = null;
+        if (lazy != null) {
+            lazy[i] = null;
+        }
+    }
+
+    /** For the scan: entry {@code i}, just written, has its data measured by {@code m} on first read. */
+    private static void defer(KEventList list, int i, KnoteImpl.LazyData m) {
+        if (list.lazy == null) {
+            list.lazy = new KnoteImpl.LazyData[list.capacity()];   // once per list
+        }
+        list.lazy[i] = m;
     }
 
     /**
@@ -136,7 +147,9 @@ public final class KEventList {
         }
         if (n < size) {
             Arrays.fill(udata, n, size, null);
-            Arrays.fill(lazy, n, size, null);
+            if (lazy != null) {
+                Arrays.fill(lazy, n, size, null);
+            }
         }
         size = n;
     }
@@ -190,7 +203,7 @@ public final class KEventList {
      *         read, and 0 if the descriptor was closed before
      */
     public long data(int i) {
-        KnoteImpl.LazyData m = lazy[i];
+        KnoteImpl.LazyData m = lazy != null ? lazy[i] : null;
         if (m != null) {
             lazy[i] = null;
             data[i] = m.measureData(filter[i]);
@@ -225,7 +238,9 @@ public final class KEventList {
         fflags = Arrays.copyOf(fflags, capacity);
         data = Arrays.copyOf(data, capacity);
         udata = Arrays.copyOf(udata, capacity);
-        lazy = Arrays.copyOf(lazy, capacity);
+        if (lazy != null) {
+            lazy = Arrays.copyOf(lazy, capacity);
+        }
     }
 
     /**
