@@ -1,5 +1,7 @@
 package io.jkqueue;
 
+import io.jkqueue.core.KnoteImpl;
+
 import java.util.Arrays;
 
 /**
@@ -7,14 +9,24 @@ import java.util.Arrays;
  * steady-state kevent call allocates nothing. As a change list it is read from
  * index 0 to {@link #size()}; as an event list kevent writes from index 0 and
  * sets {@link #size()} to the count, and {@link #capacity()} is nevents.
+ *
+ * <p>The data of a READ or WRITE event on a level-triggered descriptor that
+ * epoll has just reported ready (bytes readable, connections pending, space
+ * to write) is measured when {@link #data(int)} (or {@link #get(int)}) first
+ * reads it, and kept: a program that never reads it costs no syscall.
  */
 public final class KEventList {
+    static {
+        KnoteImpl.setDeferredEntries(KEventList::defer);
+    }
+
     private long[] ident;
     private int[] filter;
     private int[] flags;
     private int[] fflags;
     private long[] data;
     private Object[] udata;
+    private KnoteImpl.LazyData[] lazy;   // created with the first deferred entry; non-null lazy[i]: data[i] is yet to be measured
     private int size;
 
     /**
@@ -56,6 +68,9 @@ public final class KEventList {
     /** Empties the list; udata references are dropped so they can be collected. */
     public void clear() {
         Arrays.fill(udata, 0, size, null);
+        if (lazy != null) {
+            Arrays.fill(lazy, 0, size, null);
+        }
         size = 0;
     }
 
@@ -107,6 +122,17 @@ public final class KEventList {
         this.fflags[i] = fflags;
         this.data[i] = data;
         this.udata[i] = udata;
+        if (lazy != null) {
+            lazy[i] = null;
+        }
+    }
+
+    /** For the scan: entry {@code i}, just written, has its data measured by {@code m} on first read. */
+    private static void defer(KEventList list, int i, KnoteImpl.LazyData m) {
+        if (list.lazy == null) {
+            list.lazy = new KnoteImpl.LazyData[list.capacity()];   // once per list
+        }
+        list.lazy[i] = m;
     }
 
     /**
@@ -121,6 +147,9 @@ public final class KEventList {
         }
         if (n < size) {
             Arrays.fill(udata, n, size, null);
+            if (lazy != null) {
+                Arrays.fill(lazy, n, size, null);
+            }
         }
         size = n;
     }
@@ -169,9 +198,16 @@ public final class KEventList {
      * Entry {@code i}'s data.
      *
      * @param i the index
-     * @return the filter's value (an errno with EV_ERROR)
+     * @return the filter's value (an errno with EV_ERROR); for an event whose
+     *         data was left to be measured (see above), the value on first
+     *         read, and 0 if the descriptor was closed before
      */
     public long data(int i) {
+        KnoteImpl.LazyData m = lazy != null ? lazy[i] : null;
+        if (m != null) {
+            lazy[i] = null;
+            data[i] = m.measureData(filter[i]);
+        }
         return data[i];
     }
 
@@ -192,7 +228,7 @@ public final class KEventList {
      * @return the entry as a KEvent
      */
     public KEvent get(int i) {
-        return new KEvent(ident[i], filter[i], flags[i], fflags[i], data[i], udata[i]);
+        return new KEvent(ident[i], filter[i], flags[i], fflags[i], data(i), udata[i]);
     }
 
     private void grow(int capacity) {
@@ -202,6 +238,9 @@ public final class KEventList {
         fflags = Arrays.copyOf(fflags, capacity);
         data = Arrays.copyOf(data, capacity);
         udata = Arrays.copyOf(udata, capacity);
+        if (lazy != null) {
+            lazy = Arrays.copyOf(lazy, capacity);
+        }
     }
 
     /**

@@ -81,6 +81,63 @@ public final class KnoteImpl implements Knote {
 
     EpollSet.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;
+    int reportedLook;         // EpollSet.looks when epoll last reported this knote's descriptor ready
+
+    /**
+     * A descriptor filter's hook whose data a scan may leave to be measured
+     * when the program reads it ({@code KEventList.data(i)}), instead of with
+     * a syscall per event handed out.
+     */
+    public interface LazyData {
+        /**
+         * With the knote's list lock held, for a knote that epoll has just
+         * reported ready: whether it is ready for certain and its data the
+         * only thing left to measure (no low-water mark, no end of file or
+         * error to report, the descriptor still open).
+         *
+         * @param kn the knote
+         * @return true if its data may be measured later
+         */
+        boolean deferData(Knote kn);
+
+        /**
+         * Measures the data of a {@code filter} event on the descriptor now;
+         * 0 once the descriptor is closed.
+         *
+         * @param filter EVFILT_READ or EVFILT_WRITE
+         * @return the data
+         */
+        long measureData(int filter);
+    }
+
+    /** How the scan marks a KEventList entry's data as not yet measured: KEventList's package-private defer. */
+    public interface DeferredEntries {
+        /**
+         * Marks entry {@code i} of {@code list}, just copied out, to be measured by {@code m} on first read.
+         *
+         * @param list the event list
+         * @param i    the entry
+         * @param m    its measurement
+         */
+        void defer(KEventList list, int i, LazyData m);
+    }
+
+    private static DeferredEntries deferredEntries;
+
+    /**
+     * Set once, by KEventList's class initialization (which precedes any scan into a list).
+     *
+     * @param access KEventList's defer
+     */
+    public static void setDeferredEntries(DeferredEntries access) {
+        deferredEntries = access;
+    }
+
+    /** Copies this knote out to entry {@code i} with its data left to {@code m}. */
+    void copyOutDeferred(KEventList kev, int i, LazyData m) {
+        kev.set(i, ident, filter, flags, fflags, 0, udata);
+        deferredEntries.defer(kev, i, m);
+    }
 
     KnoteImpl(KqueueImpl kq) {
         this.kq = kq;
@@ -134,10 +191,14 @@ public final class KnoteImpl implements Knote {
         }
     }
 
-    /** f_event; a throw is "no event". */
+    /** f_event; a throw is "no event". An epoll report that activates the knote is stamped with the look it came from. */
     boolean event(long hint) {
         try {
-            return fop.event(this, hint);
+            boolean fired = fop.event(this, hint);
+            if (fired && (hint & HINT_FD) != 0) {
+                reportedLook = kq.epoll.looks;
+            }
+            return fired;
         } catch (RuntimeException | Error e) {
             filterFault(this, "event", e);
             return false;

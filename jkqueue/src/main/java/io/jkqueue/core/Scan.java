@@ -52,6 +52,7 @@ final class Scan {
                     // in-JVM events never starve them (and take the eventfd's
                     // edge, so that an outside poller sees an emptied queue)
                     ctx = ctx == null ? kq.wait.takeContext() : ctx;
+                    kq.epoll.looks++;
                     kq.wait.waitForEvents(ctx, 0);
                     looked = true;
                     continue;
@@ -75,6 +76,7 @@ final class Scan {
                         continue;
                     }
                     ctx = ctx == null ? kq.wait.takeContext() : ctx;
+                    kq.epoll.looks++;
                     kq.wait.waitForEvents(ctx, waitNanos);
                     looked = true;
                     continue;
@@ -152,13 +154,19 @@ final class Scan {
      */
     private static boolean deliver(KqueueImpl kq, KnoteImpl kn, KEventList out, int i) {
         kn.status |= KN_SCAN;
+        int look = kq.epoll.looks;
         KnListImpl knl = kn.knlist;
         boolean kqLocked = knl == null;   // as in register: no list lock, keep the kq lock
         if (!kqLocked) {
             kq.unlock();
             knl.lock.lock();
         }
-        if (!kn.event(0)) {
+        KnoteImpl.LazyData lazy = null;
+        if (kn.fdWatch != null && kn.fdWatch.level && kn.reportedLook == look
+                && kn.hook instanceof KnoteImpl.LazyData d && d.deferData(kn)) {
+            // this call's look just found it ready: only its data is left, measured if the program reads it
+            lazy = d;
+        } else if (!kn.event(0)) {
             if (!kqLocked) {
                 kq.lock();
             }
@@ -179,7 +187,9 @@ final class Scan {
             return false;
         }
         boolean touch = !kn.fop.isFd() && kn.fop.hasTouch();
-        if (!touch || !kn.touch(out, i, FilterOps.EVENT_PROCESS)) {
+        if (lazy != null) {
+            kn.copyOutDeferred(out, i, lazy);
+        } else if (!touch || !kn.touch(out, i, FilterOps.EVENT_PROCESS)) {
             kn.copyOut(out, i);
         }
         if (!kqLocked) {

@@ -1,6 +1,7 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
+import io.jkqueue.core.KnoteImpl;
 import io.jkqueue.linux.Ioctl;
 import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.Poll;
@@ -18,7 +19,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static io.jkqueue.KEvent.EVFILT_READ;
+import static io.jkqueue.KEvent.EVFILT_WRITE;
 import static io.jkqueue.KEvent.EV_DROP;
+import static io.jkqueue.KEvent.EV_EOF;
 import static io.jkqueue.KEvent.EV_ONESHOT;
 import static io.jkqueue.KEvent.NOTE_LOWAT;
 
@@ -29,7 +33,7 @@ import static io.jkqueue.KEvent.NOTE_LOWAT;
  * reported, which last for the life of the file (a FIFO's until its other
  * end is opened again).
  */
-final class Descriptor {
+final class Descriptor implements KnoteImpl.LazyData {
     enum Kind { SOCKET, PIPE, FILE, CHARACTER_DEVICE }
 
     final int fd;
@@ -183,6 +187,43 @@ final class Descriptor {
         return MEASURE;
     }
 
+    /**
+     * For the scan, about a READ or WRITE knote epoll has just reported
+     * ready: whether the filter would find it ready whatever it measured,
+     * so that only its data is left. Not with a low-water mark, an end of
+     * file or an error (they need the value, or set flags), nor for a
+     * datagram socket (an empty datagram is not readable); only for a
+     * channel's descriptor, still open.
+     */
+    @Override
+    public boolean deferData(Knote kn) {
+        if (channel == null || rdhup || hup || error || (kn.flags() & EV_EOF) != 0 || lowWaterMark(kn) > 1) {
+            return false;
+        }
+        boolean kindFits = switch (kn.filter()) {
+            case EVFILT_READ -> kind == Kind.PIPE || kind == Kind.SOCKET && !(channel instanceof DatagramChannel);
+            case EVFILT_WRITE -> kind == Kind.PIPE || kind == Kind.SOCKET && !listening;
+            default -> false;
+        };
+        return kindFits && channel.isOpen();
+    }
+
+    /**
+     * The data ReadFilter or WriteFilter would give now, measured when the
+     * program reads it; 0 once the channel is closed (its number may name
+     * another file by then).
+     */
+    @Override
+    public long measureData(int filter) {
+        if (!channel.isOpen()) {
+            return 0;
+        }
+        if (filter == EVFILT_READ) {
+            return listening ? pendingConnections() : bytesReadable();
+        }
+        return kind == Kind.PIPE ? pipeSpace() : sendSpace();
+    }
+
     /** Whether the number still names the file it named at attach. */
     boolean isCurrent() {
         return channel != null ? channel.isOpen() : Stat.names(fd, dev, ino);
@@ -259,6 +300,12 @@ final class Descriptor {
             sndbuf = Math.max(Sockets.intOption(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF), 0);
         }
         return sndbuf;
+    }
+
+    /** Free space in a socket's send buffer: SO_SNDBUF less what SIOCOUTQ says is queued (0 if it cannot say). */
+    long sendSpace() {
+        int unsent = bytesUnsent();
+        return unsent < 0 ? 0 : Math.max(sendBufferSize() - unsent, 0);
     }
 
     /** SIOCOUTQ: bytes queued in a socket's send buffer; -1 if it cannot say. */

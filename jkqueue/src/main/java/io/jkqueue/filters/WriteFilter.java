@@ -41,8 +41,7 @@ final class WriteFilter implements FilterOps {
                 if (d.listening) {
                     return false;
                 }
-                int unsent = d.bytesUnsent();
-                kn.setData(unsent < 0 ? 0 : Math.max(d.sendBufferSize() - unsent, 0));
+                kn.setData(d.sendSpace());
                 if (d.hup || d.error) {
                     kn.setFlags(kn.flags() | EV_EOF);
                     kn.setFflags(d.soError);
