@@ -138,13 +138,16 @@ class SignalDispositionTest {
         assertThat(new ProcessBuilder("kill", "-" + name, String.valueOf(child.pid())).start().waitFor()).isZero();
     }
 
-    private String line() throws IOException {
+    private String line() throws Exception {
         String l = out.readLine();
-        assertThat(l).as("a line from the child (stderr: %s)", stderrSoFar()).isNotNull();
+        if (l == null) {   // its output ended: say how the child ended (128+n: signal n)
+            String status = child.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS) ? "exit " + child.exitValue() : "alive";
+            assertThat(l).as("a line from the child (%s, stderr: %s)", status, stderrSoFar()).isNotNull();
+        }
         return l;
     }
 
-    private List<String> lines(int n) throws IOException {
+    private List<String> lines(int n) throws Exception {
         List<String> ls = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             ls.add(line());
