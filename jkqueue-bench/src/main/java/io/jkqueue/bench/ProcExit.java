@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * and waitid(P_PIDFD) for the status), before the Java samples. Run it under
  * taskset -c 0.
  *
- * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=1 --c-procexit=PATH
+ * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=1 --c-procexit=PATH;
+ * --single=jkqueue|onExit|waitFor --n=N runs N samples of one variant alone (for strace or perf).
  */
 public final class ProcExit {
     private ProcExit() {}
@@ -80,6 +81,20 @@ public final class ProcExit {
         int rounds = (int) Rounds.opt(args, "rounds", 15);
         int warmup = (int) Rounds.opt(args, "warmup", 1);
         NativeBaseline c = NativeBaseline.fromArgs(args, "c-procexit");
+        String single = Rounds.optString(args, "single", null);
+        if (single != null) {
+            int n = (int) Rounds.opt(args, "n", 200);
+            Support.Samples s = new Support.Samples();
+            try (KQueue kq = KQueue.open()) {
+                KEventList change = new KEventList(1);
+                KEventList ev = new KEventList(1);
+                for (int i = 0; i < n; i++) {
+                    s.add(sample(single, kq, change, ev));
+                }
+            }
+            System.out.printf(Locale.ROOT, "%s: %s%n", single, s.describe());
+            return;
+        }
         System.out.println("== procexit: child exit -> notification latency, EVFILT_PROC NOTE_EXIT vs Process.onExit() / waitFor()"
                 + (c == null ? "" : " vs C pidfd+epoll+waitid"));
         Support.Samples allC = new Support.Samples();
