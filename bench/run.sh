@@ -82,6 +82,8 @@ gcc -O2 -Wall -o "$CBIN/samethread" bench/c/samethread.c
 gcc -O2 -Wall -o "$CBIN/lateness" bench/c/lateness.c
 gcc -O2 -Wall -o "$CBIN/libevent" bench/c/libevent.c
 gcc -O2 -Wall -o "$CBIN/aio_uring" bench/c/aio_uring.c
+gcc -O2 -Wall -o "$CBIN/procexit" bench/c/procexit.c
+gcc -O2 -Wall -pthread -o "$CBIN/vnode" bench/c/vnode.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -185,13 +187,13 @@ run_echo() {
 run_vnode() {
     echo; echo "### file write -> EVFILT_VNODE vs WatchService, pinned to CPU 0"
     harness vnode taskset -c 0 "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.VnodeLatency \
-        "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+        "--c-vnode=$CBIN/vnode" "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 
 run_procexit() {
     echo; echo "### child exit -> EVFILT_PROC vs Process.onExit()/waitFor(), pinned to CPU 0"
     harness procexit taskset -c 0 "$JAVA" "${JVM_FD[@]}" -Xmx512m -cp "$JAR" io.jkqueue.bench.ProcExit \
-        "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+        "--c-procexit=$CBIN/procexit" "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 
 run_virtual() {

@@ -21,9 +21,13 @@ import java.util.concurrent.TimeUnit;
  * <li>waitFor: {@code Process.waitFor()}.
  * </ul>
  * Samples alternate between the variants; p50 / p99 over all samples and the
- * per-round ratio of medians. Run it under taskset -c 0.
+ * per-round ratio of medians. With {@code --c-procexit}, each round also runs
+ * bench/c/procexit.c as a child (the same samples with pidfd_open, epoll_wait
+ * and waitid(P_PIDFD) for the status), before the Java samples. Run it under
+ * taskset -c 0.
  *
- * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=1
+ * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=1 --c-procexit=PATH;
+ * --single=jkqueue|onExit|waitFor --n=N runs N samples of one variant alone (for strace or perf).
  */
 public final class ProcExit {
     private ProcExit() {}
@@ -76,7 +80,25 @@ public final class ProcExit {
         int perRound = (int) Rounds.opt(args, "samples", 15);
         int rounds = (int) Rounds.opt(args, "rounds", 15);
         int warmup = (int) Rounds.opt(args, "warmup", 1);
-        System.out.println("== procexit: child exit -> notification latency, EVFILT_PROC NOTE_EXIT vs Process.onExit() / waitFor()");
+        NativeBaseline c = NativeBaseline.fromArgs(args, "c-procexit");
+        String single = Rounds.optString(args, "single", null);
+        if (single != null) {
+            int n = (int) Rounds.opt(args, "n", 200);
+            Support.Samples s = new Support.Samples();
+            try (KQueue kq = KQueue.open()) {
+                KEventList change = new KEventList(1);
+                KEventList ev = new KEventList(1);
+                for (int i = 0; i < n; i++) {
+                    s.add(sample(single, kq, change, ev));
+                }
+            }
+            System.out.printf(Locale.ROOT, "%s: %s%n", single, s.describe());
+            return;
+        }
+        System.out.println("== procexit: child exit -> notification latency, EVFILT_PROC NOTE_EXIT vs Process.onExit() / waitFor()"
+                + (c == null ? "" : " vs C pidfd+epoll+waitid"));
+        Support.Samples allC = new Support.Samples();
+        double[] overC = new double[rounds];                         // per round: jkqueue p50 / C p50
         Support.Samples[] all = new Support.Samples[VARIANTS.length];
         for (int v = 0; v < all.length; v++) {
             all[v] = new Support.Samples();
@@ -89,6 +111,15 @@ public final class ProcExit {
                 Support.Samples[] round = new Support.Samples[VARIANTS.length];
                 for (int v = 0; v < round.length; v++) {
                     round[v] = new Support.Samples();
+                }
+                Support.Samples roundC = new Support.Samples();
+                if (c != null) {
+                    for (String ns : c.runLine(Integer.toString(perRound)).split(" ")) {
+                        roundC.add(Long.parseLong(ns));
+                        if (r >= 0) {
+                            allC.add(Long.parseLong(ns));
+                        }
+                    }
                 }
                 for (int i = 0; i < perRound; i++) {
                     for (int v = 0; v < VARIANTS.length; v++) {
@@ -105,6 +136,10 @@ public final class ProcExit {
                         ratio[v][r] = round[v].p50us() / round[0].p50us();
                         line.append(String.format(Locale.ROOT, " %s p50 %.1f us", VARIANTS[v], round[v].p50us()));
                     }
+                    if (c != null) {
+                        overC[r] = round[0].p50us() / roundC.p50us();
+                        line.append(String.format(Locale.ROOT, " C p50 %.1f us", roundC.p50us()));
+                    }
                     System.out.println(line);
                 }
             }
@@ -114,9 +149,24 @@ public final class ProcExit {
             Rounds.summary("procexit " + VARIANTS[v], String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
                     all[v].p50us(), all[v].p99us()), "", "");
         }
+        if (c != null) {
+            System.out.printf(Locale.ROOT, "  %-8s %s%n", "C", allC.describe());
+            Rounds.summary("procexit C", String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
+                    allC.p50us(), allC.p99us()), "", "");
+        }
         for (int v = 1; v < VARIANTS.length; v++) {
-            System.out.println("  ratio of medians " + VARIANTS[v] + "/jkqueue: " + Rounds.describe(ratio[v], "%.2f"));
-            Rounds.summary("procexit " + VARIANTS[v] + "/jkqueue p50", Rounds.brief(ratio[v], "%.2f"), "", "");
+            boolean onExit = VARIANTS[v].equals("onExit");
+            boolean met = Rounds.stats(ratio[v])[0] >= 1.0;
+            System.out.println("  ratio of medians " + VARIANTS[v] + "/jkqueue: " + Rounds.describe(ratio[v], "%.2f")
+                    + (onExit ? "  target >= 1.0 " + Rounds.verdict(met) : ""));
+            Rounds.summary("procexit " + VARIANTS[v] + "/jkqueue p50", Rounds.brief(ratio[v], "%.2f"),
+                    onExit ? ">= 1.0" : "", onExit ? Rounds.verdict(met) : "");
+        }
+        if (c != null) {
+            boolean met = Rounds.stats(overC)[0] <= 1.2;
+            System.out.println("  ratio of medians jkqueue/C: " + Rounds.describe(overC, "%.2f")
+                    + "  target <= 1.2 " + Rounds.verdict(met));
+            Rounds.summary("procexit jkqueue/C p50", Rounds.brief(overC, "%.2f"), "<= 1.2", Rounds.verdict(met));
         }
     }
 }

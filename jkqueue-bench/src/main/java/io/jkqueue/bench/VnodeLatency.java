@@ -28,10 +28,12 @@ import java.util.concurrent.locks.LockSupport;
  * kevent / WatchService.take(), takes the time when it returns. Each
  * variant has its own directory and file. Samples alternate between the two
  * variants, 0.2 ms apart (so that the waiter is asleep when the write comes);
- * p50 / p99 over all samples, and the per-round ratio of medians. Run it
- * under taskset -c 0.
+ * p50 / p99 over all samples, and the per-round ratio of medians. With
+ * {@code --c-vnode}, each round also runs bench/c/vnode.c as a child (the
+ * same samples with an inotify descriptor in epoll, the event read), before
+ * the Java samples. Run it under taskset -c 0.
  *
- * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2
+ * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2 --c-vnode=PATH
  */
 public final class VnodeLatency {
     private VnodeLatency() {}
@@ -89,7 +91,11 @@ public final class VnodeLatency {
         int perRound = (int) Rounds.opt(args, "samples", 200);
         int rounds = (int) Rounds.opt(args, "rounds", 20);
         int warmup = (int) Rounds.opt(args, "warmup", 2);
-        System.out.println("== vnode: write -> notification latency, EVFILT_VNODE NOTE_WRITE vs WatchService ENTRY_MODIFY");
+        NativeBaseline c = NativeBaseline.fromArgs(args, "c-vnode");
+        System.out.println("== vnode: write -> notification latency, EVFILT_VNODE NOTE_WRITE vs WatchService ENTRY_MODIFY"
+                + (c == null ? "" : " vs C inotify+epoll"));
+        Support.Samples allC = new Support.Samples();
+        double[] overC = new double[rounds];                         // per round: jkqueue p50 / C p50
         Path root = Files.createTempDirectory("jkq-vnode");
         Path fileK = Files.write(Files.createDirectory(root.resolve("k")).resolve("f"), new byte[8]);
         Path dirW = Files.createDirectory(root.resolve("w"));
@@ -112,6 +118,15 @@ public final class VnodeLatency {
             for (int r = -warmup; r < rounds; r++) {
                 Support.Samples rk = new Support.Samples();
                 Support.Samples rw = new Support.Samples();
+                Support.Samples rc = new Support.Samples();
+                if (c != null) {
+                    for (String ns : c.runLine(Integer.toString(perRound)).split(" ")) {
+                        rc.add(Long.parseLong(ns));
+                        if (r >= 0) {
+                            allC.add(Long.parseLong(ns));
+                        }
+                    }
+                }
                 for (int i = 0; i < perRound; i++) {
                     long a = k.sample(data);
                     long b = w.sample(data);
@@ -126,8 +141,13 @@ public final class VnodeLatency {
                 }
                 if (r >= 0) {
                     ratio[r] = rw.p50us() / rk.p50us();
-                    System.out.printf(Locale.ROOT, "  round %2d  jkqueue p50 %.1f us  WatchService p50 %.1f us  ratio %.2f%n",
+                    System.out.printf(Locale.ROOT, "  round %2d  jkqueue p50 %.1f us  WatchService p50 %.1f us  ratio %.2f",
                             r + 1, rk.p50us(), rw.p50us(), ratio[r]);
+                    if (c != null) {
+                        overC[r] = rk.p50us() / rc.p50us();
+                        System.out.printf(Locale.ROOT, "  C p50 %.1f us  jkqueue/C %.2f", rc.p50us(), overC[r]);
+                    }
+                    System.out.println();
                 }
             }
             for (Probe p : new Probe[] {k, w}) {
@@ -139,6 +159,15 @@ public final class VnodeLatency {
             System.out.println("  ratio of medians WatchService/jkqueue: " + Rounds.describe(ratio, "%.2f")
                     + "  target >= 10 " + Rounds.verdict(met));
             Rounds.summary("vnode WatchService/jkqueue p50", Rounds.brief(ratio, "%.2f"), ">= 10", Rounds.verdict(met));
+            if (c != null) {
+                System.out.printf(Locale.ROOT, "  %-12s %s%n", "C", allC.describe());
+                Rounds.summary("vnode C", String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
+                        allC.p50us(), allC.p99us()), "", "");
+                boolean close = Rounds.stats(overC)[0] <= 1.2;
+                System.out.println("  ratio of medians jkqueue/C: " + Rounds.describe(overC, "%.2f")
+                        + "  target <= 1.2 " + Rounds.verdict(close));
+                Rounds.summary("vnode jkqueue/C p50", Rounds.brief(overC, "%.2f"), "<= 1.2", Rounds.verdict(close));
+            }
             k.file.close();
             w.file.close();
         } finally {

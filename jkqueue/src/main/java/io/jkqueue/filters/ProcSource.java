@@ -337,18 +337,22 @@ final class ProcSource implements DescriptorSource {
     }
 
     /**
-     * At the exit our own child is usually not reaped yet (one waitid with
-     * WNOWAIT); once reaped, by the JDK or by another parent, the kernel's
-     * record answers, and a zombie of another parent has its /proc stat
-     * ({@link #keptOrZombieStatus}). Without
-     * the record, the connector's message, if it was read already; the
-     * child and the zombie; then the message, which comes right after the
-     * pidfd turned readable.
+     * With the kernel's record: it first (one ioctl), since a ProcessBuilder
+     * child is usually reaped by the JDK's reaper thread, woken by the same
+     * exit, before this thread runs; our child not reaped yet answers one
+     * waitid with WNOWAIT; else a reaping under way or a zombie of another
+     * parent ({@link #keptOrZombieStatus}). Without the record, the
+     * connector's message, if it was read already; the child and the
+     * zombie; then the message, which comes right after the pidfd turned
+     * readable.
      */
     private int readExitStatus() {
         int status;
         if (exitStatusKept()) {
-            status = PidFd.peekChildStatus(pidfd);
+            status = PidFd.exitStatus(pidfd);
+            if (status < 0) {
+                status = PidFd.peekChildStatus(pidfd);
+            }
             if (status < 0) {
                 status = keptOrZombieStatus();
             }
