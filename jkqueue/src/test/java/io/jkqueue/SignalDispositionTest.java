@@ -156,7 +156,7 @@ class SignalDispositionTest {
     }
 
     /** The child answers a command: it is alive and running Java code. */
-    private void assertAlive() throws IOException {
+    private void assertAlive() throws Exception {
         in.println("ping");
         assertThat(line()).isEqualTo("pong");
     }
