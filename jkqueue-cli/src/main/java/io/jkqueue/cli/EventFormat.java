@@ -33,8 +33,7 @@ final class EventFormat {
             case EVFILT_PROC -> {
                 what.addAll(Notes.proc(fflags));
                 if (exit != null) {
-                    detail = exit.unknown() ? "exit status unknown" : exit.exited() ? "exit code " + exit.code()
-                            : "killed by " + SignalNames.name(exit.signal());
+                    detail = exit.unknown() ? "exit status unknown" : exit.describe();
                 } else if (child) {
                     detail = "child of " + data;
                 }
@@ -92,6 +91,11 @@ final class EventFormat {
 
         int signal() {
             return status & 0x7f;
+        }
+
+        /** "exit code N" or "killed by NAME", for a known status. */
+        String describe() {
+            return exited() ? "exit code " + code() : "killed by " + SignalNames.name(signal());
         }
     }
 

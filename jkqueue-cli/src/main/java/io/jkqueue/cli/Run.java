@@ -265,8 +265,7 @@ final class Run implements Callable<Integer> {
         int status = child.waitFor(); // the JDK reaps it, so its status is known even where data is -1
         ExitStatus exit = new ExitStatus((int) data);
         // the JDK gives 128+n for signal n: above 128 only the kernel's status tells a signal from an exit code
-        err.println("jkq run: " + String.join(" ", command) + ": " + (!exit.unknown()
-                ? exit.exited() ? "exit code " + exit.code() : "killed by " + SignalNames.name(exit.signal())
+        err.println("jkq run: " + String.join(" ", command) + ": " + (!exit.unknown() ? exit.describe()
                 : status <= 128 ? "exit code " + status : "exit status " + status));
         if (pd != null) {
             pd.close(); // its knote goes with it
