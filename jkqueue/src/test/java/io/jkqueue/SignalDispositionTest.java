@@ -101,6 +101,7 @@ class SignalDispositionTest {
     private BufferedReader out;
     private PrintStream in;
     private Path err;
+    private String masksAtStart;
 
     private void start(String mode, String... signals) throws IOException {
         start(List.of(), mode, signals);
@@ -118,6 +119,14 @@ class SignalDispositionTest {
         out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         in = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8);
         assertThat(out.readLine()).as("child's first line (stderr: %s)", stderrSoFar()).isEqualTo("watching");
+        masksAtStart = masks();
+    }
+
+    /** The child's blocked, ignored and caught signal sets, as /proc shows them (for failure messages). */
+    private String masks() throws IOException {
+        return String.join(" ", Files.readAllLines(Path.of("/proc/" + child.pid() + "/status")).stream()
+                .filter(l -> l.startsWith("SigBlk") || l.startsWith("SigIgn") || l.startsWith("SigCgt"))
+                .map(l -> l.replaceAll("\\s+", "")).toList());
     }
 
     @AfterEach
@@ -142,7 +151,8 @@ class SignalDispositionTest {
         String l = out.readLine();
         if (l == null) {   // its output ended: say how the child ended (128+n: signal n)
             String status = child.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS) ? "exit " + child.exitValue() : "alive";
-            assertThat(l).as("a line from the child (%s, stderr: %s)", status, stderrSoFar()).isNotNull();
+            assertThat(l).as("a line from the child (%s, stderr: %s, masks at start: %s)", status, stderrSoFar(),
+                    masksAtStart).isNotNull();
         }
         return l;
     }
@@ -192,7 +202,8 @@ class SignalDispositionTest {
         char s;
         while ((s = state()) != wanted) {
             if (System.nanoTime() - deadline > 0) {
-                fail("child state %s, not %s, after %s (stderr: %s)", s, wanted, Kq.WAIT, stderrSoFar());
+                fail("child state %s, not %s, after %s (stderr: %s, masks at start: %s, now: %s)", s, wanted, Kq.WAIT,
+                        stderrSoFar(), masksAtStart, masks());
             }
             Thread.sleep(5);
         }
