@@ -4,6 +4,8 @@ import io.jkqueue.Aio;
 import io.jkqueue.Errno;
 import io.jkqueue.KEvent;
 import io.jkqueue.core.KqueueImpl;
+import io.jkqueue.linux.FileIo;
+import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.spi.DescriptorSource;
@@ -87,6 +89,13 @@ public final class Kaiocb {
     private Staging.Chunk chunk;
     private KqueueImpl kq;
     private int inflightSlot = -1;
+    /**
+     * fd was a regular file or block device without O_DIRECT at the last
+     * statx and fcntl: reads try the page cache first without looking
+     * again. Only the submitting thread uses it (a cb is one job at a time).
+     */
+    private boolean readsFromCache;
+    private boolean completionsWatched;   // by the EVFILT_AIO knote: set by its attach, read by its detach
 
     // guarded by this; state and status are also read by the filter without it
     private volatile int state;
@@ -140,6 +149,16 @@ public final class Kaiocb {
         if (op == READ && buffer.isReadOnly()) {
             return Errno.EINVAL.code();
         }
+        boolean triedCache = false;
+        if (op == READ && readsFromCache && offset >= 0) {   // a plain file at the last look: no statx
+            Job j = prepare(READ, offset, false);
+            long r = readCached(j);
+            if (r != NOT_DONE) {
+                return completeNow(j, r, kq, keventFlags, udata, lio);
+            }
+            releaseChunk();
+            triedCache = readsFromCache;   // not in the cache; else look at the descriptor again
+        }
         Stat.Buffer stx = Stat.threadBuffer();
         if (!stx.fstatx(fd)) {
             return Errno.EBADF.code();
@@ -152,12 +171,15 @@ public final class Kaiocb {
         if (socket ? op == FSYNC : op != FSYNC && offset < 0) {
             return Errno.EINVAL.code();
         }
-        Job j = jobs[op];
-        if (j == null || j.socket != socket) {
-            j = jobs[op] = new Job(this, op, fd, socket);
+        Job j = prepare(op, offset, socket);
+        if (op == READ && !triedCache && (type == Stat.S_IFREG || type == Stat.S_IFBLK)) {
+            int flags = Libc.fcntl(fd, FileIo.F_GETFL, 0);
+            readsFromCache = flags >= 0 && (flags & FileIo.O_DIRECT) == 0;   // O_DIRECT would wait for the device
+            long r = readsFromCache ? readCached(j) : NOT_DONE;
+            if (r != NOT_DONE) {
+                return completeNow(j, r, kq, keventFlags, udata, lio);
+            }
         }
-        j.offset = offset;
-        j.buffer = op == FSYNC ? MemorySegment.NULL : segment(op);
         if (kq != null) {
             int error = register(kq, this, ident, KEvent.EVFILT_AIO, keventFlags, udata);
             if (error != 0) {
@@ -190,6 +212,71 @@ public final class Kaiocb {
             releaseChunk();
         }
         return error;
+    }
+
+    /** The cb's job for {@code op}, set up for this submission: offset, and the native memory of the buffer. */
+    private Job prepare(int op, long offset, boolean socket) {
+        Job j = jobs[op];
+        if (j == null || j.socket != socket) {
+            j = jobs[op] = new Job(this, op, fd, socket);
+        }
+        j.offset = offset;
+        j.buffer = op == FSYNC ? MemorySegment.NULL : segment(op);
+        return j;
+    }
+
+    /**
+     * A read whose bytes are all in the page cache, done now on the calling
+     * thread (what io_uring itself tries first): its result, or {@link
+     * #NOT_DONE} when the backend must do it (not all cached: a short count
+     * may be a partly cached range). An error other than EAGAIN means the
+     * number may name another file now: the next read looks again.
+     */
+    private long readCached(Job j) {
+        long n = FileIo.preadv2(fd, j.buffer, j.offset, FileIo.RWF_NOWAIT);
+        if (n == j.buffer.byteSize() || n == 0) {   // 0: at or past the end of the file
+            return n;
+        }
+        if (n < 0 && Libc.errno() != LinuxErrno.EAGAIN) {
+            readsFromCache = false;
+        }
+        return NOT_DONE;
+    }
+
+    /**
+     * The job finished within its submission: it is done before its knote
+     * exists (whose attach then watches no completions, and whose
+     * registration reports it at once), and only then joins its list.
+     */
+    private int completeNow(Job j, long result, KqueueImpl kq, int keventFlags, Object udata, LioJob lio) {
+        if (chunk != null) {
+            buffer.put(pos, chunk.bb, 0, (int) result);
+            releaseChunk();
+        }
+        synchronized (this) {
+            job = j;
+            status = result;
+            error = 0;
+            state = DONE;
+        }
+        if (kq != null) {
+            int error = register(kq, this, ident, KEvent.EVFILT_AIO, keventFlags, udata);
+            if (error != 0) {
+                synchronized (this) {
+                    job = null;
+                }
+                return error;
+            }
+            this.kq = kq;
+        }
+        if (lio != null) {
+            synchronized (this) {
+                this.lio = lio;
+            }
+            lio.jobQueued();
+            lio.jobDone();
+        }
+        return 0;
     }
 
     /** The native memory of aio_buf: the direct buffer itself, or a pooled chunk (filled now for a write). */
@@ -336,7 +423,8 @@ public final class Kaiocb {
 
     /** filt_aioattach's knlist_add, and the backend's completion source, if it has one. */
     public int attach(Knote kn) {
-        int error = watchCompletions(kn);
+        completionsWatched = !finished();   // a job done within its submission never reaches the backend
+        int error = completionsWatched ? watchCompletions(kn) : 0;
         if (error == 0) {
             knlist.add(kn);
         }
@@ -345,7 +433,9 @@ public final class Kaiocb {
 
     public void detach(Knote kn) {
         knlist.remove(kn);
-        unwatchCompletions(kn);
+        if (completionsWatched) {
+            unwatchCompletions(kn);
+        }
     }
 
     /** The knote's kqueue drains the backend's completions, if it has some: its jobs' ends reach the knote from there. */

@@ -7,19 +7,28 @@ import java.lang.invoke.MethodHandle;
 import static io.jkqueue.linux.Libc.C_INT;
 import static io.jkqueue.linux.Libc.C_LONG;
 import static io.jkqueue.linux.Libc.PTR;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * pread(2), pwrite(2), fsync(2), recv(2) and send(2) into native memory,
- * and dup(2) (fcntl F_DUPFD_CLOEXEC): literal bindings for the worker threads
- * of AIO, each retried on EINTR. A failed call returns -1 with errno set.
+ * pread(2), preadv2(2) with RWF_NOWAIT, pwrite(2), fsync(2), recv(2) and
+ * send(2) into native memory, and dup(2) (fcntl F_DUPFD_CLOEXEC): literal
+ * bindings for AIO, each retried on EINTR. A failed call returns -1 with
+ * errno set.
  */
 public final class FileIo {
     private FileIo() {}
 
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
+    /** preadv2 flag: fail with EAGAIN rather than wait for the device (data not in the page cache). Linux 4.14. */
+    public static final int RWF_NOWAIT = 0x8;
+    /** open flag: 040000 on x86-64, 0200000 on arm64. */
+    public static final int O_DIRECT = System.getProperty("os.arch").equals("aarch64") ? 0x10000 : 0x4000;
+    public static final int F_GETFL = 3;
 
     private static final MethodHandle PREAD = Libc.bind("pread", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
+    private static final MethodHandle PREADV2 = Libc.bind("preadv2",
+            FunctionDescriptor.of(C_LONG, C_INT, PTR, C_INT, C_LONG, C_INT));
     private static final MethodHandle PWRITE = Libc.bind("pwrite", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
     private static final MethodHandle FSYNC = Libc.bind("fsync", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle RECV = Libc.bind("recv", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_INT));
@@ -30,6 +39,27 @@ public final class FileIo {
         try {
             for (;;) {
                 long n = (long) PREAD.invokeExact(Libc.state(), fd, buf, buf.byteSize(), offset);
+                if (n >= 0 || Libc.errno() != LinuxErrno.EINTR) {
+                    return n;
+                }
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * preadv2(fd, {buf}, 1, offset, flags) with this thread's scratch as
+     * the iovec: bytes read, or -1 (EAGAIN with RWF_NOWAIT: not all in the
+     * page cache and nothing read; EOPNOTSUPP: the file cannot say).
+     */
+    public static long preadv2(int fd, MemorySegment buf, long offset, int flags) {
+        MemorySegment iov = Libc.scratch();
+        iov.set(JAVA_LONG, 0, buf.address());
+        iov.set(JAVA_LONG, 8, buf.byteSize());
+        try {
+            for (;;) {
+                long n = (long) PREADV2.invokeExact(Libc.state(), fd, iov, 1, offset, flags);
                 if (n >= 0 || Libc.errno() != LinuxErrno.EINTR) {
                     return n;
                 }
