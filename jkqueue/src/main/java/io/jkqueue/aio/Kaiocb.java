@@ -36,23 +36,10 @@ public final class Kaiocb {
 
     private static final AtomicLong IDENTS = new AtomicLong();
 
-    /** The job or list whose knote this thread is registering: what aio_aqueue passes in kev.data. */
-    private static final ThreadLocal<Object> REGISTERING = new ThreadLocal<>();
-
-    /** For filt_aioattach and filt_lioattach: the job or list being registered on this thread, or null. */
-    public static Object registering() {
-        return REGISTERING.get();
-    }
-
-    /** kqfd_register of the knote of {@code job} (a Kaiocb or a LioJob), handing it to the filter's attach. */
+    /** kqfd_register of the knote of {@code job} (a Kaiocb or a LioJob), which the filter's attach finds in kn_hook. */
     static int register(KqueueImpl kq, Object job, long ident, int filter, int keventFlags, Object udata) {
-        REGISTERING.set(job);
-        try {
-            return kq.registerInternal(ident, filter, KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1 | keventFlags,
-                    0, 0, udata);
-        } finally {
-            REGISTERING.set(null);   // (not remove: a set after it would allocate an entry)
-        }
+        return kq.registerInternal(ident, filter, KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1 | keventFlags,
+                0, 0, udata, job);
     }
 
     /** A new ident for an EVFILT_AIO or EVFILT_LIO event, never handed out before in this JVM. */
@@ -384,7 +371,7 @@ public final class Kaiocb {
         KqueueImpl k = kq;
         if (k != null) {
             kq = null;
-            k.registerInternal(ident, KEvent.EVFILT_AIO, KEvent.EV_DELETE, 0, 0, null);   // ENOENT: gone (EV_ONESHOT)
+            k.registerInternal(ident, KEvent.EVFILT_AIO, KEvent.EV_DELETE, 0, 0, null, null);   // ENOENT: gone (EV_ONESHOT)
         }
     }
 

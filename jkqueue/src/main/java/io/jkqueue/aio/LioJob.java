@@ -119,7 +119,7 @@ public final class LioJob {
 
     private void delete() {
         if (kq != null) {
-            kq.registerInternal(ident, KEvent.EVFILT_LIO, KEvent.EV_DELETE, 0, 0, null);   // ENOENT: already gone (EV_ONESHOT)
+            kq.registerInternal(ident, KEvent.EVFILT_LIO, KEvent.EV_DELETE, 0, 0, null, null);   // ENOENT: already gone (EV_ONESHOT)
         }
     }
 }

@@ -201,11 +201,11 @@ public final class KnListImpl implements KnList {
                     // first the child note alone: NOTE_CHILD and NOTE_EXIT would both use data
                     int error = Register.registerInternal(kq, pid, kn.filter,
                             kn.flags | KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_ONESHOT | KEvent.EV_FLAG2,
-                            kn.sfflags, kn.ident, kn.udata);
+                            kn.sfflags, kn.ident, kn.udata, null);
                     if (error == 0) {
                         error = Register.registerInternal(kq, pid, kn.filter,
                                 kn.flags | KEvent.EV_ADD | KEvent.EV_ENABLE | KEvent.EV_FLAG1, kn.sfflags, kn.ident,
-                                kn.udata);
+                                kn.udata, null);
                     }
                     kq.lock();
                     if (error != 0) {

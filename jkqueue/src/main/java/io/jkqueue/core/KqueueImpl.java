@@ -336,11 +336,12 @@ public final class KqueueImpl {
 
     /**
      * kqfd_register: a change from inside jkqueue (aio_aqueue's knote, with
-     * EV_FLAG1, which a change list cannot carry), flags taken as given.
-     * Returns 0 or an errno code (EBADF: this kqueue is closed).
+     * EV_FLAG1, which a change list cannot carry), flags taken as given; a
+     * new knote's kn_hook is {@code hook} (the job that the seed passes in
+     * kev.data). Returns 0 or an errno code (EBADF: this kqueue is closed).
      */
-    public int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata) {
-        return Register.registerInternal(this, ident, filter, flags, fflags, data, udata);
+    public int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata, Object hook) {
+        return Register.registerInternal(this, ident, filter, flags, fflags, data, udata, hook);
     }
 
     // ---- kevent --------------------------------------------------------

@@ -43,18 +43,25 @@ final class Register {
         Channel channel;   // fget: the channel Fd.of handed the number out for, or null
         long dev;          // ... else the file the number names
         long ino;
+        Object hook;       // registerInternal's: the object kev.data points to in the seed (aio_aqueue's job)
 
         void clear() {
             kev.set(0, 0, 0, 0, 0, 0, null);   // let udata go
             channel = null;
+            hook = null;
             inUse = false;
         }
     }
 
     static final ThreadLocal<Copyin> COPYIN = ThreadLocal.withInitial(Copyin::new);
 
-    /** kqueue_register from inside jkqueue (knote_fork): flags are taken as given, EV_FLAG1/EV_FLAG2 included. */
-    static int registerInternal(KqueueImpl kq, long ident, int filter, int flags, int fflags, long data, Object udata) {
+    /**
+     * kqueue_register from inside jkqueue (knote_fork, aio_aqueue): flags are
+     * taken as given, EV_FLAG1/EV_FLAG2 included; a new knote starts with
+     * {@code hook} as its kn_hook, for the filter's attach.
+     */
+    static int registerInternal(KqueueImpl kq, long ident, int filter, int flags, int fflags, long data, Object udata,
+            Object hook) {
         if (!kq.isOpen()) {
             return Errno.EBADF.code();
         }
@@ -63,6 +70,7 @@ final class Register {
         c = busy ? new Copyin() : c;
         c.inUse = true;
         c.kev.set(0, ident, filter, flags, fflags, data, udata);
+        c.hook = hook;
         try {
             return register(kq, c, flags);
         } finally {
@@ -186,6 +194,7 @@ final class Register {
         kn.sfflags = kev.fflags(0);
         kn.sdata = kev.data(0);
         kn.channel = c.channel;
+        kn.hook = c.hook;
         kev.set(0, kn.ident, kn.filter, kev.flags(0), 0, 0, kn.udata);
         // KN_SCAN: a source that reports while attach runs must not be skipped by knote()
         // (the seed's f_event after attach re-reads the source; ours may rely on that report)

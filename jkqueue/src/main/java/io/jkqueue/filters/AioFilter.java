@@ -20,14 +20,13 @@ final class AioFilter implements FilterOps {
         return false;
     }
 
-    /** filt_aioattach: the job pointer cannot be checked, so only the kernel (EV_FLAG1) may register. */
+    /** filt_aioattach: the job pointer cannot be checked, so only the kernel (EV_FLAG1, with the job in kn_hook) may register. */
     @Override
     public int attach(Knote kn) {
-        if ((kn.flags() & EV_FLAG1) == 0 || !(Kaiocb.registering() instanceof Kaiocb job)) {
+        if ((kn.flags() & EV_FLAG1) == 0 || !(kn.hook() instanceof Kaiocb job)) {
             return Errno.EPERM.code();
         }
         kn.setFlags(kn.flags() & ~EV_FLAG1);
-        kn.setHook(job);
         return job.attach(kn);
     }
 

@@ -1,7 +1,6 @@
 package io.jkqueue.filters;
 
 import io.jkqueue.Errno;
-import io.jkqueue.aio.Kaiocb;
 import io.jkqueue.aio.LioJob;
 import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
@@ -23,11 +22,10 @@ final class LioFilter implements FilterOps {
     /** filt_lioattach: only the kernel (EV_FLAG1) may register. */
     @Override
     public int attach(Knote kn) {
-        if ((kn.flags() & EV_FLAG1) == 0 || !(Kaiocb.registering() instanceof LioJob lio)) {
+        if ((kn.flags() & EV_FLAG1) == 0 || !(kn.hook() instanceof LioJob lio)) {
             return Errno.EPERM.code();
         }
         kn.setFlags(kn.flags() & ~EV_FLAG1);
-        kn.setHook(lio);
         return lio.attach(kn);
     }
 
