@@ -126,8 +126,12 @@ public final class Fd {
         if (KqueueImpl.fdcloseAll(fd)) {
             return;   // it was a kqueue's, closed with it
         }
-        if (Open.close(fd) != 0) {
-            throw error("close " + fd);
+        try {
+            if (Open.close(fd) != 0) {
+                throw error("close " + fd);
+            }
+        } finally {
+            KqueueImpl.fdclosed(fd);
         }
     }
 

@@ -15,6 +15,7 @@ import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
 import java.nio.channels.Channel;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -88,6 +89,9 @@ public final class KqueueImpl {
     /** kq_sel.si_note: knotes of other kqueues watching this one. */
     final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
     private boolean selPending;
+
+    /** Numbers being closed by Fd.close (fdcloseAll to fdclosed), with how many closers each. */
+    private static final ConcurrentHashMap<Integer, Integer> CLOSING = new ConcurrentHashMap<>();
 
     private final Callwheel callouts = new Callwheel();
     private final KnoteImpl sweeper = new KnoteImpl(this);   // its callout is the closed-descriptor sweep
@@ -616,7 +620,9 @@ public final class KqueueImpl {
      * (Fd.close): once this returns no knote on descriptor {@code fd} is left
      * in any kqueue, so none can meet a file that reuses the number. The
      * descriptor of a kqueue closes that kqueue instead (kqueue_close, which
-     * closes the descriptor): then it returns true.
+     * closes the descriptor): then it returns true. Otherwise the number
+     * stays closing until {@link #fdclosed}, which the caller calls once its
+     * close(2) returned: meanwhile a registration on it is EBADF.
      */
     public static boolean fdcloseAll(int fd) {
         KqueueImpl self = KqRegistry.get(fd);
@@ -624,12 +630,27 @@ public final class KqueueImpl {
             self.close();
             return true;
         }
+        CLOSING.merge(fd, 1, Integer::sum);   // before any kq lock: a registration after a drop sees it
         for (KqueueImpl kq : KqRegistry.all()) {
             if (kq != null) {
                 kq.fdclose(fd);
             }
         }
         return false;
+    }
+
+    /** The close(2) after {@link #fdcloseAll} returned: the number may name a new file. */
+    public static void fdclosed(int fd) {
+        CLOSING.computeIfPresent(fd, (n, closers) -> closers == 1 ? null : closers - 1);
+    }
+
+    /**
+     * Whether Fd.close is closing {@code fd}: fget finds no file (fdclose
+     * clears the seed's table slot before knote_fdclose). Read with the kq
+     * lock held, after fdcloseAll marked it or before it dropped this kq's knotes.
+     */
+    static boolean closing(int fd) {
+        return !CLOSING.isEmpty() && CLOSING.containsKey(fd);
     }
 
     /** With the kq lock held once: drops the knotes chained at {@code slot} of a table, waiting for those in flux. */

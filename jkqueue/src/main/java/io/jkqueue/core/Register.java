@@ -111,6 +111,10 @@ final class Register {
                     }
                 }
                 kq.lock();
+                if (fops.isFd() && KqueueImpl.closing((int) ident)) {
+                    kq.unlock();   // Fd.close is closing it: its knotes go, or went, with it
+                    return Errno.EBADF.code();
+                }
                 if (fops.isFd() && kq.table.isStale((int) ident, c.channel, c.dev, c.ino)) {
                     // the descriptor was closed and its number reused: the old file's knotes died with it
                     kq.unlock();
