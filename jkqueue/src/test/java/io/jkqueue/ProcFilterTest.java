@@ -277,6 +277,27 @@ class ProcFilterTest {
     }
 
     @Test
+    void aForkOrExecBeforeTheKnoteWasAddedIsNotReportedWhileAnotherKnoteKeepsTheEventsComing(KQueue kq1, KQueue kq2)
+            throws Exception {
+        Process other = new ProcessBuilder("sh", "-c", "read x").start();
+        try {
+            assumeProcessEvents(kq1, other.pid());
+            // kq1 keeps the connector listening, and nobody collects from it meanwhile
+            Kq.apply(kq1, KEvent.of(other.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK, 0, null));
+            // p is exec'd (from the JVM's spawn) and forks before anyone watches it
+            Process p = new ProcessBuilder("sh", "-c", "/bin/true; echo forked; read x").start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("forked");
+            Kq.apply(kq2, KEvent.of(p.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXEC | NOTE_EXIT, 0, null));
+            p.getOutputStream().close();
+            assertThat(fflagsUntilExit(kq2, p.pid()) & (NOTE_FORK | NOTE_EXEC | NOTE_TRACKERR))
+                    .as("no fork or exec after the knote was added, and nothing lost").isZero();
+        } finally {
+            other.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)   // 3,000 processes may take the 120 s they are given
     void processesElsewhereBeforeTheKnoteWasAddedCostItNoTrackError(KQueue kq1, KQueue kq2) throws Exception {
         Process other = new ProcessBuilder("sh", "-c", "read x").start();

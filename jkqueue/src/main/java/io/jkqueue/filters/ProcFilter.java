@@ -43,6 +43,7 @@ final class ProcFilter implements FilterOps {
             return Errno.ESRCH.code();
         }
         boolean child = (kn.flags() & EV_FLAG2) != 0;
+        boolean internal = (kn.flags() & (EV_FLAG1 | EV_FLAG2)) != 0;   // knote_fork's, in the middle of a drain
         if (child) {
             // registered by knote_fork to report the child: it does not track further itself (the EV_FLAG1 note does)
             kn.setSfflags(kn.sfflags() & ~(NOTE_EXIT | NOTE_EXEC | NOTE_FORK | NOTE_TRACK));
@@ -69,6 +70,10 @@ final class ProcFilter implements FilterOps {
             PROC_EVENTS.release();
             src.release();
             return Errno.ESRCH.code();   // exited and reaped before its exit could be heard: as if reaped first
+        }
+        if (connector && !internal) {
+            // what the socket holds happened before this knote (other knotes kept it open): theirs alone
+            PROC_EVENTS.drain();
         }
         kn.setHook(src);
         kn.setHookId(connector ? 1 : 0);
