@@ -209,35 +209,6 @@ final class UringBackend implements AioBackend {
         job.heldFd = -1;
     }
 
-    /**
-     * lio_listio's batch: {@code jobs[from..to)}, handed to the kernel in one
-     * io_uring_enter. Returns how many were started, from {@code from} on;
-     * the first one not started (and those after it) was refused: EAGAIN, no
-     * slot left, or EBADF, its descriptor is not open.
-     */
-    int submitAll(AioJob[] jobs, int from, int to) {
-        int started = 0;
-        boolean wake;
-        synchronized (sq) {
-            while (from + started < to) {
-                AioJob job = jobs[from + started];
-                if (hold(job) != 0) {
-                    break;
-                }
-                if (queue(job) != 0) {
-                    drop(job);
-                    break;
-                }
-                started++;
-            }
-            wake = wakeSubmitter();
-        }
-        if (wake) {
-            LockSupport.unpark(submitter);
-        }
-        return started;
-    }
-
     /** Under sq, before leaving it: whether the submitter is to be unparked (once out of sq) for the SQEs prepared. */
     private boolean wakeSubmitter() {
         boolean wake = !submitterAwake && !stopping && ring.unsubmitted() > 0;

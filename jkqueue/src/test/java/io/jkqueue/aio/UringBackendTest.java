@@ -241,14 +241,16 @@ class UringBackendTest {
     }
 
     @Test
-    void aBatchGoesInOneSubmissionAndEachJobCompletes(@TempDir Path dir) throws IOException {
+    void writesAndAnFsyncSubmittedTogetherEachComplete(@TempDir Path dir) throws IOException {
         int fd = openFile(dir.resolve("f"), Open.O_RDWR | Open.O_CREAT);
         AioJob[] jobs = new AioJob[4];
         for (int i = 0; i < 3; i++) {
             jobs[i] = new Job(AioJob.WRITE, fd, 100L * i, bytes(100, i), false);
         }
         jobs[3] = new Job(AioJob.FSYNC, fd, 0, MemorySegment.NULL, false);
-        assertThat(backend.submitAll(jobs, 0, 4)).isEqualTo(4);
+        for (AioJob job : jobs) {   // prepared back to back: the submitting thread takes them in one or few enters
+            assertThat(backend.submit(job)).isZero();
+        }
         drainUntil(() -> Stream.of(jobs).allMatch(j -> ((Job) j).done()));
         assertThat(Stream.of(jobs).mapToLong(j -> ((Job) j).res()).toArray()).containsExactly(100, 100, 100, 0);
         assertThat(Files.size(dir.resolve("f"))).isEqualTo(300);
