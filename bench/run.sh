@@ -207,8 +207,8 @@ run_empty() {
 }
 
 run_aio() {
-    echo; echo "### 4 KiB random reads of a 1 GiB cached file at queue depth 1, 32, 256: C io_uring vs jkqueue Aio vs AsynchronousFileChannel vs FileChannel threads"
-    harness aio "$JAVA" "${JVM[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.AioBench "--c-aio-uring=$CBIN/aio_uring" \
+    echo; echo "### 4 KiB random reads of a 1 GiB cached file at queue depth 1, 32, 256: C io_uring vs jkqueue Aio vs AsynchronousFileChannel vs FileChannel threads, and C and jkqueue with O_DIRECT"
+    harness aio "$JAVA" "${JVM_FD[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.AioBench "--c-aio-uring=$CBIN/aio_uring" \
         "--file=${BENCH_AIO_FILE:-$ROOT/bench-results/aio-1GiB.dat}" "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 

@@ -1,5 +1,6 @@
 package io.jkqueue.bench;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import io.jkqueue.Aio;
 import io.jkqueue.AioCb;
 import io.jkqueue.Fd;
@@ -86,12 +87,13 @@ public final class AioBench {
             readers.put("C io_uring", (qd, ms) -> Double.parseDouble(
                     uring.runLine(file.toString(), Integer.toString(qd), Long.toString(ms))));
         }
-        readers.put("jkqueue Aio", this::jkqueueAio);
+        readers.put("jkqueue Aio", (qd, ms) -> jkqueueAio(qd, ms, false));
         readers.put("AsynchronousFileChannel", this::asynchronousFileChannel);
         readers.put("FileChannel threads", this::fileChannelThreads);
         if (uring != null && directAllowed(uring)) {
             readers.put("C io_uring O_DIRECT", (qd, ms) -> Double.parseDouble(
                     uring.runLine(file.toString(), Integer.toString(qd), Long.toString(ms), "direct")));
+            readers.put("jkqueue Aio O_DIRECT", (qd, ms) -> jkqueueAio(qd, ms, true));
         }
         return readers;
     }
@@ -115,9 +117,12 @@ public final class AioBench {
      * jkqueue's public AIO as a FreeBSD program uses it: {@code qd} AioCbs
      * with direct buffers, reused, each reporting through EVFILT_AIO on one
      * kqueue; each event is returned (aio_return) and its cb read again.
+     * With {@code direct}, the file is opened O_DIRECT (the buffers aligned):
+     * every read goes to the device through the backend.
      */
-    private double jkqueueAio(int qd, long millis) throws Exception {
-        int fd = Fd.open(file, StandardOpenOption.READ);
+    private double jkqueueAio(int qd, long millis, boolean direct) throws Exception {
+        FileChannel ch = direct ? FileChannel.open(file, StandardOpenOption.READ, ExtendedOpenOption.DIRECT) : null;
+        int fd = direct ? Fd.of(ch) : Fd.open(file, StandardOpenOption.READ);
         try (KQueue kq = KQueue.open()) {
             KEventList events = new KEventList(Math.min(qd, 256));
             long done = 0;
@@ -126,7 +131,7 @@ public final class AioBench {
             long start = System.nanoTime();
             long end = start + TimeUnit.MILLISECONDS.toNanos(millis);
             for (int i = 0; i < qd; i++) {
-                AioCb cb = new AioCb(fd, ByteBuffer.allocateDirect(BLOCK), 0);
+                AioCb cb = new AioCb(fd, ByteBuffer.allocateDirect(2 * BLOCK).alignedSlice(BLOCK).limit(BLOCK), 0);
                 cb.notifyKqueue(kq, 0, cb);
                 Aio.read(cb.offset(randomOffset()));
                 inFlight++;
@@ -151,7 +156,11 @@ public final class AioBench {
             }
             return done / seconds;
         } finally {
-            Fd.close(fd);
+            if (ch != null) {
+                ch.close();
+            } else {
+                Fd.close(fd);
+            }
         }
     }
 
