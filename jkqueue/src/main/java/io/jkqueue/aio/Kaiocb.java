@@ -144,7 +144,7 @@ public final class Kaiocb {
                 return completeNow(j, r, kq, keventFlags, udata, lio);
             }
             releaseChunk();
-            triedCache = readsFromCache;   // not in the cache; else look at the descriptor again
+            triedCache = true;   // not all cached, or another file: the descriptor is looked at again
         }
         Stat.Buffer stx = Stat.threadBuffer();
         if (!stx.fstatx(fd)) {
@@ -159,10 +159,10 @@ public final class Kaiocb {
             return Errno.EINVAL.code();
         }
         Job j = prepare(op, offset, socket);
-        if (op == READ && !triedCache && (type == Stat.S_IFREG || type == Stat.S_IFBLK)) {
+        if (op == READ && (type == Stat.S_IFREG || type == Stat.S_IFBLK)) {
             int flags = Libc.fcntl(fd, FileIo.F_GETFL, 0);
             readsFromCache = flags >= 0 && (flags & FileIo.O_DIRECT) == 0;   // O_DIRECT would wait for the device
-            long r = readsFromCache ? readCached(j) : NOT_DONE;
+            long r = readsFromCache && !triedCache ? readCached(j) : NOT_DONE;
             if (r != NOT_DONE) {
                 return completeNow(j, r, kq, keventFlags, udata, lio);
             }
@@ -216,15 +216,15 @@ public final class Kaiocb {
      * A read whose bytes are all in the page cache, done now on the calling
      * thread (what io_uring itself tries first): its result, or {@link
      * #NOT_DONE} when the backend must do it (not all cached: a short count
-     * may be a partly cached range). An error other than EAGAIN means the
-     * number may name another file now: the next read looks again.
+     * may be a partly cached range). After a failure (nothing cached, or the
+     * number names another file now) the next read looks at the descriptor again.
      */
     private long readCached(Job j) {
-        long n = FileIo.preadv2(fd, j.buffer, j.offset, FileIo.RWF_NOWAIT);
+        long n = FileIo.preadv2Nowait(fd, j.buffer, j.offset);
         if (n == j.buffer.byteSize() || n == 0) {   // 0: at or past the end of the file
             return n;
         }
-        if (n < 0 && Libc.errno() != LinuxErrno.EAGAIN) {
+        if (n < 0) {
             readsFromCache = false;
         }
         return NOT_DONE;

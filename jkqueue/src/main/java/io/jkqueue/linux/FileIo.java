@@ -13,7 +13,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * pread(2), preadv2(2) with RWF_NOWAIT, pwrite(2), fsync(2), recv(2) and
  * send(2) into native memory, and dup(2) (fcntl F_DUPFD_CLOEXEC): literal
  * bindings for AIO, each retried on EINTR. A failed call returns -1 with
- * errno set.
+ * errno set (but preadv2, which never waits).
  */
 public final class FileIo {
     private FileIo() {}
@@ -21,14 +21,15 @@ public final class FileIo {
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
     /** preadv2 flag: fail with EAGAIN rather than wait for the device (data not in the page cache). Linux 4.14. */
-    public static final int RWF_NOWAIT = 0x8;
+    private static final int RWF_NOWAIT = 0x8;
     /** open flag: 040000 on x86-64, 0200000 on arm64. */
     public static final int O_DIRECT = System.getProperty("os.arch").equals("aarch64") ? 0x10000 : 0x4000;
     public static final int F_GETFL = 3;
 
     private static final MethodHandle PREAD = Libc.bind("pread", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
-    private static final MethodHandle PREADV2 = Libc.bind("preadv2",
-            FunctionDescriptor.of(C_LONG, C_INT, PTR, C_INT, C_LONG, C_INT));
+    // critical, without errno: it never waits, and its callers only need to know that it failed
+    private static final MethodHandle PREADV2 = Libc.bindWithoutErrno("preadv2",
+            FunctionDescriptor.of(C_LONG, C_INT, PTR, C_INT, C_LONG, C_INT), Libc.CRITICAL);
     private static final MethodHandle PWRITE = Libc.bind("pwrite", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
     private static final MethodHandle FSYNC = Libc.bind("fsync", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle RECV = Libc.bind("recv", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_INT));
@@ -49,21 +50,16 @@ public final class FileIo {
     }
 
     /**
-     * preadv2(fd, {buf}, 1, offset, flags) with this thread's scratch as
-     * the iovec: bytes read, or -1 (EAGAIN with RWF_NOWAIT: not all in the
-     * page cache and nothing read; EOPNOTSUPP: the file cannot say).
+     * preadv2(fd, {buf}, 1, offset, RWF_NOWAIT) with this thread's scratch as
+     * the iovec: bytes read (fewer when only part of the range is in the page
+     * cache), or -1 when none is cached or the call failed; errno is not kept.
      */
-    public static long preadv2(int fd, MemorySegment buf, long offset, int flags) {
+    public static long preadv2Nowait(int fd, MemorySegment buf, long offset) {
         MemorySegment iov = Libc.scratch();
         iov.set(JAVA_LONG, 0, buf.address());
         iov.set(JAVA_LONG, 8, buf.byteSize());
         try {
-            for (;;) {
-                long n = (long) PREADV2.invokeExact(Libc.state(), fd, iov, 1, offset, flags);
-                if (n >= 0 || Libc.errno() != LinuxErrno.EINTR) {
-                    return n;
-                }
-            }
+            return (long) PREADV2.invokeExact(fd, iov, 1, offset, RWF_NOWAIT);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
