@@ -92,10 +92,9 @@ class AioAllocationTest {
 
     /**
      * Another job waits meanwhile (a socket read with its knote in the same
-     * kqueue), as in a program with more than one job in flight: with io_uring
-     * the kqueue's registration of the ring's eventfd then stays. With the
-     * cb's knote alone it goes with each aio_return and comes back with the
-     * next job, some 130 B more per job (measured 270-410 B in all).
+     * kqueue), as in a program with more than one job in flight; the cb's
+     * reads come from the page cache, done within Aio.read, so each costs its
+     * knote alone.
      */
     @Test
     void aReusedCbWithAKqueueAllocatesOnlyItsKnote(@TempDir Path dir) throws Exception {
