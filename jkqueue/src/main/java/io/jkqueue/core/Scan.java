@@ -65,7 +65,12 @@ final class Scan {
                     if (deadline != Long.MAX_VALUE) {
                         waitNanos = deadline - System.nanoTime();
                         if (waitNanos <= 0) {
-                            return 0;
+                            if (looked || !kq.wait.mustLook()) {
+                                return 0;
+                            }
+                            // timed out before its first look: it answers as a poll, which looks
+                            poll = true;
+                            continue;
                         }
                     }
                     if (Thread.currentThread().isInterrupted()) {
