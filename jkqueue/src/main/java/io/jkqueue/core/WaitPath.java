@@ -284,12 +284,14 @@ final class WaitPath {
     private int harvest(ScanContext ctx, int n) {
         assert kq.ownsLock();
         int ready = 0;
+        boolean timerFired = false;
         for (int i = 0; i < n; i++) {
             long data = ctx.events.data(i);
             if (data == TOKEN_EVENTFD) {
                 eventfdSignalled = false;
             } else if (data == TOKEN_TIMERFD) {
                 timerfdArmed = Long.MAX_VALUE;   // it fired: the next earliest callout must re-arm it
+                timerFired = true;
             } else if ((data & NESTED) == 0) {
                 EpollSet.FdWatch w = epoll.registration((int) data);
                 if (w != null) {
@@ -298,7 +300,7 @@ final class WaitPath {
                 }
             }
         }
-        kq.runCallouts();
+        kq.runCallouts(timerFired);
         return ready;
     }
 
