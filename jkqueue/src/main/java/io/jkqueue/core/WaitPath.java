@@ -54,6 +54,7 @@ final class WaitPath {
         final Epoll.Events events = new Epoll.Events(WAIT_EVENTS);
         final EpollSet.FdWatch[] ready = new EpollSet.FdWatch[WAIT_EVENTS];
         final long[] readyHints = new long[WAIT_EVENTS];
+        boolean nested;   // the last harvest saw a nested kqueue's epoll descriptor
         ScanContext next;
 
         ScanContext(KqueueImpl kq) {
@@ -204,47 +205,65 @@ final class WaitPath {
         if (waitNanos != 0 && Thread.currentThread().isVirtual() && parkVirtual(waitNanos)) {
             waitNanos = 0;   // unparked (or timed out): look without blocking
         }
-        boolean sleeping = waitNanos != 0;
-        if (sleeping) {
-            sleepers++;
-            if (waitNanos > 0 && waitNanos % 1_000_000 != 0 && !Epoll.nanosecondTimeouts()) {
-                // epoll_wait rounds the timeout up to a millisecond: the timerfd ends it on time
-                armTimerfd(System.nanoTime() + waitNanos);
-            }
+        if (waitNanos == 0) {
+            look(ctx);
+            return;
+        }
+        sleepers++;
+        if (waitNanos > 0 && waitNanos % 1_000_000 != 0 && !Epoll.nanosecondTimeouts()) {
+            // epoll_wait rounds the timeout up to a millisecond: the timerfd ends it on time
+            armTimerfd(System.nanoTime() + waitNanos);
         }
         kq.unlock();
         // entered without the kq lock: an interrupt calls interruptSleeper under the thread's interrupt lock
-        InterruptibleWait interruptible = sleeping ? InterruptibleWait.current() : null;
-        boolean interrupted = false;
+        InterruptibleWait interruptible = InterruptibleWait.current();
+        boolean interrupted;
         int n;
         try {
-            if (interruptible != null) {
-                interruptible.enter(this);
-            }
+            interruptible.enter(this);
             n = ctx.events.epollWait(epoll.epfd, waitNanos);
         } finally {
-            if (interruptible != null) {
-                interrupted = interruptible.leave();
-            }
+            interrupted = interruptible.leave();
         }
         int errno = n < 0 ? Libc.errno() : 0;
         pumpNested(ctx, n);
         kq.lock();
-        if (sleeping) {
-            sleepers--;
-        }
+        sleepers--;
         if (interrupted && --interrupts == 0) {
             interruptCond.signalAll();
         }
-        if (n < 0 && errno != LinuxErrno.EINTR) {
-            int code = LinuxErrno.toFreeBsd(errno);
-            throw new KQueueException(code > 0 ? Errno.of(code) : Errno.EINVAL, "epoll_wait failed, errno " + errno);
-        }
+        checkWait(n, errno);
         int ready = harvest(ctx, n);
         if (ready > 0) {
             kq.unlock();
             deliverFdEvents(ctx, ready);
             kq.lock();
+        }
+    }
+
+    /**
+     * A look that cannot block (epoll_wait with a zero timeout returns at
+     * once), so the kq lock is kept across it; dropped only to deliver what
+     * it found and to let nested kqueues look.
+     */
+    private void look(ScanContext ctx) throws KQueueException {
+        int n = ctx.events.epollWait(epoll.epfd, 0);
+        checkWait(n, n < 0 ? Libc.errno() : 0);
+        int ready = harvest(ctx, n);
+        if (ready > 0 || ctx.nested) {
+            kq.unlock();
+            if (ctx.nested) {
+                pumpNested(ctx, n);
+            }
+            deliverFdEvents(ctx, ready);
+            kq.lock();
+        }
+    }
+
+    private static void checkWait(int n, int errno) throws KQueueException {
+        if (n < 0 && errno != LinuxErrno.EINTR) {
+            int code = LinuxErrno.toFreeBsd(errno);
+            throw new KQueueException(code > 0 ? Errno.of(code) : Errno.EINVAL, "epoll_wait failed, errno " + errno);
         }
     }
 
@@ -285,6 +304,7 @@ final class WaitPath {
         assert kq.ownsLock();
         int ready = 0;
         boolean timerFired = false;
+        ctx.nested = false;
         for (int i = 0; i < n; i++) {
             long data = ctx.events.data(i);
             if (data == TOKEN_EVENTFD) {
@@ -298,6 +318,8 @@ final class WaitPath {
                     ctx.ready[ready] = w;
                     ctx.readyHints[ready++] = fdHint(ctx.events.events(i));
                 }
+            } else {
+                ctx.nested = true;
             }
         }
         kq.runCallouts(timerFired);
