@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.jkqueue.core.EpollSet.NESTED;
 import static io.jkqueue.core.EpollSet.TOKEN_EVENTFD;
@@ -244,12 +245,12 @@ final class WaitPath {
     /**
      * A look that cannot block (epoll_wait with a zero timeout returns at
      * once), so the kq lock is kept across it; dropped only to deliver what
-     * it found and to let nested kqueues look.
+     * it could not deliver with it held, and to let nested kqueues look.
      */
     private void look(ScanContext ctx) throws KQueueException {
         int n = ctx.events.epollWait(epoll.epfd, 0);
         checkWait(n, n < 0 ? Libc.errno() : 0);
-        int ready = harvest(ctx, n);
+        int ready = deliverHeld(ctx, harvest(ctx, n));
         if (ready > 0 || ctx.nested) {
             kq.unlock();
             if (ctx.nested) {
@@ -324,6 +325,34 @@ final class WaitPath {
         }
         kq.runCallouts(timerFired);
         return ready;
+    }
+
+    /**
+     * With the kq lock held: knote(hint) for each ready descriptor whose
+     * knlist lock is free now (tryLock: the list lock comes before the kq
+     * lock, so waiting for it here could deadlock); f_event runs with both
+     * held, as knote() runs it. Keeps the rest (and the shared sources) in
+     * {@code ctx.ready} for {@link #deliverFdEvents}; returns their count.
+     */
+    private static int deliverHeld(ScanContext ctx, int ready) {
+        int left = 0;
+        for (int i = 0; i < ready; i++) {
+            EpollSet.FdWatch w = ctx.ready[i];
+            ReentrantLock listLock = w.knlist.lock;
+            if (w.source == null && listLock.tryLock()) {
+                try {
+                    w.knlist.knoteLocked(ctx.readyHints[i]);
+                } finally {
+                    listLock.unlock();
+                }
+                ctx.ready[i] = null;
+            } else {
+                ctx.ready[i] = null;
+                ctx.ready[left] = w;
+                ctx.readyHints[left++] = ctx.readyHints[i];
+            }
+        }
+        return left;
     }
 
     /** knote(so_rcv/so_snd, hint) for each ready descriptor; without the kq lock (knlist lock, then kq lock). */
