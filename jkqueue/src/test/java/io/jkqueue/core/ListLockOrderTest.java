@@ -8,8 +8,8 @@ import io.jkqueue.KEventList;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 import io.jkqueue.filters.SystemFilters;
@@ -46,14 +46,14 @@ class ListLockOrderTest {
             kq.unlock();
 
             CountDownLatch held = new CountDownLatch(1);
-            Thread[] scanner = new Thread[1];
-            CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> {
+            FutureTask<Integer> scan = new FutureTask<>(() -> kq.kevent(null, events, 0));
+            Thread scanner = new Thread(scan, "scanner");
+            FutureTask<Void> holder = new FutureTask<>(() -> {
                 list.lock.lock();   // as knote() does: the list lock, then the kq lock
                 try {
                     held.countDown();
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-                    while ((scanner[0] == null || scanner[0].getState() != Thread.State.WAITING)
-                            && System.nanoTime() < deadline) {
+                    while (scanner.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
                         Thread.onSpinWait();   // until the scan waits for this list lock
                     }
                     kq.lock();
@@ -61,16 +61,14 @@ class ListLockOrderTest {
                 } finally {
                     list.lock.unlock();
                 }
+                return null;
             });
+            Thread holding = new Thread(holder, "list lock holder");
+            holding.setDaemon(true);
+            holding.start();
             held.await();
-            CompletableFuture<Integer> scan = CompletableFuture.supplyAsync(() -> {
-                scanner[0] = Thread.currentThread();
-                try {
-                    return kq.kevent(null, events, 0);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            scanner.setDaemon(true);
+            scanner.start();
             assertThat(scan.get(WAIT_SECONDS, TimeUnit.SECONDS)).as("the ready pipe").isEqualTo(1);
             assertThat(events.data(0)).isEqualTo(2);
             holder.get(WAIT_SECONDS, TimeUnit.SECONDS);
