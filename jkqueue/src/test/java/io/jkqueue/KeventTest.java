@@ -306,6 +306,24 @@ class KeventTest {
         assertThat(kq.kevent(new KEventList(0), new KEventList(4), 30_000_000L)).isZero();
     }
 
+    /** A timeout that ends before the scan first looks at epoll still sees what a poll would. */
+    @Test
+    void aTimeoutThatEndsAtOnceStillReportsAReadyDescriptor() throws Exception {
+        java.nio.channels.Pipe p = java.nio.channels.Pipe.open();
+        try {
+            p.sink().write(java.nio.ByteBuffer.wrap(new byte[2]));
+            KEventList changes = new KEventList(1);
+            changes.add(Fd.of(p.source()), EVFILT_READ, EV_ADD, 0, 0, null);
+            KEventList ev = new KEventList(4);
+            assertThat(kq.kevent(changes, ev, 1)).as("the pipe, readable since before the call").isEqualTo(1);
+            assertThat(ev.data(0)).isEqualTo(2);
+            assertThat(kq.kevent(null, new KEvent[4], Duration.ofNanos(1))).isEqualTo(1);
+        } finally {
+            p.source().close();
+            p.sink().close();
+        }
+    }
+
     @Test
     void hugeTimeoutIsAcceptedWhenAnEventIsPending() throws Exception {
         apply(kq, user(51, EV_ADD), trigger(51));

@@ -439,6 +439,68 @@ class SocketTest {
         }
     }
 
+    /**
+     * EV_ADD again or EV_ENABLE on a level-triggered knote that was never
+     * disabled: reported once per scan while the data is there, with its
+     * data, and not once it is read (epoll's level report is the re-check).
+     */
+    @Test
+    void reAddAndEnableOfALevelKnoteReportItWhileReadyAndNotAfter() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(kq, fd, EVFILT_READ, EV_ADD);
+            write(c.client(), 3);
+            assertThat(awaitOne(kq).data()).isEqualTo(3);
+            for (int flags : new int[] {EV_ADD, EV_ENABLE, EV_ADD | EV_ENABLE}) {
+                KEventList changes = new KEventList(1);
+                changes.add(fd, EVFILT_READ, flags, 0, 0, "again");
+                KEventList out = new KEventList(4);
+                assertThat(kq.kevent(changes, out, 0)).as("%s in the same call as the scan", flagsName(flags))
+                        .isEqualTo(1);
+                assertThat(out.data(0)).isEqualTo(3);
+                assertThat(out.udata(0)).isEqualTo("again");
+                add(kq, fd, EVFILT_READ, flags);
+                assertThat(awaitOne(kq).data()).as("%s, then a scan", flagsName(flags)).isEqualTo(3);
+            }
+            read(c.peer(), 3);
+            add(kq, fd, EVFILT_READ, EV_ADD);
+            add(kq, fd, EVFILT_READ, EV_ENABLE);
+            assertNoEvents(kq);
+            write(c.client(), 2);
+            assertThat(awaitOne(kq).data()).isEqualTo(2);
+        }
+    }
+
+    /** A re-add that raises the low-water mark above what is buffered is not reported until it is reached. */
+    @Test
+    void reAddOfALevelKnoteWithAHigherLowWaterMarkWaitsForIt() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(kq, fd, EVFILT_READ, EV_ADD);
+            write(c.client(), 3);
+            assertThat(awaitOne(kq).data()).isEqualTo(3);
+            apply(kq, Kq.ev(fd, EVFILT_READ, EV_ADD, NOTE_LOWAT, 5, null));
+            assertNoEvents(kq);
+            write(c.client(), 2);
+            assertThat(awaitOne(kq).data()).isEqualTo(5);
+        }
+    }
+
+    /** EV_ENABLE on an EV_CLEAR knote that is not disabled re-checks the descriptor: data still there is reported. */
+    @Test
+    void enableOfAClearedKnoteReportsDataStillPending() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(kq, fd, EVFILT_READ, EV_ADD | EV_CLEAR);
+            write(c.client(), 4);
+            assertThat(awaitOne(kq).data()).isEqualTo(4);
+            assertNoEvents(kq);
+            add(kq, fd, EVFILT_READ, EV_ENABLE);
+            assertThat(awaitOne(kq).data()).isEqualTo(4);
+            assertNoEvents(kq);
+        }
+    }
+
     @Test
     void addedDisabledThenEnabledReportsDataThatCameBefore() throws Exception {
         try (Conn c = Conn.tcp()) {

@@ -74,6 +74,44 @@ class TimerFilterTest {
         assertThat(waitFor(kq, 4, Duration.ofMillis(300))).isEmpty();
     }
 
+    /**
+     * Timers on a kqueue that a thread polls for a ready descriptor (each
+     * call answers at once, with the descriptor) fire, in deadline order,
+     * never before their deadlines.
+     */
+    @Test
+    void timersFireInOrderAndNeverEarlyWhileAReadyDescriptorIsPolled() throws Exception {
+        java.nio.channels.Pipe p = java.nio.channels.Pipe.open();
+        try {
+            p.sink().write(java.nio.ByteBuffer.wrap(new byte[1]));
+            apply(kq, ev(Fd.of(p.source()), EVFILT_READ, EV_ADD));
+            long start = System.nanoTime();
+            apply(kq, timer(23, EV_ADD | EV_ONESHOT, NOTE_USECONDS, 30_000),
+                    timer(21, EV_ADD | EV_ONESHOT, NOTE_USECONDS, 10_000),
+                    timer(22, EV_ADD | EV_ONESHOT, NOTE_USECONDS, 20_000));
+            List<Long> fired = new java.util.ArrayList<>();
+            long deadline = start + WAIT.toNanos();
+            KEventList out = new KEventList(8);
+            while (fired.size() < 3 && System.nanoTime() < deadline) {
+                int n = kq.kevent(null, out, 0);
+                long now = System.nanoTime();
+                assertThat(n).as("the pipe is in every answer").isGreaterThanOrEqualTo(1);
+                for (int i = 0; i < n; i++) {
+                    if (out.filter(i) == EVFILT_TIMER) {
+                        long ident = out.ident(i);
+                        assertThat(now - start).as("timer %d fired no earlier than its deadline", ident)
+                                .isGreaterThanOrEqualTo((ident - 20) * 10_000_000L);
+                        fired.add(ident);
+                    }
+                }
+            }
+            assertThat(fired).containsExactly(21L, 22L, 23L);
+        } finally {
+            p.source().close();
+            p.sink().close();
+        }
+    }
+
     @Test
     void eachUnitFires() throws Exception {
         apply(kq,

@@ -94,8 +94,9 @@ public final class KqueueImpl {
     private static final ConcurrentHashMap<Integer, Integer> CLOSING = new ConcurrentHashMap<>();
 
     private final Callwheel callouts = new Callwheel();
-    private final KnoteImpl sweeper = new KnoteImpl(this);   // its callout is the closed-descriptor sweep
-    private final Knote.Callout sweepCallout = this::sweepExpired;
+    // The closed-descriptor sweep is coarse: not a callout, so that it costs no clock read per call.
+    // It shares the timerfd, whose expiry the scan's look at epoll reports (runCallouts(true)).
+    private long sweepAt = Long.MAX_VALUE;   // when the next sweep is due; MAX_VALUE: no descriptor knote
     private boolean sweepDue;
 
     private KqueueImpl(int epfd, int evfd, int tfd) {
@@ -457,10 +458,16 @@ public final class KqueueImpl {
         }
     }
 
-    /** softclock: runs every callout due now, with the kq lock held, and re-arms the timerfd. */
-    void runCallouts() {
+    /**
+     * softclock: runs every callout due now, with the kq lock held, and
+     * re-arms the timerfd. The clock is read only when a callout is pending,
+     * or for the sweep when {@code timerFired} (the look at epoll saw the
+     * timerfd expire) or when no look reports it (no descriptor in epoll).
+     */
+    void runCallouts(boolean timerFired) {
         assert ownsLock();
-        if (!callouts.hasLive()) {
+        if (!callouts.hasLive()
+                && (sweepAt == Long.MAX_VALUE || !timerFired && epoll.watchesDescriptors())) {
             return;
         }
         long now = System.nanoTime();
@@ -475,13 +482,18 @@ public final class KqueueImpl {
                 KnoteImpl.filterFault(kn, "callout", e);
             }
         }
+        if (sweepAt <= now) {
+            // the next scan sweeps; periodic while the fd table has knotes
+            sweepDue = true;
+            sweepAt = table.fdKnotes() > 0 ? now + SWEEP_PERIOD : Long.MAX_VALUE;
+        }
         wait.calloutsRan(now);
         armTimerfd();
     }
 
-    /** Keeps the timerfd armed for the earliest callout. */
+    /** Keeps the timerfd armed for the earliest callout or sweep. */
     private void armTimerfd() {
-        long next = callouts.nextWake();
+        long next = Math.min(callouts.nextWake(), sweepAt);
         if (next != Long.MAX_VALUE) {
             wait.armTimerfd(next);
         }
@@ -490,26 +502,13 @@ public final class KqueueImpl {
     /** The first descriptor knote: the sweep for closed descriptors starts (it stops when none is left). */
     void startSweep() {
         assert ownsLock();
-        if (!Callwheel.pending(sweeper)) {
-            scheduleSweep(System.nanoTime() + SWEEP_PERIOD);
+        if (sweepAt == Long.MAX_VALUE) {
+            sweepAt = System.nanoTime() + SWEEP_PERIOD;
+            armTimerfd();
         }
     }
 
-    private void scheduleSweep(long when) {
-        sweeper.callout = sweepCallout;
-        callouts.schedule(sweeper, when);
-        armTimerfd();
-    }
-
-    /** The sweeper's callout: the next scan sweeps; periodic while the fd table has knotes. */
-    private void sweepExpired(Knote kn, long deadline) {
-        sweepDue = true;
-        if (table.fdKnotes() > 0) {
-            scheduleSweep(deadline + SWEEP_PERIOD);
-        }
-    }
-
-    /** With the kq lock held once: the sweep, if its callout has run since the last one. */
+    /** With the kq lock held once: the sweep, if runCallouts found it due since the last one. */
     void sweepIfDue() {
         if (sweepDue) {
             sweepClosedFds();

@@ -213,7 +213,7 @@ final class Register {
             kq.dropDetached(kn);
             return error;
         }
-        doneEvAdd(kq, kn, KnListImpl.listLock(kn), flags, false);
+        doneEvAdd(kq, kn, KnListImpl.listLock(kn), flags, false, true);
         return 0;
     }
 
@@ -248,7 +248,7 @@ final class Register {
             kn.sfflags = kev.fflags(0);
             kn.sdata = kev.data(0);
         }
-        doneEvAdd(kq, kn, knl, flags, kqLocked);
+        doneEvAdd(kq, kn, knl, flags, kqLocked, false);
         return 0;
     }
 
@@ -256,13 +256,18 @@ final class Register {
      * done_ev_add: EV_ENABLE/EV_DISABLE, then f_event and the queue. The
      * knote is ours (in flux), so KN_DISABLED is stable until we relock.
      * Entered with the list lock {@code knl} if the knote is on a list, and
-     * the kq lock if {@code kqLocked}; returns with neither.
+     * the kq lock if {@code kqLocked}; returns with neither. A change to a
+     * knote on a level-triggered epoll entry ({@code attached} false) skips
+     * f_event: epoll reports the descriptor at the next look while it is
+     * ready (the watch is level only while no knote on it was disabled).
      */
-    private static void doneEvAdd(KqueueImpl kq, KnoteImpl kn, KnListImpl knl, int flags, boolean kqLocked) {
+    private static void doneEvAdd(KqueueImpl kq, KnoteImpl kn, KnListImpl knl, int flags, boolean kqLocked,
+            boolean attached) {
         assert kqLocked == kq.ownsLock();
         boolean disabled = (flags & EV_ENABLE) != 0 ? false
                 : (flags & EV_DISABLE) != 0 || (kn.status & KN_DISABLED) != 0;
-        boolean event = !disabled && kn.event(0);
+        boolean reported = !attached && kn.fdWatch != null && kn.fdWatch.level;
+        boolean event = !disabled && !reported && kn.event(0);
         if (!kqLocked) {
             kq.lock();
         }

@@ -45,7 +45,7 @@ final class Scan {
                 if (!kq.isOpen()) {
                     throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
                 }
-                kq.runCallouts();
+                kq.runCallouts(false);
                 kq.sweepIfDue();
                 if (!looked && (kq.count() > 0 || poll) && kq.wait.mustLook()) {
                     // look at the descriptors before answering, so that queued
@@ -65,7 +65,12 @@ final class Scan {
                     if (deadline != Long.MAX_VALUE) {
                         waitNanos = deadline - System.nanoTime();
                         if (waitNanos <= 0) {
-                            return 0;
+                            if (looked || !kq.wait.mustLook()) {
+                                return 0;
+                            }
+                            // timed out before its first look: it answers as a poll, which looks
+                            poll = true;
+                            continue;
                         }
                     }
                     if (Thread.currentThread().isInterrupted()) {
@@ -157,34 +162,44 @@ final class Scan {
         int look = kq.epoll.looks;
         KnListImpl knl = kn.knlist;
         boolean kqLocked = knl == null;   // as in register: no list lock, keep the kq lock
+        boolean reported = kn.fdWatch != null && kn.fdWatch.level && kn.reportedLook == look;
         if (!kqLocked) {
-            kq.unlock();
-            knl.lock.lock();
+            if (reported && knl.lock.tryLock()) {
+                kqLocked = true;   // both locks without a wait (the list lock comes first): f_event may be spared
+            } else {
+                kq.unlock();
+                knl.lock.lock();
+            }
         }
         KnoteImpl.LazyData lazy = null;
-        if (kn.fdWatch != null && kn.fdWatch.level && kn.reportedLook == look
-                && kn.hook instanceof KnoteImpl.LazyData d && d.deferData(kn)) {
+        if (reported && kn.hook instanceof KnoteImpl.LazyData d && d.deferData(kn)) {
             // this call's look just found it ready: only its data is left, measured if the program reads it
             lazy = d;
-        } else if (!kn.event(0)) {
-            if (!kqLocked) {
-                kq.lock();
+        } else {
+            if (kqLocked && knl != null) {
+                kq.unlock();   // f_event runs with the list lock alone, as in the seed
+                kqLocked = false;
             }
-            if (kn.fdWatch != null && kn.fdWatch.level && (kn.flags & EV_DROP) == 0) {
-                kq.epoll.demoteToEdge(kn.fdWatch);   // (a dropped knote's number may name another file now)
+            if (!kn.event(0)) {
+                if (!kqLocked) {
+                    kq.lock();
+                }
+                if (kn.fdWatch != null && kn.fdWatch.level && (kn.flags & EV_DROP) == 0) {
+                    kq.epoll.demoteToEdge(kn.fdWatch);   // (a dropped knote's number may name another file now)
+                }
+                kn.status &= ~(KN_ACTIVE | KN_SCAN);
+                kq.unqueued(kn);
+                KnListImpl.listUnlock(knl);
+                if ((kn.flags & EV_DROP) != 0) {
+                    // the filter found its source gone (e.g. the descriptor was closed)
+                    kq.unlock();
+                    kq.drop(kn);
+                    kq.lock();
+                } else {
+                    kn.leaveFlux();
+                }
+                return false;
             }
-            kn.status &= ~(KN_ACTIVE | KN_SCAN);
-            kq.unqueued(kn);
-            KnListImpl.listUnlock(knl);
-            if ((kn.flags & EV_DROP) != 0) {
-                // the filter found its source gone (e.g. the descriptor was closed)
-                kq.unlock();
-                kq.drop(kn);
-                kq.lock();
-            } else {
-                kn.leaveFlux();
-            }
-            return false;
         }
         boolean touch = !kn.fop.isFd() && kn.fop.hasTouch();
         if (lazy != null) {

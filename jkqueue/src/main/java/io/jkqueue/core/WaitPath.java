@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.jkqueue.core.EpollSet.NESTED;
 import static io.jkqueue.core.EpollSet.TOKEN_EVENTFD;
@@ -54,6 +55,7 @@ final class WaitPath {
         final Epoll.Events events = new Epoll.Events(WAIT_EVENTS);
         final EpollSet.FdWatch[] ready = new EpollSet.FdWatch[WAIT_EVENTS];
         final long[] readyHints = new long[WAIT_EVENTS];
+        boolean nested;   // the last harvest saw a nested kqueue's epoll descriptor
         ScanContext next;
 
         ScanContext(KqueueImpl kq) {
@@ -204,47 +206,65 @@ final class WaitPath {
         if (waitNanos != 0 && Thread.currentThread().isVirtual() && parkVirtual(waitNanos)) {
             waitNanos = 0;   // unparked (or timed out): look without blocking
         }
-        boolean sleeping = waitNanos != 0;
-        if (sleeping) {
-            sleepers++;
-            if (waitNanos > 0 && waitNanos % 1_000_000 != 0 && !Epoll.nanosecondTimeouts()) {
-                // epoll_wait rounds the timeout up to a millisecond: the timerfd ends it on time
-                armTimerfd(System.nanoTime() + waitNanos);
-            }
+        if (waitNanos == 0) {
+            look(ctx);
+            return;
+        }
+        sleepers++;
+        if (waitNanos > 0 && waitNanos % 1_000_000 != 0 && !Epoll.nanosecondTimeouts()) {
+            // epoll_wait rounds the timeout up to a millisecond: the timerfd ends it on time
+            armTimerfd(System.nanoTime() + waitNanos);
         }
         kq.unlock();
         // entered without the kq lock: an interrupt calls interruptSleeper under the thread's interrupt lock
-        InterruptibleWait interruptible = sleeping ? InterruptibleWait.current() : null;
-        boolean interrupted = false;
+        InterruptibleWait interruptible = InterruptibleWait.current();
+        boolean interrupted;
         int n;
         try {
-            if (interruptible != null) {
-                interruptible.enter(this);
-            }
+            interruptible.enter(this);
             n = ctx.events.epollWait(epoll.epfd, waitNanos);
         } finally {
-            if (interruptible != null) {
-                interrupted = interruptible.leave();
-            }
+            interrupted = interruptible.leave();
         }
         int errno = n < 0 ? Libc.errno() : 0;
         pumpNested(ctx, n);
         kq.lock();
-        if (sleeping) {
-            sleepers--;
-        }
+        sleepers--;
         if (interrupted && --interrupts == 0) {
             interruptCond.signalAll();
         }
-        if (n < 0 && errno != LinuxErrno.EINTR) {
-            int code = LinuxErrno.toFreeBsd(errno);
-            throw new KQueueException(code > 0 ? Errno.of(code) : Errno.EINVAL, "epoll_wait failed, errno " + errno);
-        }
+        checkWait(n, errno);
         int ready = harvest(ctx, n);
         if (ready > 0) {
             kq.unlock();
             deliverFdEvents(ctx, ready);
             kq.lock();
+        }
+    }
+
+    /**
+     * A look that cannot block (epoll_wait with a zero timeout returns at
+     * once), so the kq lock is kept across it; dropped only to deliver what
+     * it could not deliver with it held, and to let nested kqueues look.
+     */
+    private void look(ScanContext ctx) throws KQueueException {
+        int n = ctx.events.epollWait(epoll.epfd, 0);
+        checkWait(n, n < 0 ? Libc.errno() : 0);
+        int ready = deliverHeld(ctx, harvest(ctx, n));
+        if (ready > 0 || ctx.nested) {
+            kq.unlock();
+            if (ctx.nested) {
+                pumpNested(ctx, n);
+            }
+            deliverFdEvents(ctx, ready);
+            kq.lock();
+        }
+    }
+
+    private static void checkWait(int n, int errno) throws KQueueException {
+        if (n < 0 && errno != LinuxErrno.EINTR) {
+            int code = LinuxErrno.toFreeBsd(errno);
+            throw new KQueueException(code > 0 ? Errno.of(code) : Errno.EINVAL, "epoll_wait failed, errno " + errno);
         }
     }
 
@@ -284,22 +304,55 @@ final class WaitPath {
     private int harvest(ScanContext ctx, int n) {
         assert kq.ownsLock();
         int ready = 0;
+        boolean timerFired = false;
+        ctx.nested = false;
         for (int i = 0; i < n; i++) {
             long data = ctx.events.data(i);
             if (data == TOKEN_EVENTFD) {
                 eventfdSignalled = false;
             } else if (data == TOKEN_TIMERFD) {
                 timerfdArmed = Long.MAX_VALUE;   // it fired: the next earliest callout must re-arm it
+                timerFired = true;
             } else if ((data & NESTED) == 0) {
                 EpollSet.FdWatch w = epoll.registration((int) data);
                 if (w != null) {
                     ctx.ready[ready] = w;
                     ctx.readyHints[ready++] = fdHint(ctx.events.events(i));
                 }
+            } else {
+                ctx.nested = true;
             }
         }
-        kq.runCallouts();
+        kq.runCallouts(timerFired);
         return ready;
+    }
+
+    /**
+     * With the kq lock held: knote(hint) for each ready descriptor whose
+     * knlist lock is free now (tryLock: the list lock comes before the kq
+     * lock, so waiting for it here could deadlock); f_event runs with both
+     * held, as knote() runs it. Keeps the rest (and the shared sources) in
+     * {@code ctx.ready} for {@link #deliverFdEvents}; returns their count.
+     */
+    private static int deliverHeld(ScanContext ctx, int ready) {
+        int left = 0;
+        for (int i = 0; i < ready; i++) {
+            EpollSet.FdWatch w = ctx.ready[i];
+            ReentrantLock listLock = w.knlist.lock;
+            if (w.source == null && listLock.tryLock()) {
+                try {
+                    w.knlist.knoteLocked(ctx.readyHints[i]);
+                } finally {
+                    listLock.unlock();
+                }
+                ctx.ready[i] = null;
+            } else {
+                ctx.ready[i] = null;
+                ctx.ready[left] = w;
+                ctx.readyHints[left++] = ctx.readyHints[i];
+            }
+        }
+        return left;
     }
 
     /** knote(so_rcv/so_snd, hint) for each ready descriptor; without the kq lock (knlist lock, then kq lock). */

@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 import static io.jkqueue.linux.Libc.C_INT;
+import static io.jkqueue.linux.Libc.C_LONG;
 import static io.jkqueue.linux.Libc.PTR;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
@@ -50,8 +51,14 @@ public final class Epoll {
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, PTR));
     private static final MethodHandle WAIT = Libc.bind("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
-    // a zero-timeout epoll_wait never blocks: critical, like a field read
-    private static final MethodHandle POLL = Libc.bind("epoll_wait",
+    // a zero-timeout epoll_wait never blocks: critical, like a field read; on x86-64 through syscall(2),
+    // which, unlike libc's epoll_wait, is no cancellation point (no asynchronous-cancel switch around it)
+    private static final long SYS_EPOLL_WAIT_X86_64 = 232;
+    private static final MethodHandle POLL = isX86()
+            ? Libc.bind("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, PTR, C_LONG, C_LONG),
+                    Libc.CRITICAL, Libc.variadic(1))
+            : null;
+    private static final MethodHandle POLL_LIBC = isX86() ? null : Libc.bind("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT), Libc.CRITICAL);
     // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; without it, milliseconds
 
@@ -118,7 +125,10 @@ public final class Epoll {
         public int epollWait(int epfd, long timeoutNanos) {
             try {
                 if (timeoutNanos == 0) {
-                    return (int) POLL.invokeExact(Libc.state(), epfd, events, capacity, 0);
+                    return POLL != null
+                            ? (int) (long) POLL.invokeExact(Libc.state(), SYS_EPOLL_WAIT_X86_64, (long) epfd, events,
+                                    (long) capacity, 0L)
+                            : (int) POLL_LIBC.invokeExact(Libc.state(), epfd, events, capacity, 0);
                 }
                 if (nanosecondTimeouts()) {
                     MemorySegment timeout = MemorySegment.NULL;
