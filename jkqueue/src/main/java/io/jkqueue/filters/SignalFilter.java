@@ -52,9 +52,11 @@ public final class SignalFilter implements FilterOps {
         /** Runs in a new thread per delivery (the JDK's signal dispatch). */
         @Override
         public void handle(Signal sig) {
+            // the action as the signal came, read before knote() shows it: one set by a program reacting to
+            // the event acts on later deliveries only (tdsendsignal's KNOTE and action are one step under PROC_LOCK)
+            SignalHandler a = action;
             long seq = deliveries.incrementAndGet();
             knlist.knote(NOTE_SIGNAL);
-            SignalHandler a = action;
             if (a == SignalHandler.SIG_DFL) {
                 defaultAction(seq);
             } else if (a != SignalHandler.SIG_IGN) {
@@ -75,7 +77,7 @@ public final class SignalFilter implements FilterOps {
             }
             synchronized (SOURCES) { // one at a time: each must put back the handler, not another's SIG_DFL
                 // deliveries counted before a stop began are answered by it: the kernel keeps one pending stop
-                if (action != SignalHandler.SIG_DFL || seq <= answered) {
+                if (seq <= answered) {
                     return;
                 }
                 answered = deliveries.get();
