@@ -168,7 +168,8 @@ class ProcFilterIsolationTest {
     @Test
     void lostProcessEventsAreNoErrorForAKnoteThatWatchesOnlyAnExit() throws Exception {
         assumeTrue(isRoot(), "the process-events connector needs CAP_NET_ADMIN before Linux 6.6");
-        assertThat(run(javaCommand(List.of("-Djkqueue.kernel.disable=PIDFD_GET_INFO"), LostEventsChild.class)))
+        assertThat(run(javaCommand(List.of("-Djkqueue.kernel.disable=PIDFD_GET_INFO", "-Djkqueue.procevents.rcvbuf=65536"),
+                LostEventsChild.class)))
                 .containsExactly(
                         "exit knote after the flood: 0 events",
                         "fork knote after the flood: NOTE_TRACKERR",
@@ -177,8 +178,8 @@ class ProcFilterIsolationTest {
 
     /**
      * As on a kernel that keeps no exit status: an exit-only knote holds the
-     * connector too. 2,000 processes overflow its socket while nobody reads
-     * it; the fork knote learns that events were lost, the exit knote does
+     * connector too. 2,000 processes overflow its socket (made small for
+     * this) while nobody reads it; the fork knote learns that events were lost, the exit knote does
      * not (it lost nothing it asked for), and still gets the status of an
      * exit after that.
      */

@@ -298,6 +298,27 @@ class ProcFilterTest {
     }
 
     @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void aBurstOfProcessesWhileNobodyCollectsLosesNoEvent(KQueue kq1) throws Exception {
+        Process other = new ProcessBuilder("sh", "-c", "read x").start();
+        try {
+            assumeProcessEvents(kq1, other.pid());
+            Kq.apply(kq1, KEvent.of(other.pid(), EVFILT_PROC, EV_ADD, NOTE_FORK | NOTE_EXEC, 0, null));
+            // 1,500 processes elsewhere (a fork, an exec and an exit each) queue 4,500 messages unread
+            Process many = new ProcessBuilder("sh", "-c", "i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i+1)); done")
+                    .start();
+            assertThat(many.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            KEvent[] out = new KEvent[4];
+            for (int look = 0; look < 2; look++) {   // the first look drains, the second sees what that queued
+                assertThat(kq1.kevent(null, out, Duration.ZERO)).as("events for a process that did nothing (NOTE_TRACKERR: "
+                        + "the kernel dropped messages)").isZero();
+            }
+        } finally {
+            other.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)   // 3,000 processes may take the 120 s they are given
     void processesElsewhereBeforeTheKnoteWasAddedCostItNoTrackError(KQueue kq1, KQueue kq2) throws Exception {
         Process other = new ProcessBuilder("sh", "-c", "read x").start();

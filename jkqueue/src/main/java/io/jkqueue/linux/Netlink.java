@@ -95,6 +95,16 @@ public final class Netlink {
     private static final MethodHandle BIND = Libc.bind("bind", FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT));
     private static final MethodHandle SEND = Libc.bind("send", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_INT));
     private static final MethodHandle RECV = Libc.bind("recv", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_INT));
+    private static final MethodHandle SETSOCKOPT = Libc.bind("setsockopt",
+            FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, PTR, C_INT));
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_RCVBUF = 8;
+    private static final int SO_RCVBUFFORCE = 33;
+    /**
+     * What the events socket may hold unread, in bytes (the kernel doubles it): 8 MiB, some 20,000
+     * process events; {@code -Djkqueue.procevents.rcvbuf=BYTES} sets another.
+     */
+    private static final int EVENTS_RCVBUF = Integer.getInteger("jkqueue.procevents.rcvbuf", 8 << 20);
 
     /**
      * Opens a non-blocking connector socket subscribed to process events;
@@ -107,6 +117,13 @@ public final class Netlink {
                     NETLINK_CONNECTOR);
             if (fd < 0) {
                 return -1;
+            }
+            // every process's fork, exec and exit on the machine: room for bursts, past net.core.rmem_max if
+            // CAP_NET_ADMIN allows (SO_RCVBUFFORCE), else up to it
+            MemorySegment size = a.allocate(JAVA_INT);
+            size.set(JAVA_INT, 0, EVENTS_RCVBUF);
+            if (setsockopt(fd, SO_RCVBUFFORCE, size) != 0) {
+                setsockopt(fd, SO_RCVBUF, size);
             }
             MemorySegment addr = a.allocate(SOCKADDR_NL);
             addr.set(JAVA_SHORT, SOCKADDR_NL.byteOffset(groupElement("nl_family")), (short) AF_NETLINK);
@@ -128,6 +145,11 @@ public final class Netlink {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** setsockopt(fd, SOL_SOCKET, name, value, sizeof value): 0 or -1 with errno set. */
+    private static int setsockopt(int fd, int name, MemorySegment value) throws Throwable {
+        return (int) SETSOCKOPT.invokeExact(Libc.state(), fd, SOL_SOCKET, name, value, (int) value.byteSize());
     }
 
     /** A receive buffer for process-event messages and what the last one says. One per socket, used under its lock. */
