@@ -159,12 +159,17 @@ class AioSocketTest {
 
     @Test
     void closingTheSocketWithAReadWaitingLeaksNothing() throws Exception {
-        closeWithAReadWaiting();   // the backend's socket thread, its epoll set and the pool exist from here on
+        for (int i = 0; i < 8; i++) {   // the backend's threads, their per-thread native scratch and the pool exist after
+            closeWithAReadWaiting();
+        }
         int fds = openFds();
         long direct = directBytes();
-        closeWithAReadWaiting();
-        assertThat(openFds()).as("descriptors: the sockets and the job's hold are gone").isEqualTo(fds);
-        assertThat(directBytes()).as("direct memory").isLessThanOrEqualTo(direct);
+        for (int i = 0; i < 20; i++) {
+            closeWithAReadWaiting();
+        }
+        assertThat(openFds()).as("descriptors: the sockets and the jobs' holds are gone").isEqualTo(fds);
+        // a chunk kept per job would be 20 x 4 KiB; a worker's first call may still take its few bytes of scratch
+        assertThat(directBytes() - direct).as("direct memory kept by 20 jobs").isLessThan(4096);
     }
 
     private void closeWithAReadWaiting() throws Exception {
