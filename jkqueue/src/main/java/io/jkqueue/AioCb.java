@@ -3,6 +3,7 @@ package io.jkqueue;
 import io.jkqueue.aio.Kaiocb;
 import io.jkqueue.aio.LioJob;
 
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 
 /**
@@ -12,6 +13,9 @@ import java.nio.ByteBuffer;
  * a reused cb allocates nothing per job.
  */
 public final class AioCb {
+    private static final Cleaner CLEANER = Cleaner.create(
+            r -> Thread.ofPlatform().daemon().name("jkqueue-aio-cleaner").unstarted(r));
+
     private final int fd;
     private final ByteBuffer buffer;
     private long offset;
@@ -37,6 +41,7 @@ public final class AioCb {
         this.buffer = buffer;
         this.offset = offset;
         this.job = new Kaiocb(fd, buffer);
+        CLEANER.register(this, job::forget);   // the knote kept for its next job goes when the cb does
     }
 
     /**

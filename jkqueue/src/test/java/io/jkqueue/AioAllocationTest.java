@@ -93,11 +93,12 @@ class AioAllocationTest {
     /**
      * Another job waits meanwhile (a socket read with its knote in the same
      * kqueue), as in a program with more than one job in flight; the cb's
-     * reads come from the page cache, done within Aio.read, so each costs its
-     * knote alone.
+     * reads come from the page cache, done within Aio.read. Its knote is kept
+     * from one job to the next (level-triggered or EV_CLEAR): nothing per
+     * job; an EV_ONESHOT knote goes with each report, so each job costs one.
      */
     @Test
-    void aReusedCbWithAKqueueAllocatesOnlyItsKnote(@TempDir Path dir) throws Exception {
+    void aReusedCbWithAKqueueAllocatesNothingPerJobButAOneShotKnote(@TempDir Path dir) throws Exception {
         try (FileChannel ch = FileChannel.open(file(dir), READ);
                 ServerSocketChannel server = ServerSocketChannel.open()
                         .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -105,24 +106,16 @@ class AioAllocationTest {
                 SocketChannel d = server.accept()) {
             AioCb waiting = new AioCb(Fd.of(c), ByteBuffer.allocate(1), 0).notifyKqueue(kq, 0, "waiting");
             Aio.read(waiting);
-            AioCb cb = new AioCb(Fd.of(ch), ByteBuffer.allocateDirect(4096), 0).notifyKqueue(kq, EV_ONESHOT, "x");
-            KEventList out = new KEventList(1);
-            for (int round = 0; round < 2; round++) {
-                long before = allocated();
-                int bad = 0;
-                for (int i = 0; i < JOBS; i++) {
-                    cb.offset((i & 15) * 4096L);
-                    Aio.read(cb);
-                    bad += kq.kevent(null, out, WAIT.toNanos()) == 1 && out.data(0) == 4096 ? 0 : 1;
-                    bad += Aio.returnValue(cb) == 4096 ? 0 : 1;
-                }
-                long perJob = (allocated() - before) / JOBS;
-                assertThat(bad).as("jobs with a wrong result").isZero();
-                System.out.println("AIO with kevent: " + perJob + " bytes per job (round " + round + ")");
-                if (round == 1) {
+            for (int flags : new int[] {0, EV_CLEAR, EV_ONESHOT}) {
+                AioCb cb = new AioCb(Fd.of(ch), ByteBuffer.allocateDirect(4096), 0).notifyKqueue(kq, flags, "x");
+                long best = bestBytesPerJob(cb, flags);
+                if (flags == EV_ONESHOT) {
                     // the knote (measured 140-220 B, with what contended locks queue); a copy of the
                     // change per registration and deletion would add some 500 B
-                    assertThat(perJob).as("bytes allocated per job: the knote").isLessThanOrEqualTo(400);
+                    assertThat(best).as("bytes allocated per EV_ONESHOT job: its knote").isLessThanOrEqualTo(400);
+                } else {
+                    assertThat(best).as("bytes allocated per job, flags %x, in the best round after the first", flags)
+                            .isZero();
                 }
             }
             assertThat(Aio.error(waiting)).isEqualTo(Errno.EINPROGRESS.code());
@@ -130,5 +123,28 @@ class AioAllocationTest {
             assertThat(Kq.awaitUntil(kq, waiting.ident(), EVFILT_AIO, e -> true).data()).isEqualTo(-1);
             assertThat(Aio.returnValue(waiting)).isEqualTo(-1);
         }
+    }
+
+    /** Rounds of JOBS read, kevent and aio_return of {@code cb}: the fewest bytes per job of a round after the first. */
+    private long bestBytesPerJob(AioCb cb, int flags) throws Exception {
+        KEventList out = new KEventList(1);
+        long best = Long.MAX_VALUE;
+        for (int round = 0; round < 6 && best > 0; round++) {
+            long before = allocated();
+            int bad = 0;
+            for (int i = 0; i < JOBS; i++) {
+                cb.offset((i & 15) * 4096L);
+                Aio.read(cb);
+                bad += kq.kevent(null, out, WAIT.toNanos()) == 1 && out.data(0) == 4096 ? 0 : 1;
+                bad += Aio.returnValue(cb) == 4096 ? 0 : 1;
+            }
+            long perJob = (allocated() - before) / JOBS;
+            assertThat(bad).as("jobs with a wrong result").isZero();
+            System.out.println("AIO with kevent, flags " + flags + ": " + perJob + " bytes per job (round " + round + ")");
+            if (round > 0) {
+                best = Math.min(best, perJob);
+            }
+        }
+        return best;
     }
 }

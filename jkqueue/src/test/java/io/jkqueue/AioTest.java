@@ -424,4 +424,88 @@ class AioTest {
         }
         assertThat(openFds()).as("the jobs' holds on the closed file are gone").isEqualTo(fds);
     }
+
+    /**
+     * A reused cb's knote is kept from one job to the next, yet between its
+     * jobs a change list finds none (aio_return deleted it, as far as the
+     * program can tell), and each job reports the udata it was submitted with.
+     */
+    @Test
+    void betweenJobsOfAReusedCbItsKnoteIsGoneAndEachJobReportsItsOwnUdata(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("f");
+        Files.write(f, random(100, 20));
+        try (FileChannel ch = FileChannel.open(f, READ)) {
+            AioCb cb = new AioCb(Fd.of(ch), ByteBuffer.allocateDirect(100), 0);
+            for (String udata : new String[] {"a", "b", "c"}) {
+                Aio.read(cb.notifyKqueue(kq, 0, udata));
+                KEvent e = one(kq);
+                assertThat(e.udata()).isEqualTo(udata);
+                assertThat(e.data()).isEqualTo(100);
+                assertThat(Aio.returnValue(cb)).isEqualTo(100);
+                assertThat(poll(kq)).as("after aio_return of job %s", udata).isEmpty();
+                assertThat(applyFails(kq, ev(cb.ident(), EVFILT_AIO, EV_DISABLE))).isEqualTo(Errno.ENOENT);
+                assertThat(applyFails(kq, ev(cb.ident(), EVFILT_AIO, EV_DELETE))).isEqualTo(Errno.ENOENT);
+                assertThat(applyFails(kq, ev(cb.ident(), EVFILT_AIO, EV_ADD))).isEqualTo(Errno.EPERM);
+            }
+        }
+    }
+
+    @Test
+    void aCbThatReportsToAnotherKqueueOrWithOtherFlagsReportsThereAsAsked(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("f");
+        Files.write(f, random(100, 21));
+        try (FileChannel ch = FileChannel.open(f, READ); KQueue other = KQueue.open()) {
+            AioCb cb = new AioCb(Fd.of(ch), ByteBuffer.allocateDirect(100), 0);
+            Aio.read(cb.notifyKqueue(kq, 0, "here"));
+            assertThat(one(kq).udata()).isEqualTo("here");
+            assertThat(Aio.returnValue(cb)).isEqualTo(100);
+
+            Aio.read(cb.notifyKqueue(other, 0, "there"));
+            assertThat(one(other).udata()).isEqualTo("there");
+            assertThat(poll(kq)).as("the first kqueue").isEmpty();
+            assertThat(Aio.returnValue(cb)).isEqualTo(100);
+
+            Aio.read(cb.notifyKqueue(other, EV_CLEAR, "once"));
+            assertThat(one(other).udata()).isEqualTo("once");
+            assertThat(poll(other)).as("EV_CLEAR: reported once").isEmpty();
+            assertThat(Aio.returnValue(cb)).isEqualTo(100);
+
+            Aio.read(cb.notifyKqueue(null, 0, null));
+            assertThat(AioKit.awaitReturn(cb)).isEqualTo(100);
+            assertThat(poll(kq)).isEmpty();
+            assertThat(poll(other)).isEmpty();
+        }
+    }
+
+    /**
+     * The knote a cb keeps for its next job holds neither its udata nor the
+     * cb: a cb the program lets go is collected, its buffer with it, though
+     * its udata is the cb itself and the kqueue stays open.
+     */
+    @Test
+    void aCbLetGoIsCollectedWithItsBufferThoughItsKnoteWasKept(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("f");
+        Files.write(f, random(100, 22));
+        try (FileChannel ch = FileChannel.open(f, READ)) {
+            java.lang.ref.WeakReference<ByteBuffer> buffer = submitTwiceAndLetGo(Fd.of(ch));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (buffer.get() != null && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(10);
+            }
+            assertThat(buffer.get()).as("the buffer of a cb let go").isNull();
+        }
+    }
+
+    private java.lang.ref.WeakReference<ByteBuffer> submitTwiceAndLetGo(int fd) throws Exception {
+        ByteBuffer buf = ByteBuffer.allocateDirect(100);
+        AioCb cb = new AioCb(fd, buf, 0);
+        cb.notifyKqueue(kq, 0, cb);
+        for (int i = 0; i < 2; i++) {
+            Aio.read(cb);
+            assertThat(one(kq).udata()).isSameAs(cb);
+            assertThat(Aio.returnValue(cb)).isEqualTo(100);
+        }
+        return new java.lang.ref.WeakReference<>(buf);
+    }
 }

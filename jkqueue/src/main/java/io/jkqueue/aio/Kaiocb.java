@@ -82,7 +82,14 @@ public final class Kaiocb {
      * again. Only the submitting thread uses it (a cb is one job at a time).
      */
     private boolean readsFromCache;
-    private boolean completionsWatched;   // by the EVFILT_AIO knote: set by its attach, read by its detach
+    private boolean completionsWatched;
+    /**
+     * The cb's EVFILT_AIO knote while it is attached, kept from one job to
+     * the next in the same kqueue with the same flags (not EV_ONESHOT or
+     * EV_DISPATCH): registered once, not per job. Set by attach, cleared by detach.
+     */
+    private volatile Knote knote;
+    private int keptFlags;   // the kevent flags the knote was registered with   // by the EVFILT_AIO knote: set by its attach, read by its detach
 
     // guarded by this; state and status are also read by the filter without it
     private volatile int state;
@@ -168,12 +175,11 @@ public final class Kaiocb {
             }
         }
         if (kq != null) {
-            int error = register(kq, this, ident, KEvent.EVFILT_AIO, keventFlags, udata);
+            int error = arm(kq, keventFlags, udata, true);
             if (error != 0) {
                 releaseChunk();
                 return error;
             }
-            this.kq = kq;
         }
         synchronized (this) {
             job = j;
@@ -240,21 +246,26 @@ public final class Kaiocb {
             buffer.put(pos, chunk.bb, 0, (int) result);
             releaseChunk();
         }
+        boolean kept = kq != null && keeps(kq, keventFlags);
+        if (kept) {
+            arm(kq, keventFlags, udata, false);   // before it is done: the knote may still be queued from the last job
+        }
         synchronized (this) {
             job = j;
             status = result;
             error = 0;
             state = DONE;
         }
-        if (kq != null) {
-            int error = register(kq, this, ident, KEvent.EVFILT_AIO, keventFlags, udata);
+        if (kept) {
+            knlist.knote(0);
+        } else if (kq != null) {
+            int error = arm(kq, keventFlags, udata, false);   // a new knote, reported at its registration
             if (error != 0) {
                 synchronized (this) {
                     job = null;
                 }
                 return error;
             }
-            this.kq = kq;
         }
         if (lio != null) {
             synchronized (this) {
@@ -264,6 +275,39 @@ public final class Kaiocb {
             lio.jobDone();
         }
         return 0;
+    }
+
+    /** Whether the knote kept from the cb's last job serves a job that reports to {@code kq} with these flags. */
+    private boolean keeps(KqueueImpl kq, int keventFlags) {
+        return knote != null && this.kq == kq && keptFlags == keventFlags;
+    }
+
+    /**
+     * Gives the job its EVFILT_AIO knote in {@code kq}: the knote kept from
+     * the cb's last job, given the job's udata (and the backend's completions
+     * to watch, if the job goes there), else a new one (kqfd_register) once
+     * the kept one, if any, is deleted. 0 or an errno code.
+     */
+    private int arm(KqueueImpl kq, int keventFlags, Object udata, boolean toBackend) {
+        Knote kn = knote;
+        if (kn != null && this.kq == kq && keptFlags == keventFlags) {
+            kq.unkeep(kn, udata);
+            if (toBackend && !completionsWatched) {
+                int error = watchCompletions(kn);
+                if (error != 0) {
+                    return error;
+                }
+                completionsWatched = true;
+            }
+            return 0;
+        }
+        deleteKnote();
+        int error = register(kq, this, ident, KEvent.EVFILT_AIO, keventFlags, udata);
+        if (error == 0) {
+            this.kq = kq;
+            keptFlags = keventFlags;
+        }
+        return error;
     }
 
     /** The native memory of aio_buf: the direct buffer itself, or a pooled chunk (filled now for a write). */
@@ -357,8 +401,15 @@ public final class Kaiocb {
             l = lio;
             lio = null;
             job = null;
-            deleteKnote();   // before FREE: a submission after it registers a knote of its own (no kq lock takes this monitor)
-            state = FREE;
+            Knote kn = knote;
+            if (kn != null && (keptFlags & (KEvent.EV_ONESHOT | KEvent.EV_DISPATCH)) == 0) {
+                // kept for the cb's next job, as if deleted: it fires no more (FREE), and holds no user object
+                state = FREE;
+                kq.keep(kn);
+            } else {
+                deleteKnote();   // before FREE: a submission after it registers a knote of its own
+                state = FREE;
+            }
         }
         if (l != null) {
             l.jobReturned();
@@ -366,12 +417,18 @@ public final class Kaiocb {
         return r;
     }
 
-    /** aio_free_entry's knlist_delete: the job's EVFILT_AIO knote goes with it. */
+    /** The cb is gone (its Cleaner): so goes the knote kept for its next job. */
+    public synchronized void forget() {
+        deleteKnote();
+    }
+
+    /** aio_free_entry's knlist_delete: the job's (or the kept) EVFILT_AIO knote goes. */
     private void deleteKnote() {
         KqueueImpl k = kq;
         if (k != null) {
             kq = null;
-            k.registerInternal(ident, KEvent.EVFILT_AIO, KEvent.EV_DELETE, 0, 0, null, null);   // ENOENT: gone (EV_ONESHOT)
+            // EV_FLAG1: the kernel's own change, which finds a kept knote; ENOENT: gone (EV_ONESHOT)
+            k.registerInternal(ident, KEvent.EVFILT_AIO, KEvent.EV_DELETE | KEvent.EV_FLAG1, 0, 0, null, null);
         }
     }
 
@@ -410,6 +467,7 @@ public final class Kaiocb {
 
     /** filt_aioattach's knlist_add, and the backend's completion source, if it has one. */
     public int attach(Knote kn) {
+        knote = kn;
         completionsWatched = !finished();   // a job done within its submission never reaches the backend
         int error = completionsWatched ? watchCompletions(kn) : 0;
         if (error == 0) {
@@ -419,6 +477,9 @@ public final class Kaiocb {
     }
 
     public void detach(Knote kn) {
+        if (knote == kn) {
+            knote = null;
+        }
         knlist.remove(kn);
         if (completionsWatched) {
             unwatchCompletions(kn);

@@ -45,6 +45,7 @@ public final class KnoteImpl implements Knote {
     static final int KN_DETACHED = 0x08; // knote is detached
     static final int KN_MARKER = 0x20;   // ignore this knote
     static final int KN_SCAN = 0x100;    // flux set in kqueue_scan()
+    static final int KN_KEPT = 0x1000;   // jkqueue's: kept between two jobs of its source, as if deleted
 
     // kn_kevent
     long ident;

@@ -349,6 +349,34 @@ public final class KqueueImpl {
         return Register.registerInternal(this, ident, filter, flags, fflags, data, udata, hook);
     }
 
+    /**
+     * Keeps {@code k}, a knote of this kqueue whose source will fire it
+     * again (an EVFILT_AIO knote between two jobs of its cb), as if deleted:
+     * changes from a change list do not find it, and it holds no udata.
+     * Waits until no scan holds it.
+     */
+    public void keep(Knote k) {
+        setKept((KnoteImpl) k, true, null);
+    }
+
+    /** Takes a knote kept by {@link #keep} back into use with {@code udata}. */
+    public void unkeep(Knote k, Object udata) {
+        setKept((KnoteImpl) k, false, udata);
+    }
+
+    private void setKept(KnoteImpl kn, boolean kept, Object udata) {
+        lock();
+        try {
+            while (kn.inFlux()) {
+                awaitFluxLocked();
+            }
+            kn.status = kept ? kn.status | KnoteImpl.KN_KEPT : kn.status & ~KnoteImpl.KN_KEPT;
+            kn.udata = udata;
+        } finally {
+            unlock();
+        }
+    }
+
     // ---- kevent --------------------------------------------------------
 
     /** kern_kevent_fp + kqueue_kevent. */

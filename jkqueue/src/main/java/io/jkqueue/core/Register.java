@@ -20,6 +20,7 @@ import static io.jkqueue.KEvent.EV_ONESHOT;
 import static io.jkqueue.core.KnoteImpl.KN_ACTIVE;
 import static io.jkqueue.core.KnoteImpl.KN_DETACHED;
 import static io.jkqueue.core.KnoteImpl.KN_DISABLED;
+import static io.jkqueue.core.KnoteImpl.KN_KEPT;
 import static io.jkqueue.core.KnoteImpl.KN_QUEUED;
 import static io.jkqueue.core.KnoteImpl.KN_SCAN;
 
@@ -124,6 +125,9 @@ final class Register {
                 // an internal creation of a process tracking note is never coalesced with an existing note
                 kn = filter == KEvent.EVFILT_PROC && (flags & (EV_FLAG1 | EV_FLAG2)) != 0 ? null
                         : kq.table.find(fops.isFd(), ident, filter);
+                if (kn != null && (kn.status & KN_KEPT) != 0 && (flags & EV_FLAG1) == 0) {
+                    kn = null;   // kept by its source between two uses: deleted, as far as a change list can tell
+                }
                 if (kn != null && kn.inFlux()) {
                     // knote is in the process of changing, wait for it to stabilize
                     if (haskqglobal) {
