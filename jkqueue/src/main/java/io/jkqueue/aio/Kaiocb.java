@@ -82,6 +82,7 @@ public final class Kaiocb {
      * again. Only the submitting thread uses it (a cb is one job at a time).
      */
     private boolean readsFromCache;
+    // by the EVFILT_AIO knote: set by its attach (and by a kept knote's first job for the backend), read by its detach
     private boolean completionsWatched;
     /**
      * The cb's EVFILT_AIO knote while it is attached, kept from one job to
@@ -89,7 +90,7 @@ public final class Kaiocb {
      * EV_DISPATCH): registered once, not per job. Set by attach, cleared by detach.
      */
     private volatile Knote knote;
-    private int keptFlags;   // the kevent flags the knote was registered with   // by the EVFILT_AIO knote: set by its attach, read by its detach
+    private int keptFlags;   // the kevent flags the knote was registered with
 
     // guarded by this; state and status are also read by the filter without it
     private volatile int state;
@@ -291,10 +292,11 @@ public final class Kaiocb {
     private int arm(KqueueImpl kq, int keventFlags, Object udata, boolean toBackend) {
         Knote kn = knote;
         if (kn != null && this.kq == kq && keptFlags == keventFlags) {
-            kq.unkeep(kn, udata);
+            KqueueImpl.unkeep(kn, udata);
             if (toBackend && !completionsWatched) {
                 int error = watchCompletions(kn);
                 if (error != 0) {
+                    KqueueImpl.keep(kn);   // the job is refused: the knote stays as it was
                     return error;
                 }
                 completionsWatched = true;
@@ -405,7 +407,7 @@ public final class Kaiocb {
             if (kn != null && (keptFlags & (KEvent.EV_ONESHOT | KEvent.EV_DISPATCH)) == 0) {
                 // kept for the cb's next job, as if deleted: it fires no more (FREE), and holds no user object
                 state = FREE;
-                kq.keep(kn);
+                KqueueImpl.keep(kn);
             } else {
                 deleteKnote();   // before FREE: a submission after it registers a knote of its own
                 state = FREE;
@@ -467,10 +469,10 @@ public final class Kaiocb {
 
     /** filt_aioattach's knlist_add, and the backend's completion source, if it has one. */
     public int attach(Knote kn) {
-        knote = kn;
         completionsWatched = !finished();   // a job done within its submission never reaches the backend
         int error = completionsWatched ? watchCompletions(kn) : 0;
         if (error == 0) {
+            knote = kn;
             knlist.add(kn);
         }
         return error;

@@ -350,30 +350,31 @@ public final class KqueueImpl {
     }
 
     /**
-     * Keeps {@code k}, a knote of this kqueue whose source will fire it
-     * again (an EVFILT_AIO knote between two jobs of its cb), as if deleted:
-     * changes from a change list do not find it, and it holds no udata.
-     * Waits until no scan holds it.
+     * Keeps {@code k}, a knote whose source will fire it again (an
+     * EVFILT_AIO knote between two jobs of its cb), as if deleted: changes
+     * from a change list do not find it, and it holds no udata. Waits until
+     * no scan holds it.
      */
-    public void keep(Knote k) {
+    public static void keep(Knote k) {
         setKept((KnoteImpl) k, true, null);
     }
 
     /** Takes a knote kept by {@link #keep} back into use with {@code udata}. */
-    public void unkeep(Knote k, Object udata) {
+    public static void unkeep(Knote k, Object udata) {
         setKept((KnoteImpl) k, false, udata);
     }
 
-    private void setKept(KnoteImpl kn, boolean kept, Object udata) {
-        lock();
+    private static void setKept(KnoteImpl kn, boolean kept, Object udata) {
+        KqueueImpl kq = kn.kq;
+        kq.lock();
         try {
             while (kn.inFlux()) {
-                awaitFluxLocked();
+                kq.awaitFluxLocked();
             }
             kn.status = kept ? kn.status | KnoteImpl.KN_KEPT : kn.status & ~KnoteImpl.KN_KEPT;
             kn.udata = udata;
         } finally {
-            unlock();
+            kq.unlock();
         }
     }
 
