@@ -131,7 +131,7 @@ public final class Fd {
                 throw error("close " + fd);
             }
         } finally {
-            KqueueImpl.fdclosed(fd);
+            FileTable.closed(fd);
         }
     }
 

@@ -3,6 +3,7 @@ package io.jkqueue.aio;
 import io.jkqueue.Aio;
 import io.jkqueue.Errno;
 import io.jkqueue.KEvent;
+import io.jkqueue.core.KnoteImpl;
 import io.jkqueue.core.KqueueImpl;
 import io.jkqueue.linux.FileIo;
 import io.jkqueue.linux.Libc;
@@ -292,11 +293,11 @@ public final class Kaiocb {
     private int arm(KqueueImpl kq, int keventFlags, Object udata, boolean toBackend) {
         Knote kn = knote;
         if (kn != null && this.kq == kq && keptFlags == keventFlags) {
-            KqueueImpl.unkeep(kn, udata);
+            KnoteImpl.unkeep(kn, udata);
             if (toBackend && !completionsWatched) {
                 int error = watchCompletions(kn);
                 if (error != 0) {
-                    KqueueImpl.keep(kn);   // the job is refused: the knote stays as it was
+                    KnoteImpl.keep(kn);   // the job is refused: the knote stays as it was
                     return error;
                 }
                 completionsWatched = true;
@@ -407,7 +408,7 @@ public final class Kaiocb {
             if (kn != null && (keptFlags & (KEvent.EV_ONESHOT | KEvent.EV_DISPATCH)) == 0) {
                 // kept for the cb's next job, as if deleted: it fires no more (FREE), and holds no user object
                 state = FREE;
-                KqueueImpl.keep(kn);
+                KnoteImpl.keep(kn);
             } else {
                 deleteKnote();   // before FREE: a submission after it registers a knote of its own
                 state = FREE;

@@ -2,6 +2,7 @@ package io.jkqueue.core;
 
 import java.lang.ref.WeakReference;
 import java.nio.channels.Channel;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -14,6 +15,8 @@ public final class FileTable {
     private FileTable() {}
 
     private static volatile AtomicReferenceArray<WeakReference<Channel>> table = new AtomicReferenceArray<>(1024);
+    /** Numbers Fd.close is closing (from its knote_fdclose to the end of its close(2)), with how many closers each. */
+    private static final ConcurrentHashMap<Integer, Integer> CLOSING = new ConcurrentHashMap<>();
 
     /** Fd.of: {@code fd} is the descriptor of {@code ch}. */
     public static void remember(int fd, Channel ch) {
@@ -47,5 +50,23 @@ public final class FileTable {
         WeakReference<Channel> ref = fd >= 0 && fd < t.length() ? t.get(fd) : null;
         Channel ch = ref == null ? null : ref.get();
         return ch != null && ch.isOpen() ? ch : null;
+    }
+
+    /** Fd.close is closing {@code fd}: fget finds no file (fdclose clears the table slot before knote_fdclose). */
+    static void closing(int fd) {
+        CLOSING.merge(fd, 1, Integer::sum);
+    }
+
+    /** The close(2) after {@link KqueueImpl#fdcloseAll} returned: the number may name a new file. */
+    public static void closed(int fd) {
+        CLOSING.computeIfPresent(fd, (n, closers) -> closers == 1 ? null : closers - 1);
+    }
+
+    /**
+     * Whether Fd.close is closing {@code fd}. Read with a kq lock held, after
+     * fdcloseAll marked it or before it dropped that kqueue's knotes.
+     */
+    static boolean isClosing(int fd) {
+        return !CLOSING.isEmpty() && CLOSING.containsKey(fd);
     }
 }

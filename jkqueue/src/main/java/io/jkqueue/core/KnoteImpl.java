@@ -221,6 +221,35 @@ public final class KnoteImpl implements Knote {
         LOG.log(System.Logger.Level.ERROR, "filter " + kn.filter + " threw in " + op + " for ident " + kn.ident, e);
     }
 
+    /**
+     * Keeps {@code k}, a knote whose source will fire it again (an
+     * EVFILT_AIO knote between two jobs of its cb), as if deleted: changes
+     * from a change list do not find it, and it holds no udata. Waits until
+     * no scan holds it.
+     */
+    public static void keep(Knote k) {
+        setKept((KnoteImpl) k, true, null);
+    }
+
+    /** Takes a knote kept by {@link #keep} back into use with {@code udata}. */
+    public static void unkeep(Knote k, Object udata) {
+        setKept((KnoteImpl) k, false, udata);
+    }
+
+    private static void setKept(KnoteImpl kn, boolean kept, Object udata) {
+        KqueueImpl kq = kn.kq;
+        kq.lock();
+        try {
+            while (kn.inFlux()) {
+                kq.awaitFluxLocked();
+            }
+            kn.status = kept ? kn.status | KN_KEPT : kn.status & ~KN_KEPT;
+            kn.udata = udata;
+        } finally {
+            kq.unlock();
+        }
+    }
+
     // ---- what a filter sees
 
     @Override public long ident() { return ident; }

@@ -15,7 +15,6 @@ import io.jkqueue.spi.FilterOps;
 import io.jkqueue.spi.Knote;
 
 import java.nio.channels.Channel;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -89,9 +88,6 @@ public final class KqueueImpl {
     /** kq_sel.si_note: knotes of other kqueues watching this one. */
     final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
     private boolean selPending;
-
-    /** Numbers being closed by Fd.close (fdcloseAll to fdclosed), with how many closers each. */
-    private static final ConcurrentHashMap<Integer, Integer> CLOSING = new ConcurrentHashMap<>();
 
     private final Callwheel callouts = new Callwheel();
     // The closed-descriptor sweep is coarse: not a callout, so that it costs no clock read per call.
@@ -347,35 +343,6 @@ public final class KqueueImpl {
      */
     public int registerInternal(long ident, int filter, int flags, int fflags, long data, Object udata, Object hook) {
         return Register.registerInternal(this, ident, filter, flags, fflags, data, udata, hook);
-    }
-
-    /**
-     * Keeps {@code k}, a knote whose source will fire it again (an
-     * EVFILT_AIO knote between two jobs of its cb), as if deleted: changes
-     * from a change list do not find it, and it holds no udata. Waits until
-     * no scan holds it.
-     */
-    public static void keep(Knote k) {
-        setKept((KnoteImpl) k, true, null);
-    }
-
-    /** Takes a knote kept by {@link #keep} back into use with {@code udata}. */
-    public static void unkeep(Knote k, Object udata) {
-        setKept((KnoteImpl) k, false, udata);
-    }
-
-    private static void setKept(KnoteImpl kn, boolean kept, Object udata) {
-        KqueueImpl kq = kn.kq;
-        kq.lock();
-        try {
-            while (kn.inFlux()) {
-                kq.awaitFluxLocked();
-            }
-            kn.status = kept ? kn.status | KnoteImpl.KN_KEPT : kn.status & ~KnoteImpl.KN_KEPT;
-            kn.udata = udata;
-        } finally {
-            kq.unlock();
-        }
     }
 
     // ---- kevent --------------------------------------------------------
@@ -649,8 +616,8 @@ public final class KqueueImpl {
      * in any kqueue, so none can meet a file that reuses the number. The
      * descriptor of a kqueue closes that kqueue instead (kqueue_close, which
      * closes the descriptor): then it returns true. Otherwise the number
-     * stays closing until {@link #fdclosed}, which the caller calls once its
-     * close(2) returned: meanwhile a registration on it is EBADF.
+     * stays closing until {@link FileTable#closed}, which the caller calls
+     * once its close(2) returned: meanwhile a registration on it is EBADF.
      */
     public static boolean fdcloseAll(int fd) {
         KqueueImpl self = KqRegistry.get(fd);
@@ -658,27 +625,13 @@ public final class KqueueImpl {
             self.close();
             return true;
         }
-        CLOSING.merge(fd, 1, Integer::sum);   // before any kq lock: a registration after a drop sees it
+        FileTable.closing(fd);   // before any kq lock: a registration after a drop sees it
         for (KqueueImpl kq : KqRegistry.all()) {
             if (kq != null) {
                 kq.fdclose(fd);
             }
         }
         return false;
-    }
-
-    /** The close(2) after {@link #fdcloseAll} returned: the number may name a new file. */
-    public static void fdclosed(int fd) {
-        CLOSING.computeIfPresent(fd, (n, closers) -> closers == 1 ? null : closers - 1);
-    }
-
-    /**
-     * Whether Fd.close is closing {@code fd}: fget finds no file (fdclose
-     * clears the seed's table slot before knote_fdclose). Read with the kq
-     * lock held, after fdcloseAll marked it or before it dropped this kq's knotes.
-     */
-    static boolean closing(int fd) {
-        return !CLOSING.isEmpty() && CLOSING.containsKey(fd);
     }
 
     /** With the kq lock held once: drops the knotes chained at {@code slot} of a table, waiting for those in flux. */

@@ -112,7 +112,7 @@ final class Register {
                     }
                 }
                 kq.lock();
-                if (fops.isFd() && KqueueImpl.closing((int) ident)) {
+                if (fops.isFd() && FileTable.isClosing((int) ident)) {
                     kq.unlock();   // Fd.close is closing it: its knotes go, or went, with it
                     return Errno.EBADF.code();
                 }
