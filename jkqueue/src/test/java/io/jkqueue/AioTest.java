@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Pipe;
@@ -471,7 +472,7 @@ class AioTest {
             assertThat(Aio.returnValue(cb)).isEqualTo(100);
 
             Aio.read(cb.notifyKqueue(null, 0, null));
-            assertThat(AioKit.awaitReturn(cb)).isEqualTo(100);
+            assertThat(awaitReturn(cb)).isEqualTo(100);
             assertThat(poll(kq)).isEmpty();
             assertThat(poll(other)).isEmpty();
         }
@@ -487,7 +488,7 @@ class AioTest {
         Path f = dir.resolve("f");
         Files.write(f, random(100, 22));
         try (FileChannel ch = FileChannel.open(f, READ)) {
-            java.lang.ref.WeakReference<ByteBuffer> buffer = submitTwiceAndLetGo(Fd.of(ch));
+            WeakReference<ByteBuffer> buffer = submitTwiceAndLetGo(Fd.of(ch));
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (buffer.get() != null && System.nanoTime() < deadline) {
                 System.gc();
@@ -497,7 +498,7 @@ class AioTest {
         }
     }
 
-    private java.lang.ref.WeakReference<ByteBuffer> submitTwiceAndLetGo(int fd) throws Exception {
+    private WeakReference<ByteBuffer> submitTwiceAndLetGo(int fd) throws Exception {
         ByteBuffer buf = ByteBuffer.allocateDirect(100);
         AioCb cb = new AioCb(fd, buf, 0);
         cb.notifyKqueue(kq, 0, cb);
@@ -506,6 +507,6 @@ class AioTest {
             assertThat(one(kq).udata()).isSameAs(cb);
             assertThat(Aio.returnValue(cb)).isEqualTo(100);
         }
-        return new java.lang.ref.WeakReference<>(buf);
+        return new WeakReference<>(buf);
     }
 }

@@ -88,14 +88,7 @@ class ClosedDescriptorSweepTest {
         List<Pipe> idle = new ArrayList<>();
         try {
             ready.sink().write(ByteBuffer.wrap(new byte[1]));
-            KEventList changes = new KEventList(51);
-            changes.add(Fd.of(ready.source()), EVFILT_READ, EV_ADD, 0, 0, null);
-            for (int i = 0; i < 50; i++) {
-                Pipe p = Pipe.open();
-                idle.add(p);
-                changes.add(Fd.of(p.source()), EVFILT_READ, EV_ADD, 0, 0, null);
-            }
-            kq.kevent(changes, null, 0);
+            watchWithIdlePipes(kq, ready, idle);
             closeAll(idle);
             KEventList events = new KEventList(8);
             long deadline = System.nanoTime() + WAIT_NANOS;
@@ -118,14 +111,7 @@ class ClosedDescriptorSweepTest {
         Pipe open = Pipe.open();
         List<Pipe> idle = new ArrayList<>();
         try {
-            KEventList changes = new KEventList(51);
-            changes.add(Fd.of(open.source()), EVFILT_READ, EV_ADD, 0, 0, null);
-            for (int i = 0; i < 50; i++) {
-                Pipe p = Pipe.open();
-                idle.add(p);
-                changes.add(Fd.of(p.source()), EVFILT_READ, EV_ADD, 0, 0, null);
-            }
-            kq.kevent(changes, null, 0);
+            watchWithIdlePipes(kq, open, idle);
             closeAll(idle);
             KEventList events = new KEventList(8);
             long deadline = System.nanoTime() + WAIT_NANOS;
@@ -167,6 +153,18 @@ class ClosedDescriptorSweepTest {
             kq.close();
             out.close();
         }
+    }
+
+    /** EVFILT_READ on {@code kept}'s read end and on 50 new pipes' (added to {@code idle}), in one kevent. */
+    private static void watchWithIdlePipes(KqueueImpl kq, Pipe kept, List<Pipe> idle) throws IOException {
+        KEventList changes = new KEventList(51);
+        changes.add(Fd.of(kept.source()), EVFILT_READ, EV_ADD, 0, 0, null);
+        for (int i = 0; i < 50; i++) {
+            Pipe p = Pipe.open();
+            idle.add(p);
+            changes.add(Fd.of(p.source()), EVFILT_READ, EV_ADD, 0, 0, null);
+        }
+        kq.kevent(changes, null, 0);
     }
 
     private static void closeAll(List<Pipe> pipes) throws IOException {
