@@ -96,6 +96,25 @@ class LazyDataTest {
     }
 
     @Test
+    void clearAndDispatchEventsEpollReportedInTheCallAreMeasuredAtTheFirstReadToo() throws Exception {
+        for (int flags : new int[] {EV_CLEAR, EV_DISPATCH}) {
+            try (Conn c = Conn.tcp()) {
+                int fd = Fd.of(c.peer());
+                add(kq, fd, EVFILT_READ, EV_ADD | flags);
+                write(c.client(), 10);
+                awaitReadable(fd, 10);
+                KEventList out = new KEventList(4);
+                assertThat(awaitList(out)).isEqualTo(1);
+                read(c.peer(), 4);
+                assertThat(out.data(0)).as("flags %#x: measured at the first read of data", flags).isEqualTo(6);
+                read(c.peer(), 6);
+                assertThat(kq.kevent(null, out, 0)).as("flags %#x: nothing new", flags).isZero();
+                add(kq, fd, EVFILT_READ, EV_DELETE);
+            }
+        }
+    }
+
+    @Test
     void getAndToStringMeasureLikeData() throws Exception {
         try (Conn c = Conn.tcp()) {
             int fd = Fd.of(c.peer());
@@ -286,6 +305,26 @@ class LazyDataTest {
             KEventList one = new KEventList(1);
             assertThat(kq.kevent(null, one, 0)).isEqualTo(1);
             // the other knote stays queued; drain both descriptors before the next call
+            read(a.peer(), 3);
+            read(b.peer(), 4);
+            assertThat(kq.kevent(null, one, 0)).as("nothing is readable any more").isZero();
+        }
+    }
+
+    @Test
+    void anEdgeTriggeredKnoteLeftQueuedByAFullListAndDrainedMeanwhileIsNotHandedOut() throws Exception {
+        try (Conn a = Conn.tcp(); Conn b = Conn.tcp()) {
+            int fa = Fd.of(a.peer());
+            int fb = Fd.of(b.peer());
+            add(kq, fa, EVFILT_READ, EV_ADD | EV_CLEAR);
+            add(kq, fb, EVFILT_READ, EV_ADD | EV_CLEAR);
+            write(a.client(), 3);
+            write(b.client(), 4);
+            awaitReadable(fa, 3);
+            awaitReadable(fb, 4);
+            KEventList one = new KEventList(1);
+            assertThat(kq.kevent(null, one, 0)).isEqualTo(1);
+            // the other knote stays queued from that call's look; drain both before the next call
             read(a.peer(), 3);
             read(b.peer(), 4);
             assertThat(kq.kevent(null, one, 0)).as("nothing is readable any more").isZero();

@@ -32,10 +32,10 @@ final class EpollSet {
     private FdWatch[] byFd = new FdWatch[0];
     private int watched;   // entries besides the wait path's eventfd and timerfd
     // Counts the scans' looks at epoll (kq lock), each counted before it starts: a knote stamped
-    // with the current count was activated by an epoll report since the current scan's look began,
-    // so a knote left queued from an earlier call is measured again. f_event reads it unlocked: a
-    // stale read only makes the scan measure. Starts at 1 so that an unreported knote never matches.
-    int looks = 1;
+    // above the count a scan began with was activated by an epoll report during that call (by any
+    // thread's look), so a knote left queued from an earlier call is measured again. f_event reads
+    // it unlocked: a stale read only makes the scan measure. Starts at 1: an unreported knote is 0.
+    long looks = 1;
 
     /**
      * One descriptor in the epoll set: the knotes watching it (the socket's

@@ -82,7 +82,7 @@ public final class KnoteImpl implements Knote {
 
     EpollSet.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;
-    int reportedLook;         // EpollSet.looks when epoll last reported this knote's descriptor ready
+    long reportedLook;        // EpollSet.looks when epoll last reported this knote's descriptor ready
 
     /**
      * A descriptor filter's hook whose data a scan may leave to be measured

@@ -40,6 +40,8 @@ final class Scan {
         boolean looked = false;   // epoll was consulted during this call
         WaitPath.ScanContext ctx = null;
         kq.lock();
+        long since = kq.epoll.looks;   // a knote stamped by a later look was found ready during this call
+        kq.wait.scanEntered();
         try {
             for (;;) {
                 if (!kq.isOpen()) {
@@ -87,12 +89,13 @@ final class Scan {
                     continue;
                 }
                 ctx = ctx == null ? kq.wait.takeContext() : ctx;
-                int n = collect(kq, out, maxevents, ctx.marker);
+                int n = collect(kq, out, maxevents, ctx.marker, since);
                 if (n > 0) {
                     return n;
                 }
             }
         } finally {
+            kq.wait.scanLeft();
             kq.fluxWakeup();
             if (ctx != null) {
                 kq.wait.putContext(ctx);
@@ -108,13 +111,22 @@ final class Scan {
      * f_event and copies it out, applying EV_ONESHOT, EV_CLEAR and
      * EV_DISPATCH. Returns how many it copied (0: all were stale).
      */
-    private static int collect(KqueueImpl kq, KEventList out, int maxevents, KnoteImpl marker) {
+    private static int collect(KqueueImpl kq, KEventList out, int maxevents, KnoteImpl marker, long since) {
         kq.insertTail(marker);
         boolean influx = false;
         int nkev = 0;
         while (nkev < maxevents) {
             KnoteImpl kn = kq.firstQueued();
-            if ((kn.status == KN_MARKER && kn != marker) || kn.inFlux()) {
+            boolean behindAnother = false;
+            while (kn.status == KN_MARKER && kn != marker) {
+                kn = kn.tqeNext;   // another scan's marker: what was queued behind it is not that scan's to take
+                behindAnother = true;
+            }
+            if (kn.inFlux() || kn == marker && nkev == 0 && behindAnother) {
+                // in flux, or all that is queued is in another scan's hands (kq_count still counts it)
+                if (nkev > 0) {
+                    break;   // hand out what it has rather than wait for another thread
+                }
                 if (influx) {
                     influx = false;
                     kq.fluxWakeup();
@@ -141,7 +153,7 @@ final class Scan {
                 }
                 kq.drop(kn);
                 kq.lock();
-            } else if (deliver(kq, kn, out, nkev)) {
+            } else if (deliver(kq, kn, out, nkev, since)) {
                 nkev++;
             }
         }
@@ -157,12 +169,11 @@ final class Scan {
      * source is gone: EV_DROP). Entered and left with the kq lock held; the
      * knote leaves flux.
      */
-    private static boolean deliver(KqueueImpl kq, KnoteImpl kn, KEventList out, int i) {
+    private static boolean deliver(KqueueImpl kq, KnoteImpl kn, KEventList out, int i, long since) {
         kn.status |= KN_SCAN;
-        int look = kq.epoll.looks;
         KnListImpl knl = kn.knlist;
         boolean kqLocked = knl == null;   // as in register: no list lock, keep the kq lock
-        boolean reported = kn.fdWatch != null && kn.fdWatch.level && kn.reportedLook == look;
+        boolean reported = kn.fdWatch != null && kn.reportedLook - since > 0;
         if (!kqLocked) {
             if (reported && knl.lock.tryLock()) {
                 kqLocked = true;   // both locks without a wait (the list lock comes first): f_event may be spared

@@ -42,6 +42,7 @@ final class WaitPath {
     private final Condition interruptCond;
 
     private int sleepers;
+    private int scanners;               // threads in kqueue_scan, asleep or not
     private int interrupts;             // interrupted sleepers that have not yet left epoll_wait
     private boolean eventfdSignalled;   // an eventfd edge is pending in the epoll set, or about to be written
     private volatile boolean exposed;   // fd() was handed out: something outside may poll the epoll fd
@@ -98,16 +99,44 @@ final class WaitPath {
         }
     }
 
+    /** Threads asleep in epoll_wait (for tests). */
+    int sleepers() {
+        assert kq.ownsLock();
+        return sleepers;
+    }
+
+    /** A thread enters kqueue_scan (kq lock held). */
+    void scanEntered() {
+        scanners++;
+    }
+
+    /** ... and leaves it: its own unlock then wakes a sleeper for what it left queued. */
+    void scanLeft() {
+        scanners--;
+    }
+
+    /**
+     * Whether a thread is in kqueue_scan awake: it takes what is queued, or
+     * wakes a sleeper for what it leaves when it returns, so that waking one
+     * now would only have two threads contend for the same events.
+     */
+    private boolean scannerAwake() {
+        return scanners > sleepers + virtualWaiters.size();
+    }
+
     /**
      * The wake decision of KQ_UNLOCK, with the kq lock held once: whether the
      * eventfd must be written once it is released. A sleeper must take the
-     * queued events (or see the close); an outside poller must see the epoll
-     * fd readable while events are queued; an interrupted sleeper must wake,
-     * so whoever took the edge meant for it passes it on.
+     * queued events unless an awake scanner will (and must see the close);
+     * an outside poller must see the epoll fd readable while events are
+     * queued; an interrupted sleeper must wake, so whoever took the edge
+     * meant for it passes it on.
      */
     boolean takeWakeup(int count, boolean closing) {
         assert kq.ownsLock();
-        if (!eventfdSignalled && ((sleepers > 0 || exposed) && (count > 0 || closing) || interrupts > 0)) {
+        if (!eventfdSignalled && (interrupts > 0
+                || closing && (sleepers > 0 || exposed)
+                || count > 0 && (exposed || sleepers > 0 && !scannerAwake()))) {
             eventfdSignalled = true;
             return true;
         }
@@ -116,11 +145,12 @@ final class WaitPath {
 
     /**
      * The other wake decision of KQ_UNLOCK: a parked virtual waiter to unpark
-     * for what is queued (one, as an eventfd edge wakes one sleeper: if it
-     * leaves events queued, its own unlock wakes the next), or null.
+     * for what is queued unless an awake scanner will take it (one, as an
+     * eventfd edge wakes one sleeper: if it leaves events queued, its own
+     * unlock wakes the next), or null.
      */
     Thread virtualToWake(int count) {
-        return count > 0 && !virtualWaiters.isEmpty() ? virtualWaiters.get(0) : null;
+        return count > 0 && !virtualWaiters.isEmpty() && !scannerAwake() ? virtualWaiters.get(0) : null;
     }
 
     /** kqueue_wakeup's write, without the kq lock. */
