@@ -4,6 +4,9 @@ import io.jkqueue.Fd;
 import io.jkqueue.KEvent;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueue;
+import io.jkqueue.linux.Epoll;
+import io.jkqueue.linux.Inotify;
+import io.jkqueue.linux.Libc;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -31,9 +34,15 @@ import java.util.concurrent.locks.LockSupport;
  * p50 / p99 over all samples, and the per-round ratio of medians. With
  * {@code --c-vnode}, each round also runs bench/c/vnode.c as a child (the
  * same samples with an inotify descriptor in epoll, the event read), before
- * the Java samples. Run it under taskset -c 0.
+ * the Java samples. A third variant, {@code epoll}, is the JVM's floor for
+ * the same wake-up: the same writer, and a Java thread blocked in epoll_wait
+ * on an inotify descriptor watching its file for IN_MODIFY (through
+ * jkqueue's FFM bindings, no kqueue), which reads the event, as the C
+ * waiter does. jkqueue/epoll is then what jkqueue adds, epoll/C what the JVM
+ * adds. Run it under taskset -c 0.
  *
- * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2 --c-vnode=PATH
+ * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2 --c-vnode=PATH;
+ * --single=jkqueue|WatchService|epoll --n=N runs N samples of one variant alone (for strace or perf).
  */
 public final class VnodeLatency {
     private VnodeLatency() {}
@@ -87,22 +96,57 @@ public final class VnodeLatency {
         }
     }
 
+    /** The JVM's floor: epoll_wait on an inotify descriptor watching {@code file} for IN_MODIFY, then one read. */
+    static final class EpollFloor implements Wait, AutoCloseable {
+        private final int ino = Inotify.init1(Inotify.IN_NONBLOCK | Inotify.IN_CLOEXEC);
+        private final int ep = Epoll.create1(Epoll.EPOLL_CLOEXEC);
+        private final Epoll.Events ready = new Epoll.Events(1);
+        private final Inotify.Events events = new Inotify.Events();
+
+        EpollFloor(Path file) {
+            if (ino < 0 || ep < 0 || Inotify.addWatch(ino, file.toString(), Inotify.IN_MODIFY) < 0
+                    || Epoll.ctl(ep, Epoll.EPOLL_CTL_ADD, ino, Epoll.EPOLLIN, 0) < 0) {
+                throw new IllegalStateException("inotify/epoll set-up failed");
+            }
+        }
+
+        @Override
+        public void await() {
+            if (ready.epollWait(ep, -1) < 0) {
+                throw new IllegalStateException("epoll_wait failed");   // closed: the waiter ends
+            }
+            events.read(ino);
+        }
+
+        @Override
+        public void close() {
+            Libc.close(ep);
+            Libc.close(ino);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         int perRound = (int) Rounds.opt(args, "samples", 200);
         int rounds = (int) Rounds.opt(args, "rounds", 20);
         int warmup = (int) Rounds.opt(args, "warmup", 2);
+        String single = Rounds.optString(args, "single", null);
         NativeBaseline c = NativeBaseline.fromArgs(args, "c-vnode");
-        System.out.println("== vnode: write -> notification latency, EVFILT_VNODE NOTE_WRITE vs WatchService ENTRY_MODIFY"
-                + (c == null ? "" : " vs C inotify+epoll"));
+        if (single == null) {
+            System.out.println("== vnode: write -> notification latency, EVFILT_VNODE NOTE_WRITE vs WatchService ENTRY_MODIFY"
+                    + " vs epoll+inotify in the JVM" + (c == null ? "" : " vs C inotify+epoll"));
+        }
         Support.Samples allC = new Support.Samples();
         double[] overC = new double[rounds];                         // per round: jkqueue p50 / C p50
+        double[] overFloor = new double[rounds];                     // per round: jkqueue p50 / epoll p50
+        double[] floorOverC = new double[rounds];                    // per round: epoll p50 / C p50
         Path root = Files.createTempDirectory("jkq-vnode");
         Path fileK = Files.write(Files.createDirectory(root.resolve("k")).resolve("f"), new byte[8]);
         Path dirW = Files.createDirectory(root.resolve("w"));
         Path fileW = Files.write(dirW.resolve("f"), new byte[8]);
+        Path fileE = Files.write(Files.createDirectory(root.resolve("e")).resolve("f"), new byte[8]);
         ByteBuffer data = ByteBuffer.allocateDirect(8);
         try (KQueue kq = KQueue.open(); FileChannel watched = FileChannel.open(fileK);
-             WatchService ws = FileSystems.getDefault().newWatchService()) {
+             WatchService ws = FileSystems.getDefault().newWatchService(); EpollFloor floor = new EpollFloor(fileE)) {
             KEventList add = new KEventList(1);
             add.add(Fd.of(watched), KEvent.EVFILT_VNODE, KEvent.EV_ADD | KEvent.EV_CLEAR, KEvent.NOTE_WRITE, 0, null);
             kq.kevent(add, null, 0);
@@ -114,10 +158,29 @@ public final class VnodeLatency {
                 key.pollEvents();
                 key.reset();
             });
+            Probe e = new Probe("epoll", fileE, floor);
+            if (single != null) {
+                Probe p = switch (single) {
+                    case "jkqueue" -> k;
+                    case "WatchService" -> w;
+                    case "epoll" -> e;
+                    default -> throw new IllegalArgumentException("--single=jkqueue|WatchService|epoll");
+                };
+                int n = (int) Rounds.opt(args, "n", 2000);
+                for (int i = 0; i < n; i++) {
+                    long ns = p.sample(data);
+                    if (ns >= 0) {
+                        p.all.add(ns);
+                    }
+                }
+                System.out.printf(Locale.ROOT, "%s: %s, lost %d%n", single, p.all.describe(), p.lost);
+                return;
+            }
             double[] ratio = new double[rounds];
             for (int r = -warmup; r < rounds; r++) {
                 Support.Samples rk = new Support.Samples();
                 Support.Samples rw = new Support.Samples();
+                Support.Samples re = new Support.Samples();
                 Support.Samples rc = new Support.Samples();
                 if (c != null) {
                     for (String ns : c.runLine(Integer.toString(perRound)).split(" ")) {
@@ -130,6 +193,7 @@ public final class VnodeLatency {
                 for (int i = 0; i < perRound; i++) {
                     long a = k.sample(data);
                     long b = w.sample(data);
+                    long f = e.sample(data);
                     if (r >= 0 && a >= 0) {
                         rk.add(a);
                         k.all.add(a);
@@ -138,19 +202,27 @@ public final class VnodeLatency {
                         rw.add(b);
                         w.all.add(b);
                     }
+                    if (r >= 0 && f >= 0) {
+                        re.add(f);
+                        e.all.add(f);
+                    }
                 }
                 if (r >= 0) {
                     ratio[r] = rw.p50us() / rk.p50us();
-                    System.out.printf(Locale.ROOT, "  round %2d  jkqueue p50 %.1f us  WatchService p50 %.1f us  ratio %.2f",
-                            r + 1, rk.p50us(), rw.p50us(), ratio[r]);
+                    overFloor[r] = rk.p50us() / re.p50us();
+                    System.out.printf(Locale.ROOT, "  round %2d  jkqueue p50 %.1f us  WatchService p50 %.1f us  ratio %.2f"
+                            + "  epoll p50 %.1f us  jkqueue/epoll %.2f", r + 1, rk.p50us(), rw.p50us(), ratio[r],
+                            re.p50us(), overFloor[r]);
                     if (c != null) {
                         overC[r] = rk.p50us() / rc.p50us();
-                        System.out.printf(Locale.ROOT, "  C p50 %.1f us  jkqueue/C %.2f", rc.p50us(), overC[r]);
+                        floorOverC[r] = re.p50us() / rc.p50us();
+                        System.out.printf(Locale.ROOT, "  C p50 %.1f us  jkqueue/C %.2f  epoll/C %.2f",
+                                rc.p50us(), overC[r], floorOverC[r]);
                     }
                     System.out.println();
                 }
             }
-            for (Probe p : new Probe[] {k, w}) {
+            for (Probe p : new Probe[] {k, w, e}) {
                 System.out.printf(Locale.ROOT, "  %-12s %s, lost %d%n", p.name, p.all.describe(), p.lost);
                 Rounds.summary("vnode " + p.name, String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us, lost %d",
                         p.all.p50us(), p.all.p99us(), p.lost), "lost 0", Rounds.verdict(p.lost == 0));
@@ -159,6 +231,9 @@ public final class VnodeLatency {
             System.out.println("  ratio of medians WatchService/jkqueue: " + Rounds.describe(ratio, "%.2f")
                     + "  target >= 10 " + Rounds.verdict(met));
             Rounds.summary("vnode WatchService/jkqueue p50", Rounds.brief(ratio, "%.2f"), ">= 10", Rounds.verdict(met));
+            System.out.println("  ratio of medians jkqueue/epoll (what jkqueue adds to the JVM's floor): "
+                    + Rounds.describe(overFloor, "%.2f"));
+            Rounds.summary("vnode jkqueue/epoll p50", Rounds.brief(overFloor, "%.2f"), "", "");
             if (c != null) {
                 System.out.printf(Locale.ROOT, "  %-12s %s%n", "C", allC.describe());
                 Rounds.summary("vnode C", String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
@@ -167,11 +242,14 @@ public final class VnodeLatency {
                 System.out.println("  ratio of medians jkqueue/C: " + Rounds.describe(overC, "%.2f")
                         + "  target <= 1.2 " + Rounds.verdict(close));
                 Rounds.summary("vnode jkqueue/C p50", Rounds.brief(overC, "%.2f"), "<= 1.2", Rounds.verdict(close));
+                System.out.println("  ratio of medians epoll/C (the JVM's floor over C): " + Rounds.describe(floorOverC, "%.2f"));
+                Rounds.summary("vnode epoll/C p50", Rounds.brief(floorOverC, "%.2f"), "", "");
             }
             k.file.close();
             w.file.close();
+            e.file.close();
         } finally {
-            for (Path p : new Path[] {fileK, fileW, fileK.getParent(), dirW, root}) {
+            for (Path p : new Path[] {fileK, fileW, fileE, fileK.getParent(), dirW, fileE.getParent(), root}) {
                 Files.deleteIfExists(p);
             }
         }
