@@ -18,19 +18,19 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.Locale;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Latency from a write to a file to its notification: EVFILT_VNODE NOTE_WRITE
  * on the file (jkqueue) against the JDK WatchService's ENTRY_MODIFY on its
  * directory. One thread writes 8 bytes at offset 0 (the file does not grow)
- * and takes the time just before the write; another thread, blocked in
- * kevent / WatchService.take(), takes the time when it returns. Each
- * variant has its own directory and file. Samples alternate between the two
- * variants, 0.2 ms apart (so that the waiter is asleep when the write comes);
+ * and takes the time just before the write, then parks until the waiter
+ * hands over its time; another thread, blocked in kevent /
+ * WatchService.take(), takes the time when it returns. Each variant has its
+ * own directory and file. In each round every variant takes its samples in
+ * a row, 0.2 ms apart (so that the waiter is asleep when the write comes), as
+ * the C child does; {@code --order=alternate} alternates the variants sample
+ * by sample instead (each then runs after the others touched the caches).
  * p50 / p99 over all samples, and the per-round ratio of medians. With
  * {@code --c-vnode}, each round also runs bench/c/vnode.c as a child (the
  * same samples with an inotify descriptor in epoll, the event read), before
@@ -41,8 +41,9 @@ import java.util.concurrent.locks.LockSupport;
  * waiter does. jkqueue/epoll is then what jkqueue adds, epoll/C what the JVM
  * adds. Run it under taskset -c 0.
  *
- * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2 --c-vnode=PATH;
- * --single=jkqueue|WatchService|epoll --n=N runs N samples of one variant alone (for strace or perf).
+ * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2 --c-vnode=PATH
+ * --order=blocks|alternate; --single=jkqueue|WatchService|epoll --n=N runs N samples of one variant alone
+ * (for strace or perf).
  */
 public final class VnodeLatency {
     private VnodeLatency() {}
@@ -51,12 +52,19 @@ public final class VnodeLatency {
         void await() throws Exception;
     }
 
-    /** A thread blocked in {@code wait}, reporting when it returned for the current sample. */
+    /**
+     * A thread blocked in {@code wait}, reporting when it returned for the
+     * current sample. The writer blocks as C's does after its pwrite: parked
+     * until the waiter hands over its time (no queue, no lock), so that what
+     * it does between its write and its sleep, which on one CPU delays the
+     * waiter, is as little as the JVM allows.
+     */
     static final class Probe {
         final String name;
         final FileChannel file;
         final Support.Samples all = new Support.Samples();
-        private final BlockingQueue<Long> woke = new ArrayBlockingQueue<>(16);
+        private final Thread writer = Thread.currentThread();
+        private volatile long woke;                              // the waiter's time for the current sample, 0 before
         private volatile long sample;
         long lost;
 
@@ -72,7 +80,8 @@ public final class VnodeLatency {
                         long s = sample;
                         if (s != reported) {                    // ignore a second notice for one write
                             reported = s;
-                            woke.put(t);
+                            woke = t;
+                            LockSupport.unpark(writer);
                         }
                     }
                 } catch (Exception closed) {
@@ -81,16 +90,31 @@ public final class VnodeLatency {
             });
         }
 
+        /** One sample, kept in {@code round} and over all unless it is a warm-up's ({@code round} null). */
+        void take(ByteBuffer data, Support.Samples round) throws Exception {
+            long ns = sample(data);
+            if (round != null && ns >= 0) {
+                round.add(ns);
+                all.add(ns);
+            }
+        }
+
         /** One write → notification latency, ns; -1 if none came within a second. */
         long sample(ByteBuffer data) throws Exception {
-            LockSupport.parkNanos(200_000);
+            for (long now = System.nanoTime(), until = now + 200_000; now < until; now = System.nanoTime()) {
+                LockSupport.parkNanos(until - now);             // an unpark left over from the last sample ends one early
+            }
+            woke = 0;
             sample++;
             long t0 = System.nanoTime();
             file.write(data.clear(), 0);
-            Long t1 = woke.poll(1, TimeUnit.SECONDS);
-            if (t1 == null) {
-                lost++;
-                return -1;
+            long t1;
+            while ((t1 = woke) == 0) {
+                if (System.nanoTime() - t0 > 1_000_000_000L) {
+                    lost++;
+                    return -1;
+                }
+                LockSupport.parkNanos(100_000_000L);
             }
             return t1 - t0;
         }
@@ -130,6 +154,7 @@ public final class VnodeLatency {
         int rounds = (int) Rounds.opt(args, "rounds", 20);
         int warmup = (int) Rounds.opt(args, "warmup", 2);
         String single = Rounds.optString(args, "single", null);
+        boolean alternate = Rounds.optString(args, "order", "blocks").equals("alternate");
         NativeBaseline c = NativeBaseline.fromArgs(args, "c-vnode");
         if (single == null) {
             System.out.println("== vnode: write -> notification latency, EVFILT_VNODE NOTE_WRITE vs WatchService ENTRY_MODIFY"
@@ -190,21 +215,19 @@ public final class VnodeLatency {
                         }
                     }
                 }
-                for (int i = 0; i < perRound; i++) {
-                    long a = k.sample(data);
-                    long b = w.sample(data);
-                    long f = e.sample(data);
-                    if (r >= 0 && a >= 0) {
-                        rk.add(a);
-                        k.all.add(a);
+                Probe[] probes = {k, w, e};
+                Support.Samples[] round = {rk, rw, re};
+                if (alternate) {
+                    for (int i = 0; i < perRound; i++) {
+                        for (int p = 0; p < probes.length; p++) {
+                            probes[p].take(data, r >= 0 ? round[p] : null);
+                        }
                     }
-                    if (r >= 0 && b >= 0) {
-                        rw.add(b);
-                        w.all.add(b);
-                    }
-                    if (r >= 0 && f >= 0) {
-                        re.add(f);
-                        e.all.add(f);
+                } else {
+                    for (int p = 0; p < probes.length; p++) {
+                        for (int i = 0; i < perRound; i++) {
+                            probes[p].take(data, r >= 0 ? round[p] : null);
+                        }
                     }
                 }
                 if (r >= 0) {
