@@ -10,9 +10,7 @@ import io.jkqueue.spi.Knote;
 import java.nio.channels.Channel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static io.jkqueue.KEvent.NOTE_ATTRIB;
 import static io.jkqueue.KEvent.NOTE_CLOSE;
@@ -77,6 +75,90 @@ final class InotifySource implements DescriptorSource {
         }
     }
 
+    /**
+     * The vnodes by watch descriptor: open addressing on the wd, so that taking
+     * an event boxes nothing (inotify hands out wds in increasing order, never
+     * reusing one soon, so a table indexed by wd would only grow).
+     */
+    static final class ByWd {
+        private Vnode[] table = new Vnode[16];
+        private int size;
+
+        int capacity() {
+            return table.length;
+        }
+
+        /** The vnode in slot {@code i}, or null. */
+        Vnode at(int i) {
+            return table[i];
+        }
+
+        private int home(int wd) {
+            return (wd ^ (wd >>> 16)) & (table.length - 1);
+        }
+
+        Vnode get(int wd) {
+            int mask = table.length - 1;
+            Vnode v;
+            for (int i = home(wd); (v = table[i]) != null; i = (i + 1) & mask) {
+                if (v.wd == wd) {
+                    return v;
+                }
+            }
+            return null;
+        }
+
+        Vnode getOrAdd(int wd) {
+            Vnode v = get(wd);
+            if (v == null) {
+                v = new Vnode(wd);
+                if (2 * (size + 1) > table.length) {
+                    Vnode[] old = table;
+                    table = new Vnode[2 * old.length];
+                    for (Vnode o : old) {
+                        if (o != null) {
+                            insert(o);
+                        }
+                    }
+                }
+                insert(v);
+                size++;
+            }
+            return v;
+        }
+
+        private void insert(Vnode v) {
+            int mask = table.length - 1;
+            int i = home(v.wd);
+            while (table[i] != null) {
+                i = (i + 1) & mask;
+            }
+            table[i] = v;
+        }
+
+        /** Removes {@code v} if it is the one its wd maps to, moving back those it displaced. */
+        void remove(Vnode v) {
+            int mask = table.length - 1;
+            int i = home(v.wd);
+            while (table[i] != v) {
+                if (table[i] == null) {
+                    return;
+                }
+                i = (i + 1) & mask;
+            }
+            for (int j = (i + 1) & mask; table[j] != null; j = (j + 1) & mask) {
+                int h = home(table[j].wd);
+                // table[j] may fill the hole at i unless its home lies cyclically in (i, j]
+                if (i <= j ? h <= i || h > j : h <= i && h > j) {
+                    table[i] = table[j];
+                    i = j;
+                }
+            }
+            table[i] = null;
+            size--;
+        }
+    }
+
     /** One knote's watch on a vnode: the descriptor that named the file at attach. */
     static final class Watch {
         final Vnode vnode;
@@ -104,7 +186,7 @@ final class InotifySource implements DescriptorSource {
     }
 
     private int ifd = -1;
-    private final Map<Integer, Vnode> byWd = new HashMap<>();
+    private final ByWd byWd = new ByWd();
     // both used under this object's lock
     private final Inotify.Events events = new Inotify.Events();
     private final Stat.Buffer stx = new Stat.Buffer();
@@ -143,7 +225,7 @@ final class InotifySource implements DescriptorSource {
         if (wd < 0) {
             return Acquired.failed(addWatchError());
         }
-        Vnode v = byWd.computeIfAbsent(wd, Vnode::new);
+        Vnode v = byWd.getOrAdd(wd);
         if (!look(v)) {
             // a new vnode, a parent's until now, or one whose users all closed their descriptors
             if (!stx.fstatx(fd)) {
@@ -206,7 +288,7 @@ final class InotifySource implements DescriptorSource {
         if (pwd < 0 || pwd == v.wd) {
             return;   // no permission to watch the parent (best effort), or the root
         }
-        Vnode p = byWd.computeIfAbsent(pwd, Vnode::new);
+        Vnode p = byWd.getOrAdd(pwd);
         p.subdirs.add(v);
         v.parent = p;
     }
@@ -219,7 +301,7 @@ final class InotifySource implements DescriptorSource {
         if (!v.ignored) {
             Inotify.rmWatch(ifd, v.wd);
         }
-        byWd.remove(v.wd, v);
+        byWd.remove(v);
         if (v.parent != null) {
             v.parent.subdirs.remove(v);
             unwatchIfUnused(v.parent);
@@ -238,6 +320,7 @@ final class InotifySource implements DescriptorSource {
         for (;;) {
             Vnode v;
             int notes;
+            boolean last;
             synchronized (this) {
                 if (!read) {
                     readQueue();
@@ -249,8 +332,12 @@ final class InotifySource implements DescriptorSource {
                 }
                 notes = v.pending;
                 v.pending = 0;
+                last = changed.isEmpty();   // a drain that adds after this hands what it added itself
             }
             v.knlist.knote(notes);
+            if (last) {
+                return;
+            }
         }
     }
 
@@ -330,7 +417,7 @@ final class InotifySource implements DescriptorSource {
         }
         if ((mask & Inotify.IN_IGNORED) != 0) {
             v.ignored = true;
-            byWd.remove(wd, v);
+            byWd.remove(v);
         }
         post(v, notes);
     }
@@ -360,8 +447,11 @@ final class InotifySource implements DescriptorSource {
      * reported already).
      */
     private void recoverFromOverflow() {
-        for (Vnode v : byWd.values()) {
-            post(v, compare(v, SEEN_NOTHING));
+        for (int i = 0; i < byWd.capacity(); i++) {
+            Vnode v = byWd.at(i);
+            if (v != null) {
+                post(v, compare(v, SEEN_NOTHING));
+            }
         }
     }
 
