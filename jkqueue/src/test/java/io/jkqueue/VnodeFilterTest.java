@@ -214,28 +214,42 @@ class VnodeFilterTest {
 
     @Test
     void queueOverflowIsRecoveredAndEveryChangedFileReported() throws IOException {
-        // more events than fs.inotify.max_queued_events (16384 by default) before anyone drains the queue
+        overflowThenRecover(NOTE_WRITE | NOTE_EXTEND);
+    }
+
+    @Test
+    void queueOverflowIsRecoveredForKnotesThatNeverLookAtAWrite() throws IOException {
+        overflowThenRecover(NOTE_WRITE);   // no statx per write: the snapshots are older than the writes
+    }
+
+    /**
+     * More events than fs.inotify.max_queued_events (16384 by default) before
+     * anyone drains the queue, on files watched for {@code fflags}; one more
+     * file is written only once the queue is full, so all it did is lost.
+     */
+    private void overflowThenRecover(int fflags) throws IOException {
         int limit = Integer.parseInt(Files.readString(Path.of("/proc/sys/fs/inotify/max_queued_events")).trim());
         int files = 40;
         Map<Integer, Path> byFd = new HashMap<>();
-        FileChannel[] writers = new FileChannel[files];
-        for (int i = 0; i < files; i++) {
+        FileChannel[] writers = new FileChannel[files + 1];
+        for (int i = 0; i <= files; i++) {
             Path f = Files.writeString(dir.resolve("f" + i), "");
-            byFd.put(watch(f, NOTE_WRITE | NOTE_EXTEND), f);
+            byFd.put(watch(f, fflags), f);
             writers[i] = FileChannel.open(f, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             open.add(writers[i]);
         }
         ByteBuffer one = ByteBuffer.allocate(1);
         // round-robin so that inotify cannot merge consecutive identical events
         for (int k = 0; k < limit / files + 100; k++) {
-            for (FileChannel w : writers) {
-                w.write(one.clear());
+            for (int i = 0; i < files; i++) {
+                writers[i].write(one.clear());
             }
         }
+        writers[files].write(one.clear());
         Map<Integer, Integer> seen = new HashMap<>();
         KEvent[] out = new KEvent[64];
         long end = System.nanoTime() + WAIT.toNanos();
-        while (seen.size() < files && System.nanoTime() < end) {
+        while (seen.size() <= files && System.nanoTime() < end) {
             int n = kq.kevent(null, out, Duration.ofMillis(500));
             for (int i = 0; i < n; i++) {
                 seen.merge((int) out[i].ident(), out[i].fflags(), (a, b) -> a | b);
@@ -249,7 +263,62 @@ class VnodeFilterTest {
         }
         writers[0].write(one.clear());
         int fd0 = byFd.entrySet().stream().filter(e -> e.getValue().endsWith("f0")).findFirst().orElseThrow().getKey();
-        waitFor(fd0, NOTE_WRITE | NOTE_EXTEND);
+        assertThat(waitFor(fd0, NOTE_WRITE)).isEqualTo(fflags);
+    }
+
+    @Test
+    void aBurstLargerThanOneReadIsTakenWithoutAnotherEvent() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("d"));
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        watch(d, NOTE_WRITE);
+        int fd = watch(f, NOTE_WRITE);
+        // each new entry is IN_CREATE, IN_OPEN and IN_CLOSE_WRITE of 32 bytes: 144 KiB, more than a read takes
+        for (int i = 0; i < 1500; i++) {
+            Files.createFile(d.resolve("e" + i));
+        }
+        append(f, "last");   // the last event queued: nothing after it makes the queue readable again
+        waitFor(fd, NOTE_WRITE);
+    }
+
+    @Test
+    void aKnoteAddedAfterUnlookedWritesSeesExtendOnlyForGrowthAfterItsEvAdd() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        int plain = watch(f, NOTE_WRITE);
+        try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < 3; i++) {   // writes no knote needs the size of
+                w.write(ByteBuffer.wrap(new byte[] {'+'}), w.size());
+                assertThat(waitFor(plain, NOTE_WRITE)).isEqualTo(NOTE_WRITE);
+            }
+            // added disabled: the write in place is taken while it cannot report, then enabled
+            FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+            open.add(ch);
+            int fd = Fd.of(ch);
+            kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_ADD | EV_DISABLE, NOTE_WRITE | NOTE_EXTEND, 0, null)},
+                    null, null);
+            w.write(ByteBuffer.wrap(new byte[] {'x'}), 0);
+            waitFor(plain, NOTE_WRITE);   // inotify reports in order: the disabled knote has heard of it too
+            kq.kevent(new KEvent[] {KEvent.of(fd, EVFILT_VNODE, EV_ENABLE, NOTE_WRITE | NOTE_EXTEND, 0, null)}, null, null);
+            assertThat(waitFor(fd, NOTE_WRITE)).as("a write in place").isEqualTo(NOTE_WRITE);
+            w.write(ByteBuffer.wrap(new byte[] {'x'}), w.size());
+            assertThat(waitFor(fd, NOTE_WRITE)).as("growth").isEqualTo(NOTE_WRITE | NOTE_EXTEND);
+        }
+    }
+
+    @Test
+    void aKnoteThatGainsExtendThroughEvAddSeesOnlyGrowthAfterIt() throws IOException {
+        Path f = Files.writeString(dir.resolve("f"), "abc");
+        int fd = watch(f, NOTE_WRITE);
+        try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < 3; i++) {
+                w.write(ByteBuffer.wrap(new byte[] {'+'}), w.size());
+                assertThat(waitFor(fd, NOTE_WRITE)).isEqualTo(NOTE_WRITE);
+            }
+            add(fd, NOTE_WRITE | NOTE_EXTEND);
+            w.write(ByteBuffer.wrap(new byte[] {'x'}), 0);
+            assertThat(waitFor(fd, NOTE_WRITE)).as("a write in place").isEqualTo(NOTE_WRITE);
+            w.write(ByteBuffer.wrap(new byte[] {'x'}), w.size());
+            assertThat(waitFor(fd, NOTE_WRITE)).as("growth").isEqualTo(NOTE_WRITE | NOTE_EXTEND);
+        }
     }
 
     private void add(int fd, int fflags) throws IOException {

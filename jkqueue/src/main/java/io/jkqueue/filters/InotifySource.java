@@ -5,12 +5,12 @@ import io.jkqueue.linux.Inotify;
 import io.jkqueue.linux.Stat;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
+import io.jkqueue.spi.Knote;
 
 import java.nio.channels.Channel;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static io.jkqueue.KEvent.NOTE_ATTRIB;
 import static io.jkqueue.KEvent.NOTE_CLOSE;
@@ -32,9 +32,12 @@ import static io.jkqueue.KEvent.NOTE_WRITE;
  * from NOTE_WRITE, NOTE_LINK and NOTE_DELETE from NOTE_ATTRIB (an unlinked
  * file that is still open never gets IN_DELETE_SELF, but its link count drops
  * to 0), and to recover from a queue overflow by comparing every watched file
- * with what it was. A watched directory's parent is watched too: a directory
- * removed while held open gets no event of its own, only its parent hears of
- * it (vop_rmdir_post's NOTE_DELETE).
+ * with what it was. A write is looked at (statx) only when a knote on the
+ * file subscribes to a note the look can tell; otherwise the snapshot is
+ * marked stale and renewed when such a knote attaches or is changed. A
+ * watched directory's parent is watched too: a directory removed while held
+ * open gets no event of its own, only its parent hears of it
+ * (vop_rmdir_post's NOTE_DELETE).
  */
 final class InotifySource implements DescriptorSource {
     /** The JVM's instance, the source of EVFILT_VNODE and of EVFILT_READ on regular files. */
@@ -45,6 +48,8 @@ final class InotifySource implements DescriptorSource {
     private static final int PARENT_MASK = Inotify.IN_DELETE | Inotify.IN_ONLYDIR | Inotify.IN_MASK_ADD;
     private static final int CHILD_CHANGES = Inotify.IN_CREATE | Inotify.IN_DELETE
             | Inotify.IN_MOVED_FROM | Inotify.IN_MOVED_TO;
+    /** The notes a look at a written file can tell: its size grew, its link count moved. */
+    static final int LOOK_NOTES = NOTE_EXTEND | NOTE_LINK | NOTE_DELETE;
 
     /** One watched file: its inotify watch, its knlist, the knotes' watches on it and what it looked like when last seen. */
     static final class Vnode {
@@ -61,10 +66,96 @@ final class InotifySource implements DescriptorSource {
         int nlink;
         long mtime;
         long ctime;
+        // written since the last look (no knote wanted LOOK_NOTES): size and times are old, the link count is not
+        volatile boolean stale;
         int pending;     // notes found and not yet handed to the knlist
 
         Vnode(int wd) {
             this.wd = wd;
+        }
+    }
+
+    /**
+     * The vnodes by watch descriptor: open addressing on the wd, so that taking
+     * an event boxes nothing (inotify hands out wds in increasing order, never
+     * reusing one soon, so a table indexed by wd would only grow).
+     */
+    static final class ByWd {
+        private Vnode[] table = new Vnode[16];
+        private int size;
+
+        int capacity() {
+            return table.length;
+        }
+
+        /** The vnode in slot {@code i}, or null. */
+        Vnode at(int i) {
+            return table[i];
+        }
+
+        private int home(int wd) {
+            return (wd ^ (wd >>> 16)) & (table.length - 1);
+        }
+
+        Vnode get(int wd) {
+            int mask = table.length - 1;
+            Vnode v;
+            for (int i = home(wd); (v = table[i]) != null; i = (i + 1) & mask) {
+                if (v.wd == wd) {
+                    return v;
+                }
+            }
+            return null;
+        }
+
+        Vnode getOrAdd(int wd) {
+            Vnode v = get(wd);
+            if (v == null) {
+                v = new Vnode(wd);
+                if (2 * (size + 1) > table.length) {
+                    Vnode[] old = table;
+                    table = new Vnode[2 * old.length];
+                    for (Vnode o : old) {
+                        if (o != null) {
+                            insert(o);
+                        }
+                    }
+                }
+                insert(v);
+                size++;
+            }
+            return v;
+        }
+
+        private void insert(Vnode v) {
+            int mask = table.length - 1;
+            int i = home(v.wd);
+            while (table[i] != null) {
+                i = (i + 1) & mask;
+            }
+            table[i] = v;
+        }
+
+        /** Removes {@code v} if it is the one its wd maps to, moving back those it displaced. */
+        void remove(Vnode v) {
+            int mask = table.length - 1;
+            int i = home(v.wd);
+            while (table[i] != v) {
+                if (table[i] == null) {
+                    return;
+                }
+                i = (i + 1) & mask;
+            }
+            for (int j = (i + 1) & mask; table[j] != null; j = (j + 1) & mask) {
+                int h = home(table[j].wd);
+                // table[j] may fill the hole at i unless its home lies cyclically in (i, j]
+                if (i <= j ? h <= i || h > j : h <= i && h > j) {
+                    table[i] = table[j];
+                    i = j;
+                }
+            }
+            table[i] = null;
+            size--;
         }
     }
 
@@ -73,11 +164,13 @@ final class InotifySource implements DescriptorSource {
         final Vnode vnode;
         final int fd;
         private final Channel channel;   // from Fd.of: while it is open, its number names the file
+        private final Knote vnodeKnote;  // an EVFILT_VNODE knote, whose fflags say whether writes are looked at
 
-        private Watch(Vnode vnode, int fd, Channel channel) {
+        private Watch(Vnode vnode, int fd, Channel channel, Knote vnodeKnote) {
             this.vnode = vnode;
             this.fd = fd;
             this.channel = channel;
+            this.vnodeKnote = vnodeKnote;
         }
 
         /** Whether the number still names the file it named at attach (knote_fdclose otherwise). */
@@ -93,10 +186,12 @@ final class InotifySource implements DescriptorSource {
     }
 
     private int ifd = -1;
-    private final Map<Integer, Vnode> byWd = new HashMap<>();
+    private final ByWd byWd = new ByWd();
     // both used under this object's lock
     private final Inotify.Events events = new Inotify.Events();
     private final Stat.Buffer stx = new Stat.Buffer();
+    // vnodes whose pending notes are not yet handed to their knlist, in the order they changed
+    private final ArrayDeque<Vnode> changed = new ArrayDeque<>();
 
     private InotifySource() {}
 
@@ -105,12 +200,21 @@ final class InotifySource implements DescriptorSource {
         return ifd;
     }
 
+    /** Watches the file of an EVFILT_VNODE knote: its Watch, or the errno code why not. */
+    Acquired<Watch> watch(Knote kn) {
+        return watch((int) kn.ident(), kn.channel(), kn);
+    }
+
     /**
      * Watches the file open as {@code fd} for one knote, whose number Fd.of
      * handed out for {@code channel} (or null): its Watch, or the errno code
      * why not.
      */
-    synchronized Acquired<Watch> watch(int fd, Channel channel) {
+    Acquired<Watch> watch(int fd, Channel channel) {
+        return watch(fd, channel, null);
+    }
+
+    private synchronized Acquired<Watch> watch(int fd, Channel channel, Knote vnodeKnote) {
         if (ifd < 0) {
             ifd = Inotify.init1(Inotify.IN_NONBLOCK | Inotify.IN_CLOEXEC);
             if (ifd < 0) {
@@ -121,7 +225,7 @@ final class InotifySource implements DescriptorSource {
         if (wd < 0) {
             return Acquired.failed(addWatchError());
         }
-        Vnode v = byWd.computeIfAbsent(wd, Vnode::new);
+        Vnode v = byWd.getOrAdd(wd);
         if (!look(v)) {
             // a new vnode, a parent's until now, or one whose users all closed their descriptors
             if (!stx.fstatx(fd)) {
@@ -132,13 +236,25 @@ final class InotifySource implements DescriptorSource {
             v.ino = stx.ino();
             v.dir = stx.type() == Stat.S_IFDIR;
             snapshot(v);
+        } else if (v.stale) {
+            snapshot(v);   // the new knote compares from now on; the others wanted nothing the old one told
         }
-        Watch w = new Watch(v, fd, channel);
+        Watch w = new Watch(v, fd, channel, vnodeKnote);
         v.users.add(w);
         if (v.dir && v.parent == null) {
             watchParent(v, fd);
         }
         return Acquired.of(w);
+    }
+
+    /**
+     * Renews a stale snapshot for a knote that now subscribes to LOOK_NOTES
+     * (an EV_ADD changed its fflags), so that it compares from now on.
+     */
+    synchronized void refresh(Vnode v) {
+        if (v.stale && look(v)) {
+            snapshot(v);
+        }
     }
 
     synchronized void release(Watch w) {
@@ -172,7 +288,7 @@ final class InotifySource implements DescriptorSource {
         if (pwd < 0 || pwd == v.wd) {
             return;   // no permission to watch the parent (best effort), or the root
         }
-        Vnode p = byWd.computeIfAbsent(pwd, Vnode::new);
+        Vnode p = byWd.getOrAdd(pwd);
         p.subdirs.add(v);
         v.parent = p;
     }
@@ -185,7 +301,7 @@ final class InotifySource implements DescriptorSource {
         if (!v.ignored) {
             Inotify.rmWatch(ifd, v.wd);
         }
-        byWd.remove(v.wd, v);
+        byWd.remove(v);
         if (v.parent != null) {
             v.parent.subdirs.remove(v);
             unwatchIfUnused(v.parent);
@@ -193,32 +309,58 @@ final class InotifySource implements DescriptorSource {
         }
     }
 
+    /**
+     * Reads the queue, then hands each changed vnode's notes to its knlist
+     * without the lock (knote takes the list lock, then the kq lock); a drain
+     * in another thread may hand some of them.
+     */
     @Override
     public void drain() {
-        List<Vnode> changed = new ArrayList<>();
-        synchronized (this) {
-            while (events.read(ifd)) {
-                while (events.next()) {
-                    take(events.wd(), events.mask(), events.aboutEntry(), changed);
-                }
-            }
-        }
-        for (Vnode v : changed) {
+        boolean read = false;
+        for (;;) {
+            Vnode v;
             int notes;
+            boolean last;
             synchronized (this) {
+                if (!read) {
+                    readQueue();
+                    read = true;
+                }
+                v = changed.pollFirst();
+                if (v == null) {
+                    return;
+                }
                 notes = v.pending;
                 v.pending = 0;
+                last = changed.isEmpty();   // a drain that adds after this hands what it added itself
             }
-            if (notes != 0) {
-                v.knlist.knote(notes);
+            v.knlist.knote(notes);
+            if (last) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Takes every queued event: one read, unless it filled the buffer. No read
+     * to see EAGAIN: an event queued after it makes the edge-triggered watch
+     * report again.
+     */
+    private void readQueue() {
+        while (events.read(ifd)) {
+            while (events.next()) {
+                take(events.wd(), events.mask(), events.aboutEntry());
+            }
+            if (events.emptied()) {
+                return;
             }
         }
     }
 
     /** One inotify event: what it means in NOTE_* for its vnode. */
-    private void take(int wd, int mask, boolean aboutChild, List<Vnode> changed) {
+    private void take(int wd, int mask, boolean aboutChild) {
         if ((mask & Inotify.IN_Q_OVERFLOW) != 0) {
-            recoverFromOverflow(changed);
+            recoverFromOverflow();
             return;
         }
         Vnode v = byWd.get(wd);
@@ -237,11 +379,14 @@ final class InotifySource implements DescriptorSource {
             }
             if ((mask & (Inotify.IN_DELETE | Inotify.IN_ISDIR)) == (Inotify.IN_DELETE | Inotify.IN_ISDIR)) {
                 for (Vnode sub : v.subdirs) {
-                    post(sub, removed(sub), changed);
+                    post(sub, removed(sub));
                 }
             }
         } else {
-            if ((mask & (Inotify.IN_MODIFY | Inotify.IN_ATTRIB)) != 0) {
+            if ((mask & (Inotify.IN_MODIFY | Inotify.IN_ATTRIB)) == Inotify.IN_MODIFY && !wantsLook(v)) {
+                notes |= NOTE_WRITE;   // no statx: no knote on v would use what it tells
+                v.stale = true;
+            } else if ((mask & (Inotify.IN_MODIFY | Inotify.IN_ATTRIB)) != 0) {
                 notes |= compare(v, ((mask & Inotify.IN_MODIFY) != 0 ? SEEN_MODIFY : 0)
                         | ((mask & Inotify.IN_ATTRIB) != 0 ? SEEN_ATTRIB : 0));
             }
@@ -272,9 +417,9 @@ final class InotifySource implements DescriptorSource {
         }
         if ((mask & Inotify.IN_IGNORED) != 0) {
             v.ignored = true;
-            byWd.remove(wd, v);
+            byWd.remove(v);
         }
-        post(v, notes, changed);
+        post(v, notes);
     }
 
     /**
@@ -296,14 +441,36 @@ final class InotifySource implements DescriptorSource {
         return removed(v);
     }
 
-    /** The queue overflowed and events were lost: look at every watched file for what changed. */
-    private void recoverFromOverflow(List<Vnode> changed) {
-        for (Vnode v : byWd.values()) {
-            post(v, compare(v, SEEN_NOTHING), changed);
+    /**
+     * The queue overflowed and events were lost: look at every watched file for
+     * what changed (since its last look: a stale one's writes may have been
+     * reported already).
+     */
+    private void recoverFromOverflow() {
+        for (int i = 0; i < byWd.capacity(); i++) {
+            Vnode v = byWd.at(i);
+            if (v != null) {
+                post(v, compare(v, SEEN_NOTHING));
+            }
         }
     }
 
-    private static void post(Vnode v, int notes, List<Vnode> changed) {
+    /**
+     * Whether an EVFILT_VNODE knote on {@code v} subscribes to a note a look at
+     * a write can tell. Its fflags are read without its list lock: one that
+     * gains such a note meanwhile renews the snapshot itself (refresh).
+     */
+    private static boolean wantsLook(Vnode v) {
+        for (int i = 0; i < v.users.size(); i++) {
+            Knote kn = v.users.get(i).vnodeKnote;
+            if (kn != null && (kn.sfflags() & LOOK_NOTES) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void post(Vnode v, int notes) {
         if (notes != 0) {
             if (v.pending == 0) {
                 changed.add(v);
@@ -380,5 +547,6 @@ final class InotifySource implements DescriptorSource {
         v.nlink = stx.nlink();
         v.mtime = stx.mtime();
         v.ctime = stx.ctime();
+        v.stale = false;
     }
 }

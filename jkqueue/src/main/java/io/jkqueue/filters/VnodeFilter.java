@@ -33,7 +33,7 @@ final class VnodeFilter implements FilterOps {
         if (!isVnode(fd, stx.type())) {
             return Errno.EINVAL.code();
         }
-        Acquired<InotifySource.Watch> watched = INOTIFY.watch(fd, kn.channel());
+        Acquired<InotifySource.Watch> watched = INOTIFY.watch(kn);
         if (watched.source() == null) {
             return watched.error();
         }
@@ -74,6 +74,10 @@ final class VnodeFilter implements FilterOps {
     /** filt_vfsvnode: the hint is the NOTE_* bits that happened. */
     @Override
     public boolean event(Knote kn, long hint) {
+        InotifySource.Vnode v = ((InotifySource.Watch) kn.hook()).vnode;
+        if (hint == 0 && v.stale && (kn.sfflags() & InotifySource.LOOK_NOTES) != 0) {
+            INOTIFY.refresh(v);   // an EV_ADD gave the knote a note the snapshot must be current for
+        }
         int notes = (int) hint & kn.sfflags();
         kn.setFflags(kn.fflags() | notes);
         boolean revoked = (hint & NOTE_REVOKE) != 0;

@@ -46,6 +46,11 @@ abstract class EventRecords {
         return n > 0;
     }
 
+    /** The bytes the last {@link #read} returned (0 if it failed). */
+    long length() {
+        return end;
+    }
+
     /** Moves to the next record of the last read; false past the last one. */
     public boolean next() {
         if (next + headerSize() > end) {

@@ -46,6 +46,8 @@ public final class Inotify {
     private static final long WD = EVENT.byteOffset(groupElement("wd"));
     private static final long MASK = EVENT.byteOffset(groupElement("mask"));
     private static final long LEN = EVENT.byteOffset(groupElement("len"));
+    /** The largest event: the header and a name of NAME_MAX bytes with its NUL. */
+    private static final long MAX_EVENT = EVENT.byteSize() + 255 + 1;
 
     private static final MethodHandle INIT1 = Libc.bind("inotify_init1", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle ADD_WATCH = Libc.bind("inotify_add_watch",
@@ -97,6 +99,15 @@ public final class Inotify {
         @Override
         long recordLength(long offset) {
             return EVENT.byteSize() + buf.get(JAVA_INT, offset + LEN);
+        }
+
+        /**
+         * Whether the last read took all that was queued: inotify fills a read
+         * until the next event does not fit, so one that left room for the
+         * largest event emptied the queue.
+         */
+        public boolean emptied() {
+            return length() <= buf.byteSize() - MAX_EVENT;
         }
 
         public int wd() {
