@@ -52,13 +52,15 @@ public final class Epoll {
     private static final MethodHandle WAIT = Libc.bind("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
     // a zero-timeout epoll_wait never blocks: critical, like a field read; on x86-64 through syscall(2),
-    // which, unlike libc's epoll_wait, is no cancellation point (no asynchronous-cancel switch around it)
+    // which, unlike libc's epoll_wait, is no cancellation point (no asynchronous-cancel switch around it).
+    // No errno capture (its segment slice allocates wherever the JIT fails to remove it): a failed poll
+    // is asked again with errno, as its errors (EBADF, EINVAL, EFAULT) last
     private static final long SYS_EPOLL_WAIT_X86_64 = 232;
     private static final MethodHandle POLL = isX86()
-            ? Libc.bind("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, PTR, C_LONG, C_LONG),
+            ? Libc.bindWithoutErrno("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, PTR, C_LONG, C_LONG),
                     Libc.CRITICAL, Libc.variadic(1))
             : null;
-    private static final MethodHandle POLL_LIBC = isX86() ? null : Libc.bind("epoll_wait",
+    private static final MethodHandle POLL_LIBC = isX86() ? null : Libc.bindWithoutErrno("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT), Libc.CRITICAL);
     // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; without it, milliseconds
 
@@ -125,10 +127,11 @@ public final class Epoll {
         public int epollWait(int epfd, long timeoutNanos) {
             try {
                 if (timeoutNanos == 0) {
-                    return POLL != null
-                            ? (int) (long) POLL.invokeExact(Libc.state(), SYS_EPOLL_WAIT_X86_64, (long) epfd, events,
+                    int n = POLL != null
+                            ? (int) (long) POLL.invokeExact(SYS_EPOLL_WAIT_X86_64, (long) epfd, events,
                                     (long) capacity, 0L)
-                            : (int) POLL_LIBC.invokeExact(Libc.state(), epfd, events, capacity, 0);
+                            : (int) POLL_LIBC.invokeExact(epfd, events, capacity, 0);
+                    return n >= 0 ? n : (int) WAIT.invokeExact(Libc.state(), epfd, events, capacity, 0);
                 }
                 if (nanosecondTimeouts()) {
                     MemorySegment timeout = MemorySegment.NULL;
