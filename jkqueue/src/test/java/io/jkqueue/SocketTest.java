@@ -440,6 +440,37 @@ class SocketTest {
     }
 
     /**
+     * Bytes that arrive while a dispatched knote is disabled make it active
+     * (epoll reports them); EV_ENABLE queues it without measuring, and the
+     * scan measures it: what is there then, once, or nothing if the program
+     * read it all before enabling.
+     */
+    @Test
+    void dispatchReenableAfterArrivalsWhileDisabledReportsWhatIsThereAtTheScan() throws Exception {
+        try (Conn c = Conn.tcp()) {
+            int fd = Fd.of(c.peer());
+            add(kq, fd, EVFILT_READ, EV_ADD | EV_DISPATCH);
+            write(c.client(), 5);
+            assertThat(awaitOne(kq).data()).isEqualTo(5);
+            write(c.client(), 3);
+            awaitReadable(fd, 8);
+            assertNoEvents(kq);   // epoll's report of the 3 bytes is taken in while the knote is disabled
+            add(kq, fd, EVFILT_READ, EV_ENABLE);
+            assertThat(awaitOne(kq).data()).isEqualTo(8);
+            assertNoEvents(kq);
+
+            write(c.client(), 2);
+            awaitReadable(fd, 10);
+            assertNoEvents(kq);
+            read(c.peer(), 10);
+            add(kq, fd, EVFILT_READ, EV_ENABLE);
+            assertNoEvents(kq);   // active, but the scan finds nothing to read
+            write(c.client(), 1);
+            assertThat(awaitOne(kq).data()).isEqualTo(1);
+        }
+    }
+
+    /**
      * EV_ADD again or EV_ENABLE on a level-triggered knote that was never
      * disabled: reported once per scan while the data is there, with its
      * data, and not once it is read (epoll's level report is the re-check).

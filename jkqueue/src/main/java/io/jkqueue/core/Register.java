@@ -263,14 +263,19 @@ final class Register {
      * the kq lock if {@code kqLocked}; returns with neither. A change to a
      * knote on a level-triggered epoll entry ({@code attached} false) skips
      * f_event: epoll reports the descriptor at the next look while it is
-     * ready (the watch is level only while no knote on it was disabled).
+     * ready (the watch is level only while no knote on it was disabled). So
+     * does a change to a descriptor knote already active (epoll reported it
+     * while it was disabled, EV_DISPATCH's case): it is queued whatever
+     * f_event says, and the scan measures it.
      */
     private static void doneEvAdd(KqueueImpl kq, KnoteImpl kn, KnListImpl knl, int flags, boolean kqLocked,
             boolean attached) {
         assert kqLocked == kq.ownsLock();
         boolean disabled = (flags & EV_ENABLE) != 0 ? false
                 : (flags & EV_DISABLE) != 0 || (kn.status & KN_DISABLED) != 0;
-        boolean reported = !attached && kn.fdWatch != null && kn.fdWatch.level;
+        // KN_ACTIVE, read without the kq lock, can only have been set meanwhile (the knote is ours): a stale
+        // read only costs an f_event
+        boolean reported = !attached && kn.fdWatch != null && (kn.fdWatch.level || (kn.status & KN_ACTIVE) != 0);
         boolean event = !disabled && !reported && kn.event(0);
         if (!kqLocked) {
             kq.lock();

@@ -166,6 +166,7 @@ final class Descriptor implements KnoteImpl.LazyData {
      */
     int screen(Knote kn, long hint, long relevant) {
         if ((hint & Knote.HINT_FD) != 0) {
+            reportPending = false;   // the report has come: a later measurement can no longer double it
             note(hint);
             if ((hint & relevant) == 0) {
                 return NOT_READY;
@@ -173,7 +174,6 @@ final class Descriptor implements KnoteImpl.LazyData {
             if ((kn.flags() & EV_ONESHOT) == 0) {
                 return READY; // the scan measures it before handing it out
             }
-            reportPending = false;
         } else if (reportPending) {
             // epoll's report of the state at attach will activate the knote;
             // activating it now too could hand an EV_CLEAR knote out twice
