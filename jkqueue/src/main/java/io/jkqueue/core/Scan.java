@@ -171,25 +171,21 @@ final class Scan {
      */
     private static boolean deliver(KqueueImpl kq, KnoteImpl kn, KEventList out, int i, long since) {
         kn.status |= KN_SCAN;
-        KnListImpl knl = kn.knlist;
-        boolean kqLocked = knl == null;   // as in register: no list lock, keep the kq lock
+        KnListImpl knl = null;   // the list lock, once taken
+        boolean kqLocked = true;
         boolean reported = kn.fdWatch != null && kn.reportedLook - since > 0;
-        if (!kqLocked) {
-            if (reported && knl.lock.tryLock()) {
-                kqLocked = true;   // both locks without a wait (the list lock comes first): f_event may be spared
-            } else {
-                kq.unlock();
-                knl.lock.lock();
-            }
-        }
         KnoteImpl.LazyData lazy = null;
+        // the hook is stable without the list lock: f_event runs only with the kq lock held (knote) or
+        // in flux, and the knote is ours
         if (reported && kn.hook instanceof KnoteImpl.LazyData d && d.deferData(kn)) {
-            // this call's look just found it ready: only its data is left, measured if the program reads it
+            // epoll found it ready during this call: only its data is left, measured if the program reads it
             lazy = d;
         } else {
-            if (kqLocked && knl != null) {
+            if (kn.knlist != null) {
                 kq.unlock();   // f_event runs with the list lock alone, as in the seed
                 kqLocked = false;
+                knl = kn.knlist;
+                knl.lock.lock();
             }
             if (!kn.event(0)) {
                 if (!kqLocked) {
