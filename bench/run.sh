@@ -82,7 +82,7 @@ gcc -O2 -Wall -o "$CBIN/samethread" bench/c/samethread.c
 gcc -O2 -Wall -o "$CBIN/lateness" bench/c/lateness.c
 gcc -O2 -Wall -o "$CBIN/libevent" bench/c/libevent.c
 gcc -O2 -Wall -o "$CBIN/aio_uring" bench/c/aio_uring.c
-gcc -O2 -Wall -o "$CBIN/procexit" bench/c/procexit.c
+gcc -O2 -Wall -pthread -o "$CBIN/procexit" bench/c/procexit.c
 gcc -O2 -Wall -pthread -o "$CBIN/vnode" bench/c/vnode.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"

@@ -22,9 +22,13 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Samples alternate between the variants; p50 / p99 over all samples and the
  * per-round ratio of medians. With {@code --c-procexit}, each round also runs
- * bench/c/procexit.c as a child (the same samples with pidfd_open, epoll_wait
- * and waitid(P_PIDFD) for the status), before the Java samples. Run it under
- * taskset -c 0.
+ * bench/c/procexit.c as a child, before the Java samples, in its three modes
+ * (the same samples with pidfd_open and epoll_wait): C alone (waitid(P_PIDFD)
+ * for the status), C with a second thread blocked in waitid(WNOWAIT) on the
+ * child (two threads woken by the exit, as in a JVM, whose reaper waits for
+ * every ProcessBuilder child), and C with a second thread that reaps the
+ * child (as the JDK's reaper does) while the first reads the status with
+ * PIDFD_GET_INFO (as jkqueue does). Run it under taskset -c 0.
  *
  * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=1 --c-procexit=PATH;
  * --single=jkqueue|onExit|waitFor --n=N runs N samples of one variant alone (for strace or perf).
@@ -33,6 +37,9 @@ public final class ProcExit {
     private ProcExit() {}
 
     static final String[] VARIANTS = {"jkqueue", "onExit", "waitFor"};
+    /** bench/c/procexit.c's modes and their names here. */
+    static final String[] C_MODES = {"plain", "waiter", "reaper"};
+    static final String[] C_NAMES = {"C", "C+waiter", "C+reaper"};
 
     static long sample(String variant, KQueue kq, KEventList change, KEventList ev) throws Exception {
         Process p = new ProcessBuilder("sh", "-c", "echo r; read x").start();
@@ -96,9 +103,12 @@ public final class ProcExit {
             return;
         }
         System.out.println("== procexit: child exit -> notification latency, EVFILT_PROC NOTE_EXIT vs Process.onExit() / waitFor()"
-                + (c == null ? "" : " vs C pidfd+epoll+waitid"));
-        Support.Samples allC = new Support.Samples();
-        double[] overC = new double[rounds];                         // per round: jkqueue p50 / C p50
+                + (c == null ? "" : " vs C pidfd+epoll (alone, with a waiting thread, with a reaping thread)"));
+        Support.Samples[] allC = new Support.Samples[C_MODES.length];
+        double[][] overC = new double[C_MODES.length][rounds];      // per round: jkqueue p50 / C mode's p50
+        for (int m = 0; m < allC.length; m++) {
+            allC[m] = new Support.Samples();
+        }
         Support.Samples[] all = new Support.Samples[VARIANTS.length];
         for (int v = 0; v < all.length; v++) {
             all[v] = new Support.Samples();
@@ -112,12 +122,13 @@ public final class ProcExit {
                 for (int v = 0; v < round.length; v++) {
                     round[v] = new Support.Samples();
                 }
-                Support.Samples roundC = new Support.Samples();
-                if (c != null) {
-                    for (String ns : c.runLine(Integer.toString(perRound)).split(" ")) {
-                        roundC.add(Long.parseLong(ns));
+                Support.Samples[] roundC = new Support.Samples[C_MODES.length];
+                for (int m = 0; c != null && m < C_MODES.length; m++) {
+                    roundC[m] = new Support.Samples();
+                    for (String ns : c.runLine(Integer.toString(perRound), C_MODES[m]).split(" ")) {
+                        roundC[m].add(Long.parseLong(ns));
                         if (r >= 0) {
-                            allC.add(Long.parseLong(ns));
+                            allC[m].add(Long.parseLong(ns));
                         }
                     }
                 }
@@ -136,9 +147,9 @@ public final class ProcExit {
                         ratio[v][r] = round[v].p50us() / round[0].p50us();
                         line.append(String.format(Locale.ROOT, " %s p50 %.1f us", VARIANTS[v], round[v].p50us()));
                     }
-                    if (c != null) {
-                        overC[r] = round[0].p50us() / roundC.p50us();
-                        line.append(String.format(Locale.ROOT, " C p50 %.1f us", roundC.p50us()));
+                    for (int m = 0; c != null && m < C_MODES.length; m++) {
+                        overC[m][r] = round[0].p50us() / roundC[m].p50us();
+                        line.append(String.format(Locale.ROOT, " %s p50 %.1f us", C_NAMES[m], roundC[m].p50us()));
                     }
                     System.out.println(line);
                 }
@@ -149,10 +160,10 @@ public final class ProcExit {
             Rounds.summary("procexit " + VARIANTS[v], String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
                     all[v].p50us(), all[v].p99us()), "", "");
         }
-        if (c != null) {
-            System.out.printf(Locale.ROOT, "  %-8s %s%n", "C", allC.describe());
-            Rounds.summary("procexit C", String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
-                    allC.p50us(), allC.p99us()), "", "");
+        for (int m = 0; c != null && m < C_MODES.length; m++) {
+            System.out.printf(Locale.ROOT, "  %-8s %s%n", C_NAMES[m], allC[m].describe());
+            Rounds.summary("procexit " + C_NAMES[m], String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
+                    allC[m].p50us(), allC[m].p99us()), "", "");
         }
         for (int v = 1; v < VARIANTS.length; v++) {
             boolean onExit = VARIANTS[v].equals("onExit");
@@ -162,11 +173,13 @@ public final class ProcExit {
             Rounds.summary("procexit " + VARIANTS[v] + "/jkqueue p50", Rounds.brief(ratio[v], "%.2f"),
                     onExit ? ">= 1.0" : "", onExit ? Rounds.verdict(met) : "");
         }
-        if (c != null) {
-            boolean met = Rounds.stats(overC)[0] <= 1.2;
-            System.out.println("  ratio of medians jkqueue/C: " + Rounds.describe(overC, "%.2f")
-                    + "  target <= 1.2 " + Rounds.verdict(met));
-            Rounds.summary("procexit jkqueue/C p50", Rounds.brief(overC, "%.2f"), "<= 1.2", Rounds.verdict(met));
+        for (int m = 0; c != null && m < C_MODES.length; m++) {
+            boolean target = m == 0;
+            boolean met = Rounds.stats(overC[m])[0] <= 1.2;
+            System.out.println("  ratio of medians jkqueue/" + C_NAMES[m] + ": " + Rounds.describe(overC[m], "%.2f")
+                    + (target ? "  target <= 1.2 " + Rounds.verdict(met) : ""));
+            Rounds.summary("procexit jkqueue/" + C_NAMES[m] + " p50", Rounds.brief(overC[m], "%.2f"),
+                    target ? "<= 1.2" : "", target ? Rounds.verdict(met) : "");
         }
     }
 }
