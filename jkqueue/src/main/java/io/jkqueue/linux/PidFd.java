@@ -88,11 +88,11 @@ public final class PidFd {
      * reaped process before 6.15).
      */
     public static int getInfo(int pidfd) {
-        return getInfo(pidfd, Libc.scratch().asSlice(0, PIDFD_INFO));
+        return getInfo(pidfd, Libc.scratch());
     }
 
+    // the kernel reads only the mask and writes the whole struct back: nothing else to clear
     private static int getInfo(int pidfd, MemorySegment info) {
-        info.fill((byte) 0);
         info.set(JAVA_LONG, INFO_MASK, PIDFD_INFO_EXIT);
         return Ioctl.ioctl(pidfd, PIDFD_GET_INFO, info);
     }
@@ -103,7 +103,7 @@ public final class PidFd {
      * yet, or a kernel before 6.15).
      */
     public static int exitStatus(int pidfd) {
-        MemorySegment info = Libc.scratch().asSlice(0, PIDFD_INFO);
+        MemorySegment info = Libc.scratch();   // SCRATCH_BYTES holds struct pidfd_info
         if (getInfo(pidfd, info) != 0 || (info.get(JAVA_LONG, INFO_MASK) & PIDFD_INFO_EXIT) == 0) {
             return -1;
         }
