@@ -94,10 +94,14 @@ static void await_sleeping(pid_t tid) {
     }
 }
 
-/* The wait(2) status the kernel keeps for a reaped process; -1 until it is reaped. */
+/* The wait(2) status the kernel keeps for a reaped process; -1 until it is reaped
+ * (ESRCH in the middle of the reaping, when the task is unhashed but its exit not yet recorded). */
 static int kept_status(int pidfd) {
     struct pidfd_info_v0 info = {.mask = PIDFD_INFO_EXIT_BIT};
-    if (ioctl(pidfd, PIDFD_GET_INFO_REQ, &info) < 0) die("PIDFD_GET_INFO");
+    if (ioctl(pidfd, PIDFD_GET_INFO_REQ, &info) < 0) {
+        if (errno == ESRCH) return -1;
+        die("PIDFD_GET_INFO");
+    }
     return (info.mask & PIDFD_INFO_EXIT_BIT) ? info.exit_code : -1;
 }
 
