@@ -147,6 +147,25 @@ public final class KnListImpl implements KnList {
     }
 
     /**
+     * knoteLocked for a caller that already holds the lock of the one kqueue
+     * whose knotes are on this list (a scan's look at its descriptors): no
+     * relock per knote.
+     */
+    void knoteKqLocked(long hint) {
+        assert lock.isHeldByCurrentThread();
+        for (KnoteImpl kn = first, next; kn != null; kn = next) {
+            next = kn.selNext;
+            assert kn.kq.ownsLock();
+            if (kn.inFlux() && (kn.status & KnoteImpl.KN_SCAN) == 0) {
+                continue;
+            }
+            if (kn.event(hint)) {
+                kn.kq.activate(kn);
+            }
+        }
+    }
+
+    /**
      * knote(): f_event on every knote with the kq locked; activates those that
      * fire. A knote in flux is skipped unless a scan holds it (KN_SCAN): that
      * scan holds this list's lock and rechecks the knote after we are done.

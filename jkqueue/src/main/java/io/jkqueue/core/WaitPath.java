@@ -371,7 +371,7 @@ final class WaitPath {
             ReentrantLock listLock = w.knlist.lock;
             if (w.source == null && listLock.tryLock()) {
                 try {
-                    w.knlist.knoteLocked(ctx.readyHints[i]);
+                    w.knlist.knoteKqLocked(ctx.readyHints[i]);   // a descriptor's list: this kqueue's knotes only
                 } finally {
                     listLock.unlock();
                 }
