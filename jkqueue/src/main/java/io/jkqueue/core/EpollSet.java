@@ -10,7 +10,6 @@ import io.jkqueue.spi.Knote;
 import java.util.Arrays;
 
 import static io.jkqueue.KEvent.EV_CLEAR;
-import static io.jkqueue.KEvent.EV_DISPATCH;
 
 /**
  * A kqueue's epoll instance and what is registered in it besides the wait
@@ -46,8 +45,8 @@ final class EpollSet {
         final int fd;
         final KnListImpl knlist = new KnListImpl();
         int registered;
-        // Level-triggered in epoll: every knote is plain level, so epoll's re-report replaces
-        // the scan's re-check. edgeOnly: a filter once disagreed with epoll, or a knote was disabled.
+        // Level-triggered in epoll: no knote is EV_CLEAR, so epoll's re-report replaces the scan's
+        // re-check. edgeOnly: a filter once disagreed with epoll, or epoll reported a disabled knote.
         boolean level;
         boolean edgeOnly;
         DescriptorSource source;   // set for a shared source's descriptor: drained, not knote()d
@@ -89,7 +88,7 @@ final class EpollSet {
                     if (byFd[fd] != w) {
                         continue;   // emptied and removed meanwhile
                     }
-                    boolean level = mayBeLevel(w) && (kn.flags & (EV_CLEAR | EV_DISPATCH)) == 0;
+                    boolean level = mayBeLevel(w) && (kn.flags & EV_CLEAR) == 0;
                     int error = update(w, w.registered | interest, level, true);
                     if (error != 0) {
                         if (w.registered == 0) {
@@ -276,9 +275,10 @@ final class EpollSet {
     }
 
     /**
-     * Whether {@code w}'s entry may be level-triggered: every knote on it is
-     * plain level, none was ever disabled or found not ready where epoll said
-     * it was (edgeOnly), and the descriptor is a channel's from Fd.of.
+     * Whether {@code w}'s entry may be level-triggered: no knote on it is
+     * EV_CLEAR, none was ever reported while disabled or found not ready
+     * where epoll said it was (edgeOnly), and the descriptor is a channel's
+     * from Fd.of.
      * (A raw number may be closed while a dup keeps its file open, leaving an
      * entry no epoll_ctl can reach; level-triggered, it would wake sleepers
      * for as long as that file is ready. A channel's file is closed by the
@@ -292,12 +292,25 @@ final class EpollSet {
     /**
      * Edge-triggered from now on: epoll reported {@code w} ready (level-
      * triggered) but a filter measured it not ready (a low-water mark, an
-     * empty datagram), or a knote on it was disabled; either way a sleeper
-     * must not spin on it. With the list and kq locks held.
+     * empty datagram), or epoll reported a disabled knote on it; either way
+     * a sleeper must not spin on it. With the list and kq locks held.
      */
     void demoteToEdge(FdWatch w) {
         w.edgeOnly = true;
         update(w, w.registered, false, false);
+    }
+
+    /**
+     * After epoll reported {@code w}: a level-triggered entry whose report
+     * found a knote disabled turns edge-triggered, or every look would report
+     * it again while the knote stays disabled. Until that happens a disabled
+     * knote costs nothing, and EV_DISPATCH's re-enable needs no re-check (one
+     * thread handing its knotes back). With the list and kq locks held.
+     */
+    void reported(FdWatch w) {
+        if (w.level && w.knlist.activeWhileDisabled()) {
+            demoteToEdge(w);
+        }
     }
 
     /** Registers one of the wait path's descriptors (edge-triggered, readable), at open; false if epoll refuses. */

@@ -116,15 +116,26 @@ public final class KnListImpl implements KnList {
         return union;
     }
 
-    /** Whether every knote is level-triggered (neither EV_CLEAR nor EV_DISPATCH); with the list locked. */
+    /** Whether no knote is EV_CLEAR (each fires on the state alone, as a level-triggered entry reports); with the list locked. */
     boolean allLevel() {
         assert lock.isHeldByCurrentThread();
         for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
-            if ((kn.flags & (KEvent.EV_CLEAR | KEvent.EV_DISPATCH)) != 0) {
+            if ((kn.flags & KEvent.EV_CLEAR) != 0) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Whether a report activated a knote while it is disabled; with the list and kq locks held. */
+    boolean activeWhileDisabled() {
+        assert lock.isHeldByCurrentThread();
+        for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
+            if ((kn.status & (KnoteImpl.KN_ACTIVE | KnoteImpl.KN_DISABLED)) == (KnoteImpl.KN_ACTIVE | KnoteImpl.KN_DISABLED)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     KnoteImpl first() {

@@ -263,7 +263,7 @@ final class Register {
      * the kq lock if {@code kqLocked}; returns with neither. A change to a
      * knote on a level-triggered epoll entry ({@code attached} false) skips
      * f_event: epoll reports the descriptor at the next look while it is
-     * ready (the watch is level only while no knote on it was disabled). So
+     * ready (the watch is level only until epoll reports a disabled knote). So
      * does a change to a descriptor knote already active (epoll reported it
      * while it was disabled, EV_DISPATCH's case): it is queued whatever
      * f_event says, and the scan measures it.
@@ -281,13 +281,7 @@ final class Register {
             kq.lock();
         }
         assert kn.inFlux() : kn;
-        boolean wasDisabled = (kn.status & KN_DISABLED) != 0;
         kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
-        if (disabled && !wasDisabled && kn.fdWatch != null && kn.fdWatch.level) {
-            // a disabled knote must not be re-reported (a sleeper would spin); one disabled
-            // once may well be again, so for good: toggling it costs no epoll_ctl
-            kq.epoll.demoteToEdge(kn.fdWatch);
-        }
         if (event) {
             kn.status |= KN_ACTIVE;
         }

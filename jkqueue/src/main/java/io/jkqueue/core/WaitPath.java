@@ -364,7 +364,7 @@ final class WaitPath {
      * held, as knote() runs it. Keeps the rest (and the shared sources) in
      * {@code ctx.ready} for {@link #deliverFdEvents}; returns their count.
      */
-    private static int deliverHeld(ScanContext ctx, int ready) {
+    private int deliverHeld(ScanContext ctx, int ready) {
         int left = 0;
         for (int i = 0; i < ready; i++) {
             EpollSet.FdWatch w = ctx.ready[i];
@@ -372,6 +372,7 @@ final class WaitPath {
             if (w.source == null && listLock.tryLock()) {
                 try {
                     w.knlist.knoteKqLocked(ctx.readyHints[i]);   // a descriptor's list: this kqueue's knotes only
+                    epoll.reported(w);
                 } finally {
                     listLock.unlock();
                 }
@@ -386,13 +387,26 @@ final class WaitPath {
     }
 
     /** knote(so_rcv/so_snd, hint) for each ready descriptor; without the kq lock (knlist lock, then kq lock). */
-    private static void deliverFdEvents(ScanContext ctx, int ready) {
+    private void deliverFdEvents(ScanContext ctx, int ready) {
         for (int i = 0; i < ready; i++) {
             EpollSet.FdWatch w = ctx.ready[i];
             ctx.ready[i] = null;
             DescriptorSource source = w.source;
             if (source == null) {
-                w.knlist.knote(ctx.readyHints[i]);
+                w.knlist.lock.lock();
+                try {
+                    w.knlist.knoteLocked(ctx.readyHints[i]);
+                    if (w.level) {
+                        kq.lock();
+                        try {
+                            epoll.reported(w);
+                        } finally {
+                            kq.unlock();
+                        }
+                    }
+                } finally {
+                    w.knlist.lock.unlock();
+                }
                 continue;
             }
             try {
