@@ -264,7 +264,7 @@ final class WaitPath {
             interruptCond.signalAll();
         }
         checkWait(n, errno);
-        int ready = harvest(ctx, n);
+        int ready = deliverHeld(ctx, harvest(ctx, n));
         if (ready > 0) {
             kq.unlock();
             deliverFdEvents(ctx, ready);
@@ -468,7 +468,7 @@ final class WaitPath {
             try {
                 ctx = takeContext();
                 n = ctx.events.epollWait(epoll.epfd, 0);
-                ready = harvest(ctx, n);
+                ready = deliverHeld(ctx, harvest(ctx, n));
             } finally {
                 kq.unlock();
             }
