@@ -1,6 +1,7 @@
 package io.jkqueue.bench;
 
 import io.jkqueue.examples.EchoServer;
+import io.jkqueue.examples.ShardedEchoServer;
 import io.jkqueue.examples.VirtualEchoServer;
 
 import java.io.IOException;
@@ -11,13 +12,17 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * Load test of the example echo server io.jkqueue.examples.EchoServer
- * (kqueue, EV_DISPATCH) beside VirtualEchoServer (a virtual thread and a
- * kqueue per connection) and SelectorEchoServer (JDK Selector), the first and last with
- * the same number of worker threads, in the same JVM. A load generator (one
+ * Load test of the example echo servers io.jkqueue.examples.EchoServer
+ * (workers sharing one kqueue, EV_DISPATCH), ShardedEchoServer (a kqueue per
+ * worker, connections dealt in turn) and VirtualEchoServer (a virtual thread
+ * and a kqueue per connection) beside SelectorEchoServer (a JDK Selector per
+ * worker, connections dealt in turn), all but the virtual one with the same
+ * number of worker threads, in the same JVM. A load generator (one
  * thread, a JDK Selector) keeps 1,000 loopback connections to each server;
  * in a server's turn each of its connections sends a 16-byte request
  * (connection number, sequence number) and sends the next one when the echo
@@ -143,27 +148,35 @@ public final class EchoBench {
         System.out.printf(Locale.ROOT, "== echo: %,d loopback connections, %d-byte request/echo, %d server worker(s), "
                 + "%d ms turns: requests/s (higher is better)%n", connections, REQ, workers, roundMs);
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        InetAddress lo = InetAddress.getLoopbackAddress();
         try (EchoServer jk = new EchoServer(any, workers);
+             ShardedEchoServer sharded = new ShardedEchoServer(any, workers);
              VirtualEchoServer vjk = new VirtualEchoServer(any, 600_000);
              SelectorEchoServer nio = new SelectorEchoServer(any, workers);
-             LoadGen toJk = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), jk.port()), connections);
-             LoadGen toVirtual = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), vjk.port()),
-                     connections);
-             LoadGen toNio = new LoadGen(new InetSocketAddress(InetAddress.getLoopbackAddress(), nio.port()), connections)) {
-            Rounds r = new Rounds()
-                    .add("jkqueue", Support.checked(() -> toJk.turn(roundMs)))
-                    .add("virtual", Support.checked(() -> toVirtual.turn(roundMs)))
-                    .add("Selector", Support.checked(() -> toNio.turn(roundMs)))
-                    .run(warmup, rounds, "req/s");
-            for (String v : new String[] {"jkqueue", "virtual", "Selector"}) {
-                long errors = v.equals("jkqueue") ? toJk.errors : v.equals("virtual") ? toVirtual.errors : toNio.errors;
-                System.out.printf(Locale.ROOT, "  %-8s req/s: %s, errors %d%n", v, Rounds.describe(r.values(v), "%.0f"), errors);
-                Rounds.summary("echo " + v + " req/s", Rounds.brief(r.values(v), "%.0f") + ", errors " + errors,
-                        "errors 0", Rounds.verdict(errors == 0));
-            }
+             LoadGen toJk = new LoadGen(new InetSocketAddress(lo, jk.port()), connections);
+             LoadGen toSharded = new LoadGen(new InetSocketAddress(lo, sharded.port()), connections);
+             LoadGen toVirtual = new LoadGen(new InetSocketAddress(lo, vjk.port()), connections);
+             LoadGen toNio = new LoadGen(new InetSocketAddress(lo, nio.port()), connections)) {
+            Map<String, LoadGen> loads = new LinkedHashMap<>();
+            loads.put("jkqueue", toJk);
+            loads.put("sharded", toSharded);
+            loads.put("virtual", toVirtual);
+            loads.put("Selector", toNio);
+            Rounds r = new Rounds();
+            loads.forEach((v, load) -> r.add(v, Support.checked(() -> load.turn(roundMs))));
+            r.run(warmup, rounds, "req/s");
+            loads.forEach((v, load) -> {
+                System.out.printf(Locale.ROOT, "  %-8s req/s: %s, errors %d%n", v, Rounds.describe(r.values(v), "%.0f"),
+                        load.errors);
+                Rounds.summary("echo " + v + " req/s", Rounds.brief(r.values(v), "%.0f") + ", errors " + load.errors,
+                        "errors 0", Rounds.verdict(load.errors == 0));
+            });
             double[] ratio = r.ratio("jkqueue", "Selector");
             System.out.println("  ratio jkqueue/Selector: " + Rounds.describe(ratio, "%.3f"));
             Rounds.summary("echo jkqueue/Selector req/s", Rounds.brief(ratio, "%.3f"), "", "");
+            double[] sratio = r.ratio("sharded", "Selector");
+            System.out.println("  ratio sharded/Selector: " + Rounds.describe(sratio, "%.3f"));
+            Rounds.summary("echo sharded/Selector req/s", Rounds.brief(sratio, "%.3f"), "", "");
             double[] vratio = r.ratio("virtual", "jkqueue");
             System.out.println("  ratio virtual/jkqueue:  " + Rounds.describe(vratio, "%.3f"));
             Rounds.summary("echo virtual threads/EV_DISPATCH workers req/s", Rounds.brief(vratio, "%.3f"), "", "");

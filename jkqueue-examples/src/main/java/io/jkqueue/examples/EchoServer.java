@@ -111,7 +111,7 @@ public final class EchoServer implements AutoCloseable {
      * costs an ioctl, made only when a program asks. Returns false when the
      * connection is finished.
      */
-    private static boolean echo(SocketChannel ch, int flags, ByteBuffer buf) {
+    static boolean echo(SocketChannel ch, int flags, ByteBuffer buf) {
         try {
             int n;
             do {

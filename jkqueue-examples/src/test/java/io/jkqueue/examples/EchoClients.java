@@ -42,6 +42,48 @@ final class EchoClients {
         }
     }
 
+    /**
+     * Sends {@code size} random bytes on one connection while reading the echo
+     * back (a writer alone would fill both socket buffers and stall), and
+     * checks that every byte came back in order.
+     */
+    static void bulkEcho(InetSocketAddress addr, int size) throws Exception {
+        byte[] sent = new byte[size];
+        new java.util.Random(size).nextBytes(sent);
+        try (SocketChannel c = SocketChannel.open(addr)) {
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    ByteBuffer out = ByteBuffer.wrap(sent);
+                    while (out.hasRemaining()) {
+                        c.write(out);
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            ByteBuffer in = ByteBuffer.allocate(size);
+            while (in.hasRemaining()) {
+                assertThat(c.read(in)).as("echoed %d of %d bytes", in.position(), size).isNotNegative();
+            }
+            writer.join();
+            assertThat(in.array()).isEqualTo(sent);
+        }
+    }
+
+    /** Opens, uses once and closes {@code times} connections one after another. */
+    static void shortConnections(InetSocketAddress addr, int times) throws Exception {
+        for (int i = 0; i < times; i++) {
+            try (SocketChannel c = SocketChannel.open(addr)) {
+                c.write(ByteBuffer.wrap(new byte[] {'x'}));
+                ByteBuffer b = ByteBuffer.allocate(1);
+                while (b.hasRemaining()) {
+                    assertThat(c.read(b)).isNotNegative();
+                }
+                assertThat(b.get(0)).isEqualTo((byte) 'x');
+            }
+        }
+    }
+
     private static byte[] message(int conn, int round) {
         return ("conn " + conn + " round " + round + "\n").getBytes(StandardCharsets.US_ASCII);
     }
