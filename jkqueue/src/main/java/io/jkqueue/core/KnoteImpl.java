@@ -91,11 +91,12 @@ public final class KnoteImpl implements Knote {
      */
     public interface LazyData {
         /**
-         * With the kq lock held and the knote in flux (so that no f_event
-         * runs on it), for a knote that epoll has just reported ready:
-         * whether it is ready for certain and its data the only thing left
-         * to measure (no low-water mark, no end of file or error to report,
-         * the descriptor still open).
+         * With the knote in flux (so that no f_event runs on it), for a
+         * knote that epoll has just reported ready (or, for an enable, that
+         * a poll will look at): whether it is ready for certain once
+         * reported, and its data the only thing left to measure (no
+         * low-water mark, no end of file or error to report, the descriptor
+         * still open).
          *
          * @param kn the knote
          * @return true if its data may be measured later

@@ -364,6 +364,7 @@ public final class KqueueImpl {
                     // a filter calling kevent from inside register (an SPI filter may) gets its own copy
                     c = c.inUse ? new Register.Copyin() : c;
                     c.inUse = true;
+                    c.recheck.open();
                 }
                 int flags = changes.flags(i) & ~EV_SYSFLAGS;
                 c.kev.set(0, changes.ident(i), changes.filter(i), flags, changes.fflags(i), changes.data(i),
@@ -390,13 +391,15 @@ public final class KqueueImpl {
                 events.setSize(nerrors);
                 return nerrors;
             }
-            int n = nevents == 0 ? 0 : Scan.scan(this, events, nevents, timeoutNanos);
+            long since = c == null ? Long.MAX_VALUE : c.recheck.flush(this);
+            int n = nevents == 0 ? 0 : Scan.scan(this, events, nevents, timeoutNanos, since);
             if (events != null) {
                 events.setSize(n);
             }
             return n;
         } finally {
             if (c != null) {
+                c.recheck.flush(this);   // a change list cut short by an error: its enables are still looked at
                 c.clear();
             }
             release();

@@ -45,6 +45,7 @@ final class Register {
         long dev;          // ... else the file the number names
         long ino;
         Object hook;       // registerInternal's: the object kev.data points to in the seed (aio_aqueue's job)
+        final EnableRecheck recheck = new EnableRecheck();   // kevent's: its change list's enables
 
         void clear() {
             kev.set(0, 0, 0, 0, 0, 0, null);   // let udata go
@@ -154,7 +155,7 @@ final class Register {
                 kq.drop(kn);
                 return 0;
             }
-            return modify(kq, kn, c.kev, flags, fops);
+            return modify(kq, kn, c, flags, fops);
         } finally {
             if (haskqglobal) {
                 KqueueImpl.KQ_GLOBAL.unlock();
@@ -217,7 +218,7 @@ final class Register {
             kq.dropDetached(kn);
             return error;
         }
-        doneEvAdd(kq, kn, KnListImpl.listLock(kn), flags, false, true);
+        doneEvAdd(kq, kn, KnListImpl.listLock(kn), flags, false, true, null);
         return 0;
     }
 
@@ -228,7 +229,8 @@ final class Register {
      * doing so will not reset any filter which has already been triggered.
      * Entered with the kq lock held; returns without it.
      */
-    private static int modify(KqueueImpl kq, KnoteImpl kn, KEventList kev, int flags, FilterOps fops) {
+    private static int modify(KqueueImpl kq, KnoteImpl kn, Copyin c, int flags, FilterOps fops) {
+        KEventList kev = c.kev;
         if ((flags & EV_FORCEONESHOT) != 0) {
             kn.flags |= EV_ONESHOT;
             kq.activate(kn);
@@ -252,7 +254,7 @@ final class Register {
             kn.sfflags = kev.fflags(0);
             kn.sdata = kev.data(0);
         }
-        doneEvAdd(kq, kn, knl, flags, kqLocked, false);
+        doneEvAdd(kq, kn, knl, flags, kqLocked, false, c.recheck);
         return 0;
     }
 
@@ -266,17 +268,19 @@ final class Register {
      * ready (the watch is level only until epoll reports a disabled knote). So
      * does a change to a descriptor knote already active (epoll reported it
      * while it was disabled, EV_DISPATCH's case): it is queued whatever
-     * f_event says, and the scan measures it.
+     * f_event says, and the scan measures it. A change that enables a READ
+     * knote on an edge-triggered entry leaves f_event to {@code recheck}'s
+     * poll after the change list, if it takes the knote.
      */
     private static void doneEvAdd(KqueueImpl kq, KnoteImpl kn, KnListImpl knl, int flags, boolean kqLocked,
-            boolean attached) {
+            boolean attached, EnableRecheck recheck) {
         assert kqLocked == kq.ownsLock();
         boolean disabled = (flags & EV_ENABLE) != 0 ? false
                 : (flags & EV_DISABLE) != 0 || (kn.status & KN_DISABLED) != 0;
         // KN_ACTIVE, read without the kq lock, can only have been set meanwhile (the knote is ours): a stale
         // read only costs an f_event
         boolean reported = !attached && kn.fdWatch != null && (kn.fdWatch.level || (kn.status & KN_ACTIVE) != 0);
-        boolean event = !disabled && !reported && kn.event(0);
+        boolean event = !disabled && !reported && (recheck == null || !recheck.defer(kn)) && kn.event(0);
         if (!kqLocked) {
             kq.lock();
         }

@@ -28,9 +28,12 @@ final class Scan {
      * {@code out}, waiting up to {@code timeoutNanos} (&lt; 0 forever, 0 poll)
      * for the first. Until something is queued it runs the callouts, sweeps
      * for closed descriptors when due, looks at epoll and sleeps; then
-     * {@link #collect} walks the queue.
+     * {@link #collect} walks the queue. {@code lookedSince}: the look count
+     * when the call first looked at descriptors (its enables' poll), or
+     * Long.MAX_VALUE: a report stamped later was found during the call.
      */
-    static int scan(KqueueImpl kq, KEventList out, int maxevents, long timeoutNanos) throws KQueueException {
+    static int scan(KqueueImpl kq, KEventList out, int maxevents, long timeoutNanos, long lookedSince)
+            throws KQueueException {
         if (timeoutNanos == KqueueImpl.INVALID_TIMEOUT) {
             throw new KQueueException(Errno.EINVAL, "negative timeout");
         }
@@ -40,7 +43,7 @@ final class Scan {
         boolean looked = false;   // epoll was consulted during this call
         WaitPath.ScanContext ctx = null;
         kq.lock();
-        long since = kq.epoll.looks;   // a knote stamped by a later look was found ready during this call
+        long since = Math.min(kq.epoll.looks, lookedSince);   // a knote stamped by a later look was found ready during this call
         kq.wait.scanEntered();
         try {
             for (;;) {

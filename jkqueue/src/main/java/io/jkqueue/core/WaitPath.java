@@ -417,7 +417,8 @@ final class WaitPath {
         }
     }
 
-    private static long fdHint(int events) {
+    /** The knote hint of an epoll report's events (poll's revents: the same bits). */
+    static long fdHint(int events) {
         long hint = Knote.HINT_FD;
         if ((events & Epoll.EPOLLIN) != 0) {
             hint |= Knote.HINT_READABLE;

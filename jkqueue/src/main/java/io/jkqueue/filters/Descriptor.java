@@ -189,15 +189,17 @@ final class Descriptor implements KnoteImpl.LazyData {
 
     /**
      * For the scan, about a READ or WRITE knote epoll has just reported
-     * ready: whether the filter would find it ready whatever it measured,
-     * so that only its data is left. Not with a low-water mark, an end of
-     * file or an error (they need the value, or set flags), nor for a
-     * datagram socket (an empty datagram is not readable); only for a
-     * channel's descriptor, still open.
+     * ready (or for an enable, about one a poll is to look at): whether the
+     * filter would find it ready whatever it measured, so that only its data
+     * is left. Not with a low-water mark, an end of file or an error (they
+     * need the value, or set flags), nor for a datagram socket (an empty
+     * datagram is not readable), nor before epoll's first report (which
+     * would then report it again); only for a channel's descriptor, still open.
      */
     @Override
     public boolean deferData(Knote kn) {
-        if (channel == null || rdhup || hup || error || (kn.flags() & EV_EOF) != 0 || lowWaterMark(kn) > 1) {
+        if (channel == null || reportPending || rdhup || hup || error || (kn.flags() & EV_EOF) != 0
+                || lowWaterMark(kn) > 1) {
             return false;
         }
         boolean kindFits = switch (kn.filter()) {

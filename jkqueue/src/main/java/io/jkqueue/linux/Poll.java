@@ -1,5 +1,6 @@
 package io.jkqueue.linux;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -13,14 +14,16 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-/** poll(2) on one descriptor: literal binding, no policy. */
+/** poll(2), on one descriptor or on an array of them: literal binding, no policy. */
 public final class Poll {
     private Poll() {}
 
     public static final short POLLIN = 0x001;
+    public static final short POLLOUT = 0x004;
     public static final short POLLERR = 0x008;
     public static final short POLLHUP = 0x010;
     public static final short POLLNVAL = 0x020;
+    public static final short POLLRDHUP = 0x2000;
 
     /** struct pollfd { int fd; short events; short revents; } */
     private static final StructLayout POLLFD = MemoryLayout.structLayout(
@@ -30,6 +33,10 @@ public final class Poll {
     private static final long REVENTS = POLLFD.byteOffset(groupElement("revents"));
 
     private static final MethodHandle POLL = Libc.bind("poll", FunctionDescriptor.of(C_INT, PTR, C_LONG, C_INT));
+    // a zero-timeout poll never blocks: critical, and without errno capture (its segment slice allocates
+    // wherever the JIT fails to remove it); a caller that needs errno polls again through POLL
+    private static final MethodHandle POLL_NOW = Libc.bindWithoutErrno("poll",
+            FunctionDescriptor.of(C_INT, PTR, C_LONG, C_INT), Libc.CRITICAL);
 
     /** The revents of {@code fd} for {@code events} right now; -1 with errno set on failure. */
     public static int now(int fd, short events) {
@@ -61,6 +68,43 @@ public final class Poll {
             return rc < 0 ? -1 : Short.toUnsignedInt(pfd.get(JAVA_SHORT, REVENTS));
         } catch (Throwable t) {
             throw new AssertionError(t);
+        }
+    }
+
+    /** An array of struct pollfd, for one poll(2) on many descriptors. */
+    public static final class Set {
+        private final MemorySegment fds;
+        private final int capacity;
+
+        public Set(int capacity) {
+            this.capacity = capacity;
+            this.fds = Arena.ofAuto().allocate(POLLFD.byteSize() * capacity, 4);
+        }
+
+        public int capacity() {
+            return capacity;
+        }
+
+        /** Entry {@code i}: {@code fd}, for {@code events}. */
+        public void set(int i, int fd, short events) {
+            long at = i * POLLFD.byteSize();
+            fds.set(JAVA_INT, at + FD, fd);
+            fds.set(JAVA_SHORT, at + EVENTS, events);
+            fds.set(JAVA_SHORT, at + REVENTS, (short) 0);
+        }
+
+        /** The revents poll left in entry {@code i}. */
+        public int revents(int i) {
+            return Short.toUnsignedInt(fds.get(JAVA_SHORT, i * POLLFD.byteSize() + REVENTS));
+        }
+
+        /** poll(2) on the first {@code n} entries without waiting: how many have revents, or -1 (errno not kept). */
+        public int pollNow(int n) {
+            try {
+                return (int) POLL_NOW.invokeExact(fds, (long) n, 0);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
         }
     }
 }
