@@ -88,14 +88,17 @@ final class EnableRecheck {
             int revents = ready < 0 ? -1 : fds.revents(i);
             if (revents != 0) {
                 // poll's bits are epoll's; a failed poll leaves the measuring to f_event (hint 0)
-                knote(kq, kn, revents < 0 ? 0 : WaitPath.fdHint(revents));
+                knote(kq, kn, revents < 0 ? 0 : WaitPath.fdHint(revents), since + 1);
             }
         }
         return since;
     }
 
-    /** knote() for one knote of its list: f_event with both locks, unless it left, was disabled, or is another's. */
-    private static void knote(KqueueImpl kq, KnoteImpl kn, long hint) {
+    /**
+     * knote() for one knote of its list, as look {@code look} reporting it:
+     * f_event with both locks, unless it left, was disabled, or is another's.
+     */
+    private static void knote(KqueueImpl kq, KnoteImpl kn, long hint, long look) {
         KnListImpl knl = KnListImpl.listLock(kn);
         if (knl == null) {
             return;   // detached since its change
@@ -103,6 +106,7 @@ final class EnableRecheck {
         try {
             kq.lock();
             try {
+                kq.epoll.reporting = look;
                 if (kn.knlist == knl && (kn.status & (KN_DISABLED | KN_DETACHED)) == 0
                         && (!kn.inFlux() || (kn.status & KN_SCAN) != 0) && kn.event(hint)) {
                     kq.activate(kn);

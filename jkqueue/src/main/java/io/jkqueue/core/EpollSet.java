@@ -30,11 +30,12 @@ final class EpollSet {
     final int epfd;
     private FdWatch[] byFd = new FdWatch[0];
     private int watched;   // entries besides the wait path's eventfd and timerfd
-    // Counts the scans' looks at epoll (kq lock), each counted before it starts: a knote stamped
-    // above the count a scan began with was activated by an epoll report during that call (by any
-    // thread's look), so a knote left queued from an earlier call is measured again. f_event reads
-    // it unlocked: a stale read only makes the scan measure. Starts at 1: an unreported knote is 0.
+    // Numbers the looks at epoll (kq lock), each before it starts: a knote stamped with a look above
+    // the count a scan began with was activated by a look that began during that call (any thread's),
+    // so a knote left queued from an earlier call, or reported by a look that began before the call (a
+    // sleeper woken before it), is measured again. Starts at 1: an unreported knote is 0.
     long looks = 1;
+    long reporting;   // the look whose reports are being knoted (kq lock): what f_event stamps
 
     /**
      * One descriptor in the epoll set: the knotes watching it (the socket's

@@ -82,7 +82,8 @@ public final class KnoteImpl implements Knote {
 
     EpollSet.FdWatch fdWatch; // the descriptor registration this knote is on, if any
     int watchInterest;
-    long reportedLook;        // EpollSet.looks when epoll last reported this knote's descriptor ready
+    long reportedLook;        // the look (EpollSet.looks) whose report last activated this knote, or,
+                              // negated, the look count when it was last enabled: no earlier look counts
 
     /**
      * A descriptor filter's hook whose data a scan may leave to be measured
@@ -199,7 +200,11 @@ public final class KnoteImpl implements Knote {
         try {
             boolean fired = fop.event(this, hint);
             if (fired && (hint & HINT_FD) != 0) {
-                reportedLook = kq.epoll.looks;
+                assert kq.ownsLock();
+                long look = kq.epoll.reporting;
+                if (look > -reportedLook) {
+                    reportedLook = look;
+                }
             }
             return fired;
         } catch (RuntimeException | Error e) {

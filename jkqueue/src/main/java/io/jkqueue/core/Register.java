@@ -285,6 +285,11 @@ final class Register {
             kq.lock();
         }
         assert kn.inFlux() : kn;
+        if (!disabled && (kn.status & KN_DISABLED) != 0) {
+            // a report from a look that began before this enable may predate the reads of the thread
+            // that held the knote (EV_DISPATCH): the scan measures it unless a later look reports it
+            kn.reportedLook = -kq.epoll.looks;
+        }
         kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
         if (event) {
             kn.status |= KN_ACTIVE;

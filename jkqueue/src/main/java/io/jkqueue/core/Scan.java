@@ -44,6 +44,7 @@ final class Scan {
         WaitPath.ScanContext ctx = null;
         kq.lock();
         long since = Math.min(kq.epoll.looks, lookedSince);   // a knote stamped by a later look was found ready during this call
+        // (a knote's stamp counts only looks that began after it was last enabled: KnoteImpl.event)
         kq.wait.scanEntered();
         try {
             for (;;) {
@@ -57,7 +58,7 @@ final class Scan {
                     // in-JVM events never starve them (and take the eventfd's
                     // edge, so that an outside poller sees an emptied queue)
                     ctx = ctx == null ? kq.wait.takeContext() : ctx;
-                    kq.epoll.looks++;
+                    ctx.look = ++kq.epoll.looks;
                     kq.wait.waitForEvents(ctx, 0);
                     looked = true;
                     continue;
@@ -86,7 +87,7 @@ final class Scan {
                         continue;
                     }
                     ctx = ctx == null ? kq.wait.takeContext() : ctx;
-                    kq.epoll.looks++;
+                    ctx.look = ++kq.epoll.looks;
                     kq.wait.waitForEvents(ctx, waitNanos);
                     looked = true;
                     continue;

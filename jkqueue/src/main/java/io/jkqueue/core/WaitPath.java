@@ -57,6 +57,7 @@ final class WaitPath {
         final EpollSet.FdWatch[] ready = new EpollSet.FdWatch[WAIT_EVENTS];
         final long[] readyHints = new long[WAIT_EVENTS];
         boolean nested;   // the last harvest saw a nested kqueue's epoll descriptor
+        long look;        // the number of the look whose reports are in events (EpollSet.looks)
         ScanContext next;
 
         ScanContext(KqueueImpl kq) {
@@ -365,6 +366,7 @@ final class WaitPath {
      * {@code ctx.ready} for {@link #deliverFdEvents}; returns their count.
      */
     private int deliverHeld(ScanContext ctx, int ready) {
+        epoll.reporting = ctx.look;
         int left = 0;
         for (int i = 0; i < ready; i++) {
             EpollSet.FdWatch w = ctx.ready[i];
@@ -395,14 +397,13 @@ final class WaitPath {
             if (source == null) {
                 w.knlist.lock.lock();
                 try {
-                    w.knlist.knoteLocked(ctx.readyHints[i]);
-                    if (w.level) {
-                        kq.lock();
-                        try {
-                            epoll.reported(w);
-                        } finally {
-                            kq.unlock();
-                        }
+                    kq.lock();
+                    try {
+                        epoll.reporting = ctx.look;
+                        w.knlist.knoteKqLocked(ctx.readyHints[i]);   // a descriptor's list: this kqueue's knotes only
+                        epoll.reported(w);
+                    } finally {
+                        kq.unlock();
                     }
                 } finally {
                     w.knlist.lock.unlock();
@@ -468,6 +469,7 @@ final class WaitPath {
             kq.lock();
             try {
                 ctx = takeContext();
+                ctx.look = ++epoll.looks;
                 n = ctx.events.epollWait(epoll.epfd, 0);
                 ready = deliverHeld(ctx, harvest(ctx, n));
             } finally {
