@@ -19,7 +19,6 @@ public final class Poll {
     private Poll() {}
 
     public static final short POLLIN = 0x001;
-    public static final short POLLOUT = 0x004;
     public static final short POLLERR = 0x008;
     public static final short POLLHUP = 0x010;
     public static final short POLLNVAL = 0x020;
@@ -34,7 +33,7 @@ public final class Poll {
 
     private static final MethodHandle POLL = Libc.bind("poll", FunctionDescriptor.of(C_INT, PTR, C_LONG, C_INT));
     // a zero-timeout poll never blocks: critical, and without errno capture (its segment slice allocates
-    // wherever the JIT fails to remove it); a caller that needs errno polls again through POLL
+    // wherever the JIT fails to remove it); its caller falls back on failure rather than read errno
     private static final MethodHandle POLL_NOW = Libc.bindWithoutErrno("poll",
             FunctionDescriptor.of(C_INT, PTR, C_LONG, C_INT), Libc.CRITICAL);
 
@@ -74,15 +73,9 @@ public final class Poll {
     /** An array of struct pollfd, for one poll(2) on many descriptors. */
     public static final class Set {
         private final MemorySegment fds;
-        private final int capacity;
 
         public Set(int capacity) {
-            this.capacity = capacity;
             this.fds = Arena.ofAuto().allocate(POLLFD.byteSize() * capacity, 4);
-        }
-
-        public int capacity() {
-            return capacity;
         }
 
         /** Entry {@code i}: {@code fd}, for {@code events}. */
