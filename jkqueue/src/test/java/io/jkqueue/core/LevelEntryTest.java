@@ -118,8 +118,9 @@ class LevelEntryTest {
         assertThat(collect(WAIT_NANOS).size()).isEqualTo(1);   // now disabled, its byte unread
         long before = looks();
         assertThat(collect(TimeUnit.MILLISECONDS.toNanos(300)).size()).isZero();
-        // a level entry would report the byte to every epoll_wait of the 300 ms: thousands of looks
-        assertThat(looks() - before).as("looks while the knote was disabled").isLessThanOrEqualTo(4);
+        // a level entry would report the byte to every epoll_wait of the 300 ms: thousands of looks; an edge-
+        // triggered one reports it at most twice (the demoting MOD re-reports once), plus a callout or two
+        assertThat(looks() - before).as("looks while the knote was disabled").isLessThanOrEqualTo(8);
         assertThat(level()).isFalse();
         write(1);
         assertThat(collect(TimeUnit.MILLISECONDS.toNanos(100)).size()).as("still disabled").isZero();
@@ -141,7 +142,7 @@ class LevelEntryTest {
         change(EV_DISABLE);
         long before = looks();
         assertThat(collect(TimeUnit.MILLISECONDS.toNanos(300)).size()).isZero();
-        assertThat(looks() - before).as("looks while the knote was disabled").isLessThanOrEqualTo(4);
+        assertThat(looks() - before).as("looks while the knote was disabled").isLessThanOrEqualTo(8);
         change(EV_ENABLE);
         KEventList got = collect(WAIT_NANOS);
         assertThat(got.size()).isEqualTo(1);
