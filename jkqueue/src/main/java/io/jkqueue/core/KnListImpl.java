@@ -130,8 +130,9 @@ public final class KnListImpl implements KnList {
     /** Whether a report activated a knote while it is disabled; with the list and kq locks held. */
     boolean activeWhileDisabled() {
         assert lock.isHeldByCurrentThread();
+        int activeDisabled = KnoteImpl.KN_ACTIVE | KnoteImpl.KN_DISABLED;
         for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
-            if ((kn.status & (KnoteImpl.KN_ACTIVE | KnoteImpl.KN_DISABLED)) == (KnoteImpl.KN_ACTIVE | KnoteImpl.KN_DISABLED)) {
+            if ((kn.status & activeDisabled) == activeDisabled) {
                 return true;
             }
         }
