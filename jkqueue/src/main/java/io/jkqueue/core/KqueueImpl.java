@@ -71,6 +71,14 @@ public final class KqueueImpl {
     /** How often the descriptors of descriptor knotes are looked at for a close nobody told us of. */
     private static final long SWEEP_PERIOD = 1_000_000_000L;
 
+    /**
+     * How late the timerfd may end a sleep for a callout (the c_precision of
+     * callout_reset_sbt): by default Linux's timer slack, which every
+     * sleeping Linux thread gets, so that callouts due within it are run by
+     * one wake-up. 0 wakes at each deadline, as FreeBSD's EVFILT_TIMER does.
+     */
+    private static final long CALLOUT_SLACK = Math.max(0, Long.getLong("jkqueue.timer_slack_ns", 50_000));
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition fluxCond = lock.newCondition();
     private final Condition refCond = lock.newCondition();
@@ -142,6 +150,7 @@ public final class KqueueImpl {
         if (!wait.isExposed()) {
             lock();
             wait.expose();
+            armTimerfd(false);   // pending callouts now turn it readable on time
             unlock();   // events already queued: readable at once
         }
         return epoll.epfd;
@@ -441,7 +450,7 @@ public final class KqueueImpl {
         try {
             kn.callout = fn;
             callouts.schedule(kn, whenNanos);
-            armTimerfd();
+            armTimerfd(false);
         } finally {
             unlock();
         }
@@ -487,12 +496,20 @@ public final class KqueueImpl {
             sweepAt = table.fdKnotes() > 0 ? now + SWEEP_PERIOD : Long.MAX_VALUE;
         }
         wait.calloutsRan(now);
-        armTimerfd();
+        armTimerfd(false);
     }
 
-    /** Keeps the timerfd armed for the earliest callout or sweep. */
-    private void armTimerfd() {
-        long next = Math.min(callouts.nextWake(), sweepAt);
+    /**
+     * Keeps the timerfd armed for the sweep, and for the earliest callout
+     * while anyone may wait for it: a thread about to sleep in the scan
+     * ({@code sleeping}), one asleep, a poller holding fd(), a kqueue
+     * watching this one. A thread awake in the scan runs due callouts
+     * itself, so one collecting timers back to back arms nothing.
+     */
+    void armTimerfd(boolean sleeping) {
+        assert ownsLock();
+        boolean waited = sleeping || wait.hasWaiters() || !sel.isEmpty();
+        long next = waited ? Math.min(Scan.saturatedAdd(callouts.nextWake(), CALLOUT_SLACK), sweepAt) : sweepAt;
         if (next != Long.MAX_VALUE) {
             wait.armTimerfd(next);
         }
@@ -503,7 +520,7 @@ public final class KqueueImpl {
         assert ownsLock();
         if (sweepAt == Long.MAX_VALUE) {
             sweepAt = System.nanoTime() + SWEEP_PERIOD;
-            armTimerfd();
+            armTimerfd(false);
         }
     }
 

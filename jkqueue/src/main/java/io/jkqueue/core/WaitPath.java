@@ -100,6 +100,11 @@ final class WaitPath {
         }
     }
 
+    /** Whether a thread is asleep in the scan (platform or virtual) or a poller holds fd(): the timerfd must wake them for callouts. */
+    boolean hasWaiters() {
+        return sleepers > 0 || !virtualWaiters.isEmpty() || exposed;
+    }
+
     /** Threads asleep in epoll_wait (for tests). */
     int sleepers() {
         assert kq.ownsLock();
@@ -234,6 +239,9 @@ final class WaitPath {
      */
     void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
         assert kq.ownsLock();
+        if (waitNanos != 0) {
+            kq.armTimerfd(true);   // the earliest callout ends the sleep
+        }
         if (waitNanos != 0 && Thread.currentThread().isVirtual() && parkVirtual(waitNanos)) {
             waitNanos = 0;   // unparked (or timed out): look without blocking
         }
