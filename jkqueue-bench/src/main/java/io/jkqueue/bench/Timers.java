@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
  * interleaved rounds. Reported per round: wall time from the first add to
  * the last expiry seen, process CPU time over that interval, time spent
  * adding, and the overrun (wall time past the latest deadline, 1000 ms).
- * Then bytes per pending timer for both: heap used after System.gc() with a
+ * Then, three times, the CPU time jkqueue takes to collect all the timers
+ * once every one is overdue (the work per timer without wake-ups). Then
+ * bytes per pending timer for both: heap used after System.gc() with a
  * million timers pending (delays ~1000 s, so none fires) minus before.
  *
  * <p>jkqueue's per-JVM timer limit must allow it: -Djkqueue.kq_calloutmax=2000000
@@ -65,6 +67,28 @@ public final class Timers {
             long t1 = System.nanoTime();
             long cpu1 = processCpuNanos();
             return new double[] {(t1 - t0) / 1e6, (cpu1 - cpu0) / 1e6, (tAdded - t0) / 1e6};
+        }
+    }
+
+    /**
+     * {cpu ms, wall ms} to collect all timers once every one is overdue (added as in
+     * a round, then a sleep past the last deadline): the work per timer with no
+     * wake-up to pay for, a floor for the collecting part of a round's CPU.
+     */
+    double[] jkqueueOverdue() throws Exception {
+        try (KQueue kq = KQueue.open()) {
+            KEventList changes = new KEventList(BATCH);
+            KEventList none = new KEventList(0);
+            KEventList events = new KEventList(BATCH);
+            addAll(kq, changes, none, 0);
+            Thread.sleep(1_100);
+            long cpu0 = processCpuNanos();
+            long t0 = System.nanoTime();
+            long fired = 0;
+            while (fired < count) {
+                fired += kq.kevent(none, events, -1);
+            }
+            return new double[] {(processCpuNanos() - cpu0) / 1e6, (System.nanoTime() - t0) / 1e6};
         }
     }
 
@@ -223,6 +247,14 @@ public final class Timers {
             cpuRatio[i] = st.get(i)[1] / jk.get(i)[1];
         }
 
+        double[] overdueCpu = new double[3];
+        for (int i = 0; i < overdueCpu.length; i++) {
+            heapUsedAfterGc();
+            double[] od = t.jkqueueOverdue();
+            overdueCpu[i] = od[0];
+            System.out.printf(Locale.ROOT, "  collecting %,d timers all overdue: cpu %.0f ms, wall %.0f ms%n", count, od[0], od[1]);
+        }
+
         double[] jkMem = t.jkqueueBytesPerTimer();
         double jkBytes = jkMem[0];
         double stBytes = t.stpeBytesPerTimer();
@@ -248,6 +280,8 @@ public final class Timers {
         Rounds.summary("(c) timers STPE/jkqueue overrun", Rounds.brief(oratio, "%.2f")
                 + String.format(Locale.ROOT, " (jkqueue %.0f ms, STPE %.0f ms)", Rounds.stats(ox)[0], Rounds.stats(oy)[0]),
                 ">= 3", Rounds.verdict(o[0] >= 3));
+        Rounds.summary("(c) timers jkqueue collecting all overdue, cpu", Rounds.brief(overdueCpu, "%.0f")
+                + String.format(Locale.ROOT, " ms (%.0f ns per timer)", Rounds.stats(overdueCpu)[0] * 1e6 / count), "", "");
         Rounds.summary("(c) timers bytes per timer", String.format(Locale.ROOT, "jkqueue %.1f B, STPE %.1f B", jkBytes, stBytes),
                 "", "");
         Rounds.summary("(c) timers close() with pending", String.format(Locale.ROOT, "%,d: %.1f ms, %,d: %.1f ms (x%.1f for x%d timers)",
