@@ -468,7 +468,7 @@ public final class KqueueImpl {
 
     /**
      * softclock: runs every callout due now, with the kq lock held, and
-     * re-arms the timerfd. The clock is read only when a callout is pending,
+     * re-arms the timerfd if anyone waits (see armTimerfd). The clock is read only when a callout is pending,
      * or for the sweep when {@code timerFired} (the look at epoll saw the
      * timerfd expire) or when no look reports it (no descriptor in epoll).
      */
