@@ -19,6 +19,13 @@ final class Callwheel {
     static final int CALLWHEEL_SIZE = 4096;   // 4.3 s of ticks; a later deadline waits in its bucket for its turn
     private static final int CALLWHEEL_MASK = CALLWHEEL_SIZE - 1;
     static final int WHEEL_MIN = 64;
+    /**
+     * How late a wake-up for a callout may come (the c_precision of
+     * callout_reset_sbt): by default Linux's timer slack, which every
+     * sleeping Linux thread gets, so that callouts due within it are run by
+     * one wake-up. 0 wakes at each deadline, as FreeBSD's EVFILT_TIMER does.
+     */
+    private static final long PRECISION = Math.max(0, Long.getLong("jkqueue.timer_slack_ns", 50_000));
 
     private final CalloutHeap near = new CalloutHeap();
     private KnoteImpl[] callwheel;   // bucket heads, null until the heap outgrows WHEEL_MIN
@@ -145,6 +152,12 @@ final class Callwheel {
     long nextWake() {
         long next = onWheel > 0 ? wheelNext : Long.MAX_VALUE;
         return near.hasLive() ? Math.min(next, near.earliest()) : next;
+    }
+
+    /** When a sleep must end for the callouts: {@link #nextWake()} plus the precision; MAX_VALUE for none. */
+    long wakeAt() {
+        long next = nextWake();
+        return next > Long.MAX_VALUE - PRECISION ? Long.MAX_VALUE : next + PRECISION;
     }
 
     private void unlink(KnoteImpl kn) {

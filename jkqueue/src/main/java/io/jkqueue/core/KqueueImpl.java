@@ -71,14 +71,6 @@ public final class KqueueImpl {
     /** How often the descriptors of descriptor knotes are looked at for a close nobody told us of. */
     private static final long SWEEP_PERIOD = 1_000_000_000L;
 
-    /**
-     * How late the timerfd may end a sleep for a callout (the c_precision of
-     * callout_reset_sbt): by default Linux's timer slack, which every
-     * sleeping Linux thread gets, so that callouts due within it are run by
-     * one wake-up. 0 wakes at each deadline, as FreeBSD's EVFILT_TIMER does.
-     */
-    private static final long CALLOUT_SLACK = Math.max(0, Long.getLong("jkqueue.timer_slack_ns", 50_000));
-
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition fluxCond = lock.newCondition();
     private final Condition refCond = lock.newCondition();
@@ -509,7 +501,7 @@ public final class KqueueImpl {
     void armTimerfd(boolean sleeping) {
         assert ownsLock();
         boolean waited = sleeping || wait.hasWaiters() || !sel.isEmpty();
-        long next = waited ? Math.min(Scan.saturatedAdd(callouts.nextWake(), CALLOUT_SLACK), sweepAt) : sweepAt;
+        long next = waited ? Math.min(callouts.wakeAt(), sweepAt) : sweepAt;
         if (next != Long.MAX_VALUE) {
             wait.armTimerfd(next);
         }

@@ -245,7 +245,7 @@ final class Scan {
         return true;
     }
 
-    static long saturatedAdd(long a, long b) {
+    private static long saturatedAdd(long a, long b) {
         long r = a + b;
         return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }

@@ -69,6 +69,7 @@ class CallwheelTest {
         assertThat(wheel.hasLive()).isEqualTo(!model.isEmpty());
         // the timerfd is armed at or before the earliest deadline left, and never for a time already handled
         assertThat(wheel.nextWake()).isLessThanOrEqualTo(earliestLeft);
+        assertThat(wheel.wakeAt()).as("a sleep never ends before the earliest deadline").isGreaterThanOrEqualTo(wheel.nextWake());
         if (!model.isEmpty()) {
             assertThat(wheel.nextWake()).isGreaterThan(now);
         }
@@ -176,5 +177,6 @@ class CallwheelTest {
         }
         assertThat(wheel.hasLive()).isFalse();
         assertThat(wheel.nextWake()).isEqualTo(Long.MAX_VALUE);
+        assertThat(wheel.wakeAt()).as("no callout: no wake-up, the precision not added").isEqualTo(Long.MAX_VALUE);
     }
 }
