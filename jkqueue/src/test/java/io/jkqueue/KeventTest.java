@@ -253,6 +253,8 @@ class KeventTest {
         assertThat(errno(() -> kq.kevent(null, null, Duration.ZERO))).isEqualTo(Errno.EBADF);
         assertThat(errno(() -> kq.kevent(null, new KEvent[4], Duration.ZERO))).isEqualTo(Errno.EBADF);
         assertThat(errno(() -> kq.kevent(null, new KEvent[4], null))).isEqualTo(Errno.EBADF);
+        assertThat(errno(() -> kq.kevent(null, new KEvent[4], Duration.ofMillis(-1)))).as("the descriptor before the timeout")
+                .isEqualTo(Errno.EBADF);
         assertThat(errno(() -> kq.kevent(new KEvent[] {user(1, EV_ADD)}, null, Duration.ZERO))).isEqualTo(Errno.EBADF);
         assertThat(errno(() -> kq.kevent(new KEventList(1), new KEventList(4), 0))).isEqualTo(Errno.EBADF);
         assertThat(errno(() -> kq.kevent(new KEventList(1), new KEventList(4), -1))).isEqualTo(Errno.EBADF);

@@ -227,7 +227,11 @@ public final class KqueueImpl {
         fluxCond.awaitUninterruptibly();
     }
 
-    /** kqueue_acquire: a reference for the call, refused once closing (a counter: no lock on the hot path). */
+    /**
+     * kqueue_acquire: a reference for a call that registers changes, refused
+     * once closing (a counter: no lock). A call that only scans needs none:
+     * the scan counts itself under the kq lock ({@link #scanEntered}).
+     */
     private void acquire() throws KQueueException {
         if (!acquireQuietly()) {
             throw new KQueueException(Errno.EBADF, "kqueue is closed");
@@ -253,6 +257,25 @@ public final class KqueueImpl {
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    /** A thread enters kqueue_scan, with the kq lock held: refused once closing, else counted until it leaves. */
+    boolean scanEntered() {
+        assert ownsLock();
+        if (closing) {
+            return false;
+        }
+        wait.scanEntered();
+        return true;
+    }
+
+    /** ... and leaves it: the last call out wakes a close() waiting for it. */
+    void scanLeft() {
+        assert ownsLock();
+        wait.scanLeft();
+        if (closing && !wait.scanning()) {
+            refCond.signalAll();
         }
     }
 
@@ -350,11 +373,16 @@ public final class KqueueImpl {
 
     /** kern_kevent_fp + kqueue_kevent. */
     public int kevent(KEventList changes, KEventList events, long timeoutNanos) throws KQueueException {
+        int nevents = events == null ? 0 : events.capacity();
+        int nchanges = changes == null ? 0 : changes.size();
+        if (nchanges == 0 && nevents > 0) {
+            int n = Scan.scan(this, events, nevents, timeoutNanos, Long.MAX_VALUE);   // its own reference
+            events.setSize(n);
+            return n;
+        }
         acquire();
         Register.Copyin c = null;
         try {
-            int nevents = events == null ? 0 : events.capacity();
-            int nchanges = changes == null ? 0 : changes.size();
             int nerrors = 0;
             for (int i = 0; i < nchanges; i++) {
                 if (changes.filter(i) == 0) {
@@ -573,7 +601,7 @@ public final class KqueueImpl {
         unlock(); // wakes a sleeper; each one leaving with EBADF wakes the next
         lock.lock();
         try {
-            while (refcnt.get() > 1) {
+            while (refcnt.get() > 1 || wait.scanning()) {
                 refCond.awaitUninterruptibly();
             }
         } finally {

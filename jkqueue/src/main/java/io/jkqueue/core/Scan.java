@@ -34,19 +34,22 @@ final class Scan {
      */
     static int scan(KqueueImpl kq, KEventList out, int maxevents, long timeoutNanos, long lookedSince)
             throws KQueueException {
-        if (timeoutNanos == KqueueImpl.INVALID_TIMEOUT) {
-            throw new KQueueException(Errno.EINVAL, "negative timeout");
-        }
-        boolean poll = timeoutNanos == 0;
-        // < 0 waits forever; a poll never waits, so it needs no clock read either
-        long deadline = timeoutNanos <= 0 ? Long.MAX_VALUE : saturatedAdd(System.nanoTime(), timeoutNanos);
-        boolean looked = false;   // epoll was consulted during this call
-        WaitPath.ScanContext ctx = null;
         kq.lock();
-        long since = Math.min(kq.epoll.looks, lookedSince);   // a knote stamped by a later look was found ready during this call
-        // (a knote's stamp counts only looks that began after it was last enabled: KnoteImpl.event)
-        kq.wait.scanEntered();
+        if (!kq.scanEntered()) {
+            kq.unlock();
+            throw new KQueueException(Errno.EBADF, "kqueue is closed");   // kqueue_acquire's error comes first
+        }
+        WaitPath.ScanContext ctx = null;
         try {
+            if (timeoutNanos == KqueueImpl.INVALID_TIMEOUT) {
+                throw new KQueueException(Errno.EINVAL, "negative timeout");
+            }
+            boolean poll = timeoutNanos == 0;
+            // < 0 waits forever; a poll never waits, so it needs no clock read either
+            long deadline = timeoutNanos <= 0 ? Long.MAX_VALUE : saturatedAdd(System.nanoTime(), timeoutNanos);
+            boolean looked = false;   // epoll was consulted during this call
+            long since = Math.min(kq.epoll.looks, lookedSince);   // a knote stamped by a later look was found ready during this call
+            // (a knote's stamp counts only looks that began after it was last enabled: KnoteImpl.event)
             for (;;) {
                 if (!kq.isOpen()) {
                     throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
@@ -99,7 +102,7 @@ final class Scan {
                 }
             }
         } finally {
-            kq.wait.scanLeft();
+            kq.scanLeft();
             kq.fluxWakeup();
             if (ctx != null) {
                 kq.wait.putContext(ctx);

@@ -121,6 +121,11 @@ final class WaitPath {
         scanners--;
     }
 
+    /** Whether a thread is in kqueue_scan: a close() waits for it to leave. */
+    boolean scanning() {
+        return scanners > 0;
+    }
+
     /**
      * Whether a thread is in kqueue_scan awake: it takes what is queued, or
      * wakes a sleeper for what it leaves when it returns, so that waking one
