@@ -81,7 +81,7 @@ final class KqFile {
         kn.hook = new Watch(inner, kn.kq.epoll.addNested(inner.epoll.epfd));
         inner.sel.add(kn);
         inner.lock();
-        inner.armTimerfd(false);   // its pending callouts must now wake the outer kqueue's sleepers
+        inner.clock.arm(false);   // its pending callouts must now wake the outer kqueue's sleepers
         inner.unlock();
         return 0;
     }

@@ -68,9 +68,6 @@ public final class KqueueImpl {
     /** Passed as timeoutNanos by the Duration API for a negative timeout: EINVAL at scan time, as the seed. */
     public static final long INVALID_TIMEOUT = Long.MIN_VALUE;
 
-    /** How often the descriptors of descriptor knotes are looked at for a close nobody told us of. */
-    private static final long SWEEP_PERIOD = 1_000_000_000L;
-
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition fluxCond = lock.newCondition();
     private final Condition refCond = lock.newCondition();
@@ -89,11 +86,7 @@ public final class KqueueImpl {
     final KnListImpl sel = new KnListImpl(KQ_GLOBAL);
     private boolean selPending;
 
-    private final Callwheel callouts = new Callwheel();
-    // The closed-descriptor sweep is coarse: not a callout, so that it costs no clock read per call.
-    // It shares the timerfd, whose expiry the scan's look at epoll reports (runCallouts(true)).
-    private long sweepAt = Long.MAX_VALUE;   // when the next sweep is due; MAX_VALUE: no descriptor knote
-    private boolean sweepDue;
+    final Softclock clock = new Softclock(this);
 
     private KqueueImpl(int epfd, int evfd, int tfd) {
         head.status = KN_MARKER;
@@ -142,7 +135,7 @@ public final class KqueueImpl {
         if (!wait.isExposed()) {
             lock();
             wait.expose();
-            armTimerfd(false);   // pending callouts now turn it readable on time
+            clock.arm(false);   // pending callouts now turn it readable on time
             unlock();   // events already queued: readable at once
         }
         return epoll.epfd;
@@ -454,7 +447,7 @@ public final class KqueueImpl {
             if ((kn.status & KN_QUEUED) != 0) {
                 dequeue(kn);
             }
-            callouts.remove(kn);
+            clock.stop(kn);
             fluxWakeup();
         } finally {
             unlock();
@@ -463,14 +456,12 @@ public final class KqueueImpl {
         kn.fop = null;
     }
 
-    // ---- callouts ------------------------------------------------------
+    // ---- callouts and the sweep -----------------------------------------
 
     void calloutReset(KnoteImpl kn, long whenNanos, Knote.Callout fn) {
         lock();
         try {
-            kn.callout = fn;
-            callouts.schedule(kn, whenNanos);
-            armTimerfd(false);
+            clock.schedule(kn, whenNanos, fn);
         } finally {
             unlock();
         }
@@ -479,74 +470,15 @@ public final class KqueueImpl {
     void calloutStop(KnoteImpl kn) {
         lock();
         try {
-            callouts.remove(kn);
-            kn.callout = null;
+            clock.stop(kn);
         } finally {
             unlock();
         }
     }
 
-    /**
-     * softclock: runs every callout due now, with the kq lock held, and
-     * re-arms the timerfd if anyone waits (see armTimerfd). The clock is read only when a callout is pending,
-     * or for the sweep when {@code timerFired} (the look at epoll saw the
-     * timerfd expire) or when no look reports it (no descriptor in epoll).
-     */
-    void runCallouts(boolean timerFired) {
-        assert ownsLock();
-        if (!callouts.hasLive()
-                && (sweepAt == Long.MAX_VALUE || !timerFired && epoll.watchesDescriptors())) {
-            return;
-        }
-        long now = System.nanoTime();
-        while (callouts.due(now)) {
-            long deadline = callouts.earliest();
-            KnoteImpl kn = callouts.pop();
-            Knote.Callout fn = kn.callout;
-            kn.callout = null;
-            try {
-                fn.expire(kn, deadline);
-            } catch (RuntimeException | Error e) {
-                KnoteImpl.filterFault(kn, "callout", e);
-            }
-        }
-        if (sweepAt <= now) {
-            // the next scan sweeps; periodic while the fd table has knotes
-            sweepDue = true;
-            sweepAt = table.fdKnotes() > 0 ? now + SWEEP_PERIOD : Long.MAX_VALUE;
-        }
-        wait.calloutsRan(now);
-        armTimerfd(false);
-    }
-
-    /**
-     * Keeps the timerfd armed for the sweep, and for the earliest callout
-     * while anyone may wait for it: a thread about to sleep in the scan
-     * ({@code sleeping}), one asleep, a poller holding fd(), a kqueue
-     * watching this one. A thread awake in the scan runs due callouts
-     * itself, so one collecting timers back to back arms nothing.
-     */
-    void armTimerfd(boolean sleeping) {
-        assert ownsLock();
-        boolean waited = sleeping || wait.hasWaiters() || !sel.isEmpty();
-        long next = waited ? Math.min(callouts.wakeAt(), sweepAt) : sweepAt;
-        if (next != Long.MAX_VALUE) {
-            wait.armTimerfd(next);
-        }
-    }
-
-    /** The first descriptor knote: the sweep for closed descriptors starts (it stops when none is left). */
-    void startSweep() {
-        assert ownsLock();
-        if (sweepAt == Long.MAX_VALUE) {
-            sweepAt = System.nanoTime() + SWEEP_PERIOD;
-            armTimerfd(false);
-        }
-    }
-
-    /** With the kq lock held once: the sweep, if runCallouts found it due since the last one. */
+    /** With the kq lock held once: the sweep, if the clock found it due since the last one. */
     void sweepIfDue() {
-        if (sweepDue) {
+        if (clock.takeSweep()) {
             sweepClosedFds();
         }
     }
@@ -559,7 +491,6 @@ public final class KqueueImpl {
      * without the kq lock), so that their filters release what they hold.
      */
     private void sweepClosedFds() {
-        sweepDue = false;
         for (int fd = 0; fd < table.fdLimit(); fd++) {
             if (table.firstOnFd(fd) == null) {
                 continue;

@@ -210,7 +210,7 @@ final class Register {
         kn.status = KN_DETACHED | KN_SCAN;
         kn.enterFlux();
         if (kq.table.insert(kn, c.channel, c.dev, c.ino)) {
-            kq.startSweep();   // the first descriptor knote
+            kq.clock.startSweep();   // the first descriptor knote
         }
         kq.unlock();
         int error = kn.attachFilter();

@@ -54,7 +54,7 @@ final class Scan {
                 if (!kq.isOpen()) {
                     throw new KQueueException(Errno.EBADF, "kqueue was closed while waiting");
                 }
-                kq.runCallouts(false);
+                kq.clock.run(false);
                 kq.sweepIfDue();
                 if (!looked && (kq.count() > 0 || poll) && kq.wait.mustLook()) {
                     // look at the descriptors before answering, so that queued

@@ -245,7 +245,7 @@ final class WaitPath {
     void waitForEvents(ScanContext ctx, long waitNanos) throws KQueueException {
         assert kq.ownsLock();
         if (waitNanos != 0) {
-            kq.armTimerfd(true);   // the earliest callout ends the sleep
+            kq.clock.arm(true);   // the earliest callout ends the sleep
         }
         if (waitNanos != 0 && Thread.currentThread().isVirtual() && parkVirtual(waitNanos)) {
             waitNanos = 0;   // unparked (or timed out): look without blocking
@@ -367,7 +367,7 @@ final class WaitPath {
                 ctx.nested = true;
             }
         }
-        kq.runCallouts(timerFired);
+        kq.clock.run(timerFired);
         return ready;
     }
 
