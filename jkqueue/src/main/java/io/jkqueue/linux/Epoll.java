@@ -31,7 +31,7 @@ public final class Epoll {
     public static final int EPOLLET = 1 << 31;
 
     /** struct epoll_event; x86-64 declares it packed (12 bytes), other ABIs align data (16). */
-    static final StructLayout EVENT = isX86()
+    static final StructLayout EVENT = Libc.X86_64
             ? MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("events"),
                     ValueLayout.JAVA_LONG_UNALIGNED.withName("data"))
             : MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("events"),
@@ -56,21 +56,16 @@ public final class Epoll {
     // No errno capture (its segment slice allocates wherever the JIT fails to remove it): a failed poll
     // is asked again with errno, as its errors (EBADF, EINVAL, EFAULT) last
     private static final long SYS_EPOLL_WAIT_X86_64 = 232;
-    private static final MethodHandle POLL = isX86()
+    private static final MethodHandle POLL = Libc.X86_64
             ? Libc.bindWithoutErrno("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, PTR, C_LONG, C_LONG),
                     Libc.CRITICAL, Libc.variadic(1))
             : null;
-    private static final MethodHandle POLL_LIBC = isX86() ? null : Libc.bindWithoutErrno("epoll_wait",
+    private static final MethodHandle POLL_LIBC = Libc.X86_64 ? null : Libc.bindWithoutErrno("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT), Libc.CRITICAL);
     // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; without it, milliseconds
 
     private static final MethodHandle PWAIT2 = Libc.bindOptional("epoll_pwait2",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, PTR, PTR));
-
-    private static boolean isX86() {
-        String arch = System.getProperty("os.arch");
-        return arch.equals("amd64") || arch.equals("x86_64");
-    }
 
     /** epoll_create1(2): the epoll descriptor, or -1 with errno set. */
     public static int create1(int flags) {

@@ -27,9 +27,20 @@ public final class FileIo {
     public static final int F_GETFL = 3;
 
     private static final MethodHandle PREAD = Libc.bind("pread", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
-    // critical, without errno: it never waits, and its callers only need to know that it failed
-    private static final MethodHandle PREADV2 = Libc.bindWithoutErrno("preadv2",
-            FunctionDescriptor.of(C_LONG, C_INT, PTR, C_INT, C_LONG, C_INT), Libc.CRITICAL);
+    // without errno: it never waits, and its callers only need to know that it failed. Critical up to
+    // CRITICAL_READ bytes (a safepoint waits for the copy of a larger one); on x86-64 through syscall(2),
+    // which, unlike libc's preadv2, is no cancellation point (no asynchronous-cancel switch around it)
+    private static final long CRITICAL_READ = 64 * 1024;
+    private static final long SYS_PREADV2_X86_64 = 327;
+    private static final FunctionDescriptor PREADV2_SYSCALL = FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, PTR, C_LONG,
+            C_LONG, C_LONG, C_LONG);   // nr, fd, iov, vlen, pos_l, pos_h (ignored on 64-bit), flags
+    private static final FunctionDescriptor PREADV2_LIBC = FunctionDescriptor.of(C_LONG, C_INT, PTR, C_INT, C_LONG, C_INT);
+    private static final MethodHandle PREADV2_CRITICAL = Libc.X86_64
+            ? Libc.bindWithoutErrno("syscall", PREADV2_SYSCALL, Libc.CRITICAL, Libc.variadic(1))
+            : Libc.bindWithoutErrno("preadv2", PREADV2_LIBC, Libc.CRITICAL);
+    private static final MethodHandle PREADV2 = Libc.X86_64
+            ? Libc.bindWithoutErrno("syscall", PREADV2_SYSCALL, Libc.variadic(1))
+            : Libc.bindWithoutErrno("preadv2", PREADV2_LIBC);
     private static final MethodHandle PWRITE = Libc.bind("pwrite", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_LONG));
     private static final MethodHandle FSYNC = Libc.bind("fsync", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle RECV = Libc.bind("recv", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG, C_INT));
@@ -59,7 +70,15 @@ public final class FileIo {
         iov.set(JAVA_LONG, 0, buf.address());
         iov.set(JAVA_LONG, 8, buf.byteSize());
         try {
-            return (long) PREADV2.invokeExact(fd, iov, 1, offset, RWF_NOWAIT);
+            if (buf.byteSize() <= CRITICAL_READ) {
+                return Libc.X86_64
+                        ? (long) PREADV2_CRITICAL.invokeExact(SYS_PREADV2_X86_64, (long) fd, iov, 1L, offset, 0L,
+                                (long) RWF_NOWAIT)
+                        : (long) PREADV2_CRITICAL.invokeExact(fd, iov, 1, offset, RWF_NOWAIT);
+            }
+            return Libc.X86_64
+                    ? (long) PREADV2.invokeExact(SYS_PREADV2_X86_64, (long) fd, iov, 1L, offset, 0L, (long) RWF_NOWAIT)
+                    : (long) PREADV2.invokeExact(fd, iov, 1, offset, RWF_NOWAIT);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

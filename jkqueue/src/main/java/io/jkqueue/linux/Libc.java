@@ -32,6 +32,10 @@ public final class Libc {
     static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
     static final ValueLayout PTR = ValueLayout.ADDRESS;
 
+    /** Whether this is x86-64, whose system call numbers the bindings through syscall(2) use. */
+    static final boolean X86_64 = System.getProperty("os.arch").equals("amd64")
+            || System.getProperty("os.arch").equals("x86_64");
+
     /** For a call that returns at once (never blocks): no thread-state transition around it. */
     static final Linker.Option CRITICAL = Linker.Option.critical(false);
 
