@@ -30,7 +30,11 @@ import java.util.concurrent.TimeUnit;
  * child (as the JDK's reaper does) while the first reads the status with
  * PIDFD_GET_INFO (as jkqueue does). Run it under taskset -c 0.
  *
- * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=1 --c-procexit=PATH;
+ * <p>The first {@code --warmup} rounds are discarded, so that the figures are
+ * those of a JVM that has compiled the path; the first {@link #COLD_ROUNDS}
+ * of them are also reported on their own, as the cold figures.
+ *
+ * <p>Options: --samples=15 (per variant per round) --rounds=15 --warmup=60 --c-procexit=PATH;
  * --single=jkqueue|onExit|waitFor --n=N runs N samples of one variant alone (for strace or perf).
  */
 public final class ProcExit {
@@ -40,6 +44,8 @@ public final class ProcExit {
     /** bench/c/procexit.c's modes and their names here. */
     static final String[] C_MODES = {"plain", "waiter", "reaper"};
     static final String[] C_NAMES = {"C", "C+waiter", "C+reaper"};
+    /** Warm-up rounds whose samples are reported on their own, as a JVM that has not compiled the path sees it. */
+    static final int COLD_ROUNDS = 2;
 
     static long sample(String variant, KQueue kq, KEventList change, KEventList ev) throws Exception {
         Process p = new ProcessBuilder("sh", "-c", "echo r; read x").start();
@@ -86,7 +92,7 @@ public final class ProcExit {
     public static void main(String[] args) throws Exception {
         int perRound = (int) Rounds.opt(args, "samples", 15);
         int rounds = (int) Rounds.opt(args, "rounds", 15);
-        int warmup = (int) Rounds.opt(args, "warmup", 1);
+        int warmup = (int) Rounds.opt(args, "warmup", 60);
         NativeBaseline c = NativeBaseline.fromArgs(args, "c-procexit");
         String single = Rounds.optString(args, "single", null);
         if (single != null) {
@@ -110,9 +116,12 @@ public final class ProcExit {
             allC[m] = new Support.Samples();
         }
         Support.Samples[] all = new Support.Samples[VARIANTS.length];
+        Support.Samples[] cold = new Support.Samples[VARIANTS.length];
         for (int v = 0; v < all.length; v++) {
             all[v] = new Support.Samples();
+            cold[v] = new Support.Samples();
         }
+        Support.Samples coldC = new Support.Samples();
         double[][] ratio = new double[VARIANTS.length][rounds];     // per round: variant p50 / jkqueue p50
         try (KQueue kq = KQueue.open()) {
             KEventList change = new KEventList(1);
@@ -129,6 +138,8 @@ public final class ProcExit {
                         roundC[m].add(Long.parseLong(ns));
                         if (r >= 0) {
                             allC[m].add(Long.parseLong(ns));
+                        } else if (r < COLD_ROUNDS - warmup && m == 0) {
+                            coldC.add(Long.parseLong(ns));
                         }
                     }
                 }
@@ -138,6 +149,8 @@ public final class ProcExit {
                         round[v].add(ns);
                         if (r >= 0) {
                             all[v].add(ns);
+                        } else if (r < COLD_ROUNDS - warmup) {
+                            cold[v].add(ns);
                         }
                     }
                 }
@@ -164,6 +177,16 @@ public final class ProcExit {
             System.out.printf(Locale.ROOT, "  %-8s %s%n", C_NAMES[m], allC[m].describe());
             Rounds.summary("procexit " + C_NAMES[m], String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
                     allC[m].p50us(), allC[m].p99us()), "", "");
+        }
+        if (cold[0].size() > 0) {
+            System.out.printf(Locale.ROOT, "  cold, the first %d warm-up rounds: jkqueue %s; onExit %s; C %s%n",
+                    COLD_ROUNDS, cold[0].describe(), cold[1].describe(), coldC.size() > 0 ? coldC.describe() : "-");
+            Rounds.summary("procexit onExit/jkqueue p50, cold", String.format(Locale.ROOT, "%.2f",
+                    cold[1].p50us() / cold[0].p50us()), "", "");
+            if (coldC.size() > 0) {
+                Rounds.summary("procexit jkqueue/C p50, cold", String.format(Locale.ROOT, "%.2f",
+                        cold[0].p50us() / coldC.p50us()), "", "");
+            }
         }
         for (int v = 1; v < VARIANTS.length; v++) {
             boolean onExit = VARIANTS[v].equals("onExit");

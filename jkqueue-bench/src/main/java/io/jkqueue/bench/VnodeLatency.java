@@ -41,7 +41,12 @@ import java.util.concurrent.locks.LockSupport;
  * waiter does. jkqueue/epoll is then what jkqueue adds, epoll/C what the JVM
  * adds. Run it under taskset -c 0.
  *
- * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=2 --c-vnode=PATH
+ * <p>The first {@code --warmup} rounds are discarded, so that the figures are
+ * those of a JVM that has compiled the path (C2's thresholds take some
+ * thousands of samples); the first {@link #COLD_ROUNDS} of them are also
+ * reported on their own, as the cold figures.
+ *
+ * <p>Options: --samples=200 (per variant per round) --rounds=20 --warmup=60 --c-vnode=PATH
  * --order=blocks|alternate; --single=jkqueue|WatchService|epoll --n=N runs N samples of one variant alone
  * (for strace or perf).
  */
@@ -91,10 +96,13 @@ public final class VnodeLatency {
         }
 
         /** One sample, kept in {@code round} and over all unless it is a warm-up's ({@code round} null). */
-        void take(ByteBuffer data, Support.Samples round) throws Exception {
+        /** One sample, added to {@code round} (if any) and, when {@code measured}, to the run's figures. */
+        void take(ByteBuffer data, Support.Samples round, boolean measured) throws Exception {
             long ns = sample(data);
-            if (round != null && ns >= 0) {
+            if (ns >= 0 && round != null) {
                 round.add(ns);
+            }
+            if (ns >= 0 && measured) {
                 all.add(ns);
             }
         }
@@ -149,10 +157,13 @@ public final class VnodeLatency {
         }
     }
 
+    /** Warm-up rounds whose samples are reported on their own, as a JVM that has not compiled the path sees it. */
+    static final int COLD_ROUNDS = 2;
+
     public static void main(String[] args) throws Exception {
         int perRound = (int) Rounds.opt(args, "samples", 200);
         int rounds = (int) Rounds.opt(args, "rounds", 20);
-        int warmup = (int) Rounds.opt(args, "warmup", 2);
+        int warmup = (int) Rounds.opt(args, "warmup", 60);
         String single = Rounds.optString(args, "single", null);
         boolean alternate = Rounds.optString(args, "order", "blocks").equals("alternate");
         NativeBaseline c = NativeBaseline.fromArgs(args, "c-vnode");
@@ -161,6 +172,9 @@ public final class VnodeLatency {
                     + " vs epoll+inotify in the JVM" + (c == null ? "" : " vs C inotify+epoll"));
         }
         Support.Samples allC = new Support.Samples();
+        Support.Samples coldK = new Support.Samples();
+        Support.Samples coldE = new Support.Samples();
+        Support.Samples coldC = new Support.Samples();
         double[] overC = new double[rounds];                         // per round: jkqueue p50 / C p50
         double[] overFloor = new double[rounds];                     // per round: jkqueue p50 / epoll p50
         double[] floorOverC = new double[rounds];                    // per round: epoll p50 / C p50
@@ -213,20 +227,25 @@ public final class VnodeLatency {
                         if (r >= 0) {
                             allC.add(Long.parseLong(ns));
                         }
+                        if (r < COLD_ROUNDS - warmup && r < 0) {
+                            coldC.add(Long.parseLong(ns));
+                        }
                     }
                 }
                 Probe[] probes = {k, w, e};
-                Support.Samples[] round = {rk, rw, re};
+                boolean cold = r < COLD_ROUNDS - warmup && r < 0;
+                Support.Samples[] round = r >= 0 ? new Support.Samples[] {rk, rw, re}
+                        : cold ? new Support.Samples[] {coldK, null, coldE} : new Support.Samples[3];
                 if (alternate) {
                     for (int i = 0; i < perRound; i++) {
                         for (int p = 0; p < probes.length; p++) {
-                            probes[p].take(data, r >= 0 ? round[p] : null);
+                            probes[p].take(data, round[p], r >= 0);
                         }
                     }
                 } else {
                     for (int p = 0; p < probes.length; p++) {
                         for (int i = 0; i < perRound; i++) {
-                            probes[p].take(data, r >= 0 ? round[p] : null);
+                            probes[p].take(data, round[p], r >= 0);
                         }
                     }
                 }
@@ -257,6 +276,16 @@ public final class VnodeLatency {
             System.out.println("  ratio of medians jkqueue/epoll (what jkqueue adds to the JVM's floor): "
                     + Rounds.describe(overFloor, "%.2f"));
             Rounds.summary("vnode jkqueue/epoll p50", Rounds.brief(overFloor, "%.2f"), "", "");
+            if (coldK.size() > 0) {
+                System.out.printf(Locale.ROOT, "  cold, the first %d warm-up rounds: jkqueue %s; epoll %s%n",
+                        COLD_ROUNDS, coldK.describe(), coldE.describe());
+                Rounds.summary("vnode jkqueue/epoll p50, cold", String.format(Locale.ROOT, "%.2f",
+                        coldK.p50us() / coldE.p50us()), "", "");
+                if (coldC.size() > 0) {
+                    Rounds.summary("vnode jkqueue/C p50, cold", String.format(Locale.ROOT, "%.2f",
+                            coldK.p50us() / coldC.p50us()), "", "");
+                }
+            }
             if (c != null) {
                 System.out.printf(Locale.ROOT, "  %-12s %s%n", "C", allC.describe());
                 Rounds.summary("vnode C", String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us",
