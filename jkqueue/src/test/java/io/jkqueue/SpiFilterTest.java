@@ -46,6 +46,7 @@ class SpiFilterTest {
         volatile int attachErrno;
         volatile boolean throwOnScan;
         volatile boolean throwOnAttach;
+        volatile boolean watchIdentInAttach;
 
         @Override
         public boolean isFd() {
@@ -59,6 +60,9 @@ class SpiFilterTest {
             }
             if (attachErrno != 0) {
                 return attachErrno;
+            }
+            if (watchIdentInAttach) {
+                return kn.channel() == null ? kn.watchFd(Knote.WATCH_READ) : Errno.EEXIST.code();
             }
             Source s = sources.get(kn.ident());
             if (s == null) {
@@ -266,6 +270,20 @@ class SpiFilterTest {
         assertThat(applyFails(kq, ev(8, FILTER, EV_DELETE))).isEqualTo(Errno.ENOENT);
         assertThat(ops.detached).as("f_detach is not called for a knote whose attach failed").hasValue(0);
         Filters.delete(FILTER); // no reference was leaked
+    }
+
+    @Test
+    void onlyADescriptorFiltersKnoteMayWatchItsIdentAsADescriptor() throws Exception {
+        ops.watchIdentInAttach = true;
+        java.nio.channels.Pipe p = java.nio.channels.Pipe.open();
+        try {
+            int fd = Fd.of(p.source());   // a real descriptor number: still not this filter's to watch
+            assertThat(applyFails(kq, ev(fd, FILTER, EV_ADD))).isEqualTo(Errno.EINVAL);
+            assertThat(applyFails(kq, ev(fd, FILTER, EV_DELETE))).isEqualTo(Errno.ENOENT);
+        } finally {
+            p.source().close();
+            p.sink().close();
+        }
     }
 
     @Test

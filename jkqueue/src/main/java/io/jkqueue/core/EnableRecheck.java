@@ -39,7 +39,7 @@ final class EnableRecheck {
      * {@link KnoteImpl.LazyData#deferData}) instead of an f_event now.
      */
     boolean defer(KnoteImpl kn) {
-        if (!open || n == CAPACITY || kn.filter != EVFILT_READ || kn.fdWatch == null
+        if (!open || n == CAPACITY || kn.filter != EVFILT_READ || !(kn instanceof FdKnote f) || f.fdWatch == null
                 || !(kn.hook instanceof KnoteImpl.LazyData d) || !d.deferData(kn)) {
             return false;
         }

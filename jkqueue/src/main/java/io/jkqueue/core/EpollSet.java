@@ -79,7 +79,7 @@ final class EpollSet {
      * creating or widening it (one epoll entry per descriptor: ADD once, then
      * MOD); epoll then reports the descriptor's current readiness once.
      */
-    int watchFd(KnoteImpl kn, int fd, int interest) {
+    int watchFd(FdKnote kn, int fd, int interest) {
         for (;;) {
             FdWatch w = registrationOf(fd);
             w.knlist.lock.lock();   // serializes the changes to this registration
@@ -110,7 +110,7 @@ final class EpollSet {
         }
     }
 
-    void unwatchFd(KnoteImpl kn) {
+    void unwatchFd(FdKnote kn) {
         FdWatch w = kn.fdWatch;
         if (w == null) {
             return;

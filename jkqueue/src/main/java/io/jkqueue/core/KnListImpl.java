@@ -111,7 +111,7 @@ public final class KnListImpl implements KnList {
         assert lock.isHeldByCurrentThread();
         int union = 0;
         for (KnoteImpl kn = first; kn != null; kn = kn.selNext) {
-            union |= kn.watchInterest;
+            union |= ((FdKnote) kn).watchInterest;   // a descriptor registration's list holds its knotes alone
         }
         return union;
     }

@@ -10,7 +10,10 @@ import java.nio.channels.Channel;
 
 /**
  * struct knote. The kevent fields are what a filter sees through
- * {@link Knote}; status, influx and the links belong to the core.
+ * {@link Knote}; status, influx and the links belong to the core. A
+ * descriptor filter's knote is an {@link FdKnote}, which alone carries the
+ * descriptor's channel and epoll registration: a knote of any other filter
+ * (a timer, say, of which a program may hold millions) is 128 bytes.
  *
  * <h2>Locks</h2>
  * Guarded by the kq lock ({@link KqueueImpl#lock}): kn_status, kn_influx,
@@ -35,7 +38,7 @@ import java.nio.channels.Channel;
  * flux (msleep "kqflxwt"), scan waits at it, and knote() skips it unless the
  * scan that holds it also holds its list lock (KN_SCAN) and will re-check it.
  */
-public final class KnoteImpl implements Knote {
+public sealed class KnoteImpl implements Knote permits FdKnote {
     private static final System.Logger LOG = System.getLogger("io.jkqueue");
 
     // kn_status bits, as sys/event.h
@@ -49,7 +52,7 @@ public final class KnoteImpl implements Knote {
 
     // kn_kevent
     long ident;
-    int filter;
+    short filter;            // a short, as in struct kevent
     int flags;
     int fflags;
     long data;
@@ -59,7 +62,6 @@ public final class KnoteImpl implements Knote {
     long sdata;
     Object hook;
     long hookId;
-    Channel channel;         // a descriptor knote's channel, as fget found it
 
     int status;
     int influx;
@@ -79,11 +81,6 @@ public final class KnoteImpl implements Knote {
     boolean calloutOnWheel;  // the callout waits on the callwheel instead
     KnoteImpl calloutNext;   // c_links: the callwheel bucket
     KnoteImpl calloutPrev;
-
-    EpollSet.FdWatch fdWatch; // the descriptor registration this knote is on, if any
-    int watchInterest;
-    long reportedLook;        // the look (EpollSet.looks) whose report last activated this knote, or,
-                              // negated, the look count when it was last enabled: no earlier look counts
 
     /**
      * A descriptor filter's hook whose data a scan may leave to be measured
@@ -199,12 +196,8 @@ public final class KnoteImpl implements Knote {
     boolean event(long hint) {
         try {
             boolean fired = fop.event(this, hint);
-            if (fired && (hint & HINT_FD) != 0) {
-                assert kq.ownsLock();
-                long look = kq.epoll.reporting;
-                if (look > -reportedLook) {
-                    reportedLook = look;
-                }
+            if (fired && (hint & HINT_FD) != 0 && this instanceof FdKnote fk) {
+                fk.stampReport();
             }
             return fired;
         } catch (RuntimeException | Error e) {
@@ -272,7 +265,7 @@ public final class KnoteImpl implements Knote {
     @Override public void setSfflags(int sfflags) { this.sfflags = sfflags; }
     @Override public long sdata() { return sdata; }
     @Override public void setSdata(long sdata) { this.sdata = sdata; }
-    @Override public Channel channel() { return channel; }
+    @Override public Channel channel() { return null; }
     @Override public Object hook() { return hook; }
     @Override public void setHook(Object hook) { this.hook = hook; }
     @Override public long hookId() { return hookId; }
@@ -303,14 +296,14 @@ public final class KnoteImpl implements Knote {
         kq.setDetached(this, true);
     }
 
+    /** Only a descriptor filter's knote (an {@link FdKnote}) has a descriptor to watch. */
     @Override
     public int watchFd(int interest) {
-        return kq.epoll.watchFd(this, (int) ident, interest);
+        return Errno.EINVAL.code();
     }
 
     @Override
     public void unwatchFd() {
-        kq.epoll.unwatchFd(this);
     }
 
     @Override

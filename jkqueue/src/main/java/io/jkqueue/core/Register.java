@@ -194,15 +194,14 @@ final class Register {
      */
     private static int attachNew(KqueueImpl kq, Copyin c, int flags, FilterOps fops) {
         KEventList kev = c.kev;
-        KnoteImpl kn = new KnoteImpl(kq);
+        KnoteImpl kn = fops.isFd() ? new FdKnote(kq, c.channel) : new KnoteImpl(kq);
         kn.fop = fops;
         kn.ident = kev.ident(0);
-        kn.filter = kev.filter(0);
+        kn.filter = (short) kev.filter(0);
         kn.flags = flags & ~(EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_FORCEONESHOT | EV_KEEPUDATA);
         kn.udata = kev.udata(0);
         kn.sfflags = kev.fflags(0);
         kn.sdata = kev.data(0);
-        kn.channel = c.channel;
         kn.hook = c.hook;
         kev.set(0, kn.ident, kn.filter, kev.flags(0), 0, 0, kn.udata);
         // KN_SCAN: a source that reports while attach runs must not be skipped by knote()
@@ -279,16 +278,17 @@ final class Register {
                 : (flags & EV_DISABLE) != 0 || (kn.status & KN_DISABLED) != 0;
         // KN_ACTIVE, read without the kq lock, can only have been set meanwhile (the knote is ours): a stale
         // read only costs an f_event
-        boolean reported = !attached && kn.fdWatch != null && (kn.fdWatch.level || (kn.status & KN_ACTIVE) != 0);
+        FdKnote fk = kn instanceof FdKnote f && f.fdWatch != null ? f : null;
+        boolean reported = !attached && fk != null && (fk.fdWatch.level || (kn.status & KN_ACTIVE) != 0);
         boolean event = !disabled && !reported && (recheck == null || !recheck.defer(kn)) && kn.event(0);
         if (!kqLocked) {
             kq.lock();
         }
         assert kn.inFlux() : kn;
-        if (!disabled && (kn.status & KN_DISABLED) != 0) {
+        if (!disabled && (kn.status & KN_DISABLED) != 0 && kn instanceof FdKnote f) {
             // a report from a look that began before this enable may predate the reads of the thread
             // that held the knote (EV_DISPATCH): the scan measures it unless a later look reports it
-            kn.reportedLook = -kq.epoll.looks;
+            f.reportedLook = -kq.epoll.looks;
         }
         kn.status = disabled ? kn.status | KN_DISABLED : kn.status & ~KN_DISABLED;
         if (event) {

@@ -180,7 +180,8 @@ final class Scan {
         kn.status |= KN_SCAN;
         KnListImpl knl = null;   // the list lock, once taken
         boolean kqLocked = true;
-        boolean reported = kn.fdWatch != null && kn.reportedLook - since > 0;
+        FdKnote fk = kn instanceof FdKnote f ? f : null;
+        boolean reported = fk != null && fk.fdWatch != null && fk.reportedLook - since > 0;
         KnoteImpl.LazyData lazy = null;
         // the hook is stable without the list lock: f_event runs only with the kq lock held (knote) or
         // in flux, and the knote is ours
@@ -198,8 +199,8 @@ final class Scan {
                 if (!kqLocked) {
                     kq.lock();
                 }
-                if (kn.fdWatch != null && kn.fdWatch.level && (kn.flags & EV_DROP) == 0) {
-                    kq.epoll.demoteToEdge(kn.fdWatch);   // (a dropped knote's number may name another file now)
+                if (fk != null && fk.onLevelEntry() && (kn.flags & EV_DROP) == 0) {
+                    kq.epoll.demoteToEdge(fk.fdWatch);   // (a dropped knote's number may name another file now)
                 }
                 kn.status &= ~(KN_ACTIVE | KN_SCAN);
                 kq.unqueued(kn);
@@ -235,7 +236,7 @@ final class Scan {
             }
             kn.status &= ~KN_ACTIVE;
             kq.unqueued(kn);
-        } else if (kn.fdWatch != null && kn.fdWatch.level) {
+        } else if (fk != null && fk.onLevelEntry()) {
             // epoll re-reports the descriptor at the next look while it stays ready
             kn.status &= ~KN_ACTIVE;
             kq.unqueued(kn);

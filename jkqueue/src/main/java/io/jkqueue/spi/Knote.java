@@ -186,7 +186,8 @@ public interface Knote {
      * starting with one report of the current readiness. The kqueue keeps one
      * registration per descriptor for all its knotes. Returns
      * 0 or an errno code (EPERM: the descriptor cannot be polled, e.g. a
-     * regular file). For attach; undone by {@link #unwatchFd()} in detach.
+     * regular file; EINVAL: the knote's filter is not a descriptor filter,
+     * {@link FilterOps#isFd()}). For attach; undone by {@link #unwatchFd()} in detach.
      *
      * @param interest {@link #WATCH_READ}, {@link #WATCH_WRITE} or both
      * @return 0 or an errno code
