@@ -16,6 +16,7 @@ import java.util.Arrays;
  */
 final class KnoteTable {
     private static final int KQEXTENT = 256;
+    static final int LONG_CHAIN = 8;   // a chain this long at a load under 1 means the idents have a pattern
 
     private final KqueueImpl kq;
     private KnoteImpl[] byFd = new KnoteImpl[0];     // kq_knlist
@@ -24,14 +25,25 @@ final class KnoteTable {
     private int fdKnotes;
     private KnoteImpl[] byIdent = new KnoteImpl[64]; // kq_knhash
     private int identKnotes;
+    private boolean scatter;   // idents chained up under the folding hash: hashed by multiplication since
 
     KnoteTable(KqueueImpl kq) {
         this.kq = kq;
     }
 
-    private static int hashSlot(long ident, int mask) {
-        long h = ident * 0x9E3779B97F4A7C15L;
-        return (int) (h >>> 40) & mask;
+    /**
+     * KN_HASH: the ident's bits folded (as the seed's val ^ (val >> 8)), so
+     * that neighbouring idents (timers numbered 0..n) take neighbouring slots,
+     * and a lookup, or a growth of the table, meets their knotes in the order
+     * they were allocated rather than at random. Once a chain grows to
+     * {@link #LONG_CHAIN} (idents with a stride that folding keeps together),
+     * Fibonacci hashing scatters them instead.
+     */
+    private int hashSlot(long ident, int mask) {
+        if (scatter) {
+            return (int) ((ident * 0x9E3779B97F4A7C15L) >>> 40) & mask;
+        }
+        return (int) (ident ^ (ident >>> 16) ^ (ident >>> 32) ^ (ident >>> 48)) & mask;
     }
 
     /** The knote (ident, filter), or null; {@code fd}: a descriptor filter's. */
@@ -98,6 +110,10 @@ final class KnoteTable {
         kn.link = byIdent[slot];
         byIdent[slot] = kn;
         identKnotes++;
+        if (!scatter && isLongChain(kn)) {
+            scatter = true;
+            rehash(byIdent.length);
+        }
         return false;
     }
 
@@ -127,6 +143,35 @@ final class KnoteTable {
             p.link = kn.link;
         }
         kn.link = null;
+    }
+
+    /** Whether the chain from {@code kn} (which find has just walked) has {@link #LONG_CHAIN} knotes. */
+    private static boolean isLongChain(KnoteImpl kn) {
+        int n = 1;
+        for (KnoteImpl k = kn.link; k != null && n < LONG_CHAIN; k = k.link) {
+            n++;
+        }
+        return n == LONG_CHAIN;
+    }
+
+    /** Whether the other knotes are hashed by multiplication (their idents chained up under the folding hash). */
+    boolean scatters() {
+        assert kq.ownsLock();
+        return scatter;
+    }
+
+    /** The longest chain of the other knotes (for tests). */
+    int longestChain() {
+        assert kq.ownsLock();
+        int longest = 0;
+        for (KnoteImpl chain : byIdent) {
+            int n = 0;
+            for (KnoteImpl kn = chain; kn != null; kn = kn.link) {
+                n++;
+            }
+            longest = Math.max(longest, n);
+        }
+        return longest;
     }
 
     private void rehash(int size) {
