@@ -9,10 +9,12 @@ import java.util.Map;
 import java.util.function.DoubleSupplier;
 
 /**
- * Interleaved rounds: every round runs each variant once, in the order they
- * were added, so that a noisy machine slows all variants alike. Results are
- * compared per round (the ratio of two variants measured seconds apart) and
- * summarised by median, min and max.
+ * Interleaved rounds: every round runs each variant once, so that a noisy
+ * machine slows all variants alike. Round r starts at the r-th variant (in
+ * the order they were added) and goes round, so that no variant always runs
+ * first, or always right after the same one. Results are compared per round
+ * (the ratio of two variants measured seconds apart) and summarised by
+ * median, min and max.
  */
 public final class Rounds {
     private final Map<String, DoubleSupplier> variants = new LinkedHashMap<>();
@@ -27,14 +29,20 @@ public final class Rounds {
 
     /** Runs {@code warmup} unrecorded rounds, then {@code rounds} recorded ones. */
     public Rounds run(int warmup, int rounds, String unit) {
+        List<String> names = new ArrayList<>(variants.keySet());
+        int n = names.size();
         for (int r = -warmup; r < rounds; r++) {
             StringBuilder line = new StringBuilder(r < 0 ? "  warm-up " : String.format("  round %2d ", r + 1));
-            for (Map.Entry<String, DoubleSupplier> v : variants.entrySet()) {
-                double x = v.getValue().getAsDouble();
+            double[] x = new double[n];
+            for (int k = 0; k < n; k++) {
+                int v = Math.floorMod(r + k, n);
+                x[v] = variants.get(names.get(v)).getAsDouble();
+            }
+            for (int v = 0; v < n; v++) {   // printed in the order added, whatever order they ran in
                 if (r >= 0) {
-                    results.get(v.getKey()).add(x);
+                    results.get(names.get(v)).add(x[v]);
                 }
-                line.append(String.format(Locale.ROOT, "  %s=%.1f", v.getKey(), x));
+                line.append(String.format(Locale.ROOT, "  %s=%.1f", names.get(v), x[v]));
             }
             System.out.println(line.append(' ').append(unit));
         }
