@@ -103,7 +103,7 @@ final class KnoteTable {
             fdIdentity[2 * fd + 1] = ino;
             return fdKnotes++ == 0;
         }
-        if (identKnotes >= byIdent.length - (byIdent.length >>> 2)) {
+        if (identKnotes >= byIdent.length) {   // at a load of 1: idents in a row fill the slots one each
             rehash(byIdent.length * 2);
         }
         int slot = hashSlot(kn.ident, byIdent.length - 1);
