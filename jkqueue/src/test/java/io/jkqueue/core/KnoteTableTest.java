@@ -10,6 +10,8 @@ import io.jkqueue.filters.SystemFilters;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.function.Supplier;
+
 /**
  * kq_knhash: idents numbered in a row keep the folding hash (one knote per
  * slot); idents with a stride that folding chains up switch the table to
@@ -47,19 +49,11 @@ class KnoteTableTest {
         return errors;
     }
 
-    private static boolean scatters(KqueueImpl kq) {
+    /** {@code f} with the kq lock held, as the table asks. */
+    private static <T> T locked(KqueueImpl kq, Supplier<T> f) {
         kq.lock();
         try {
-            return kq.table.scatters();
-        } finally {
-            kq.unlock();
-        }
-    }
-
-    private static int longestChain(KqueueImpl kq) {
-        kq.lock();
-        try {
-            return kq.table.longestChain();
+            return f.get();
         } finally {
             kq.unlock();
         }
@@ -74,8 +68,8 @@ class KnoteTableTest {
         KqueueImpl kq = KqueueImpl.open();
         try {
             addKnotes(kq, idents);
-            assertThat(scatters(kq)).isFalse();
-            assertThat(longestChain(kq)).isEqualTo(1);
+            assertThat(locked(kq, kq.table::scatters)).isFalse();
+            assertThat(locked(kq, kq.table::longestChain)).isEqualTo(1);
             assertThat(deleteEach(kq, idents)).containsOnly(0L);
             assertThat(deleteEach(kq, new long[] {idents[0], idents[idents.length - 1]}))
                     .containsOnly((long) Errno.ENOENT.code());
@@ -93,8 +87,8 @@ class KnoteTableTest {
         KqueueImpl kq = KqueueImpl.open();
         try {
             addKnotes(kq, idents);
-            assertThat(scatters(kq)).isTrue();
-            assertThat(longestChain(kq)).isLessThan(KnoteTable.LONG_CHAIN);
+            assertThat(locked(kq, kq.table::scatters)).isTrue();
+            assertThat(locked(kq, kq.table::longestChain)).isLessThan(KnoteTable.LONG_CHAIN);
             assertThat(deleteEach(kq, idents)).containsOnly(0L);
             assertThat(deleteEach(kq, idents)).containsOnly((long) Errno.ENOENT.code());
         } finally {
