@@ -81,8 +81,11 @@ final class KqFile {
         kn.hook = new Watch(inner, kn.kq.epoll.addNested(inner.epoll.epfd));
         inner.sel.add(kn);
         inner.lock();
-        inner.clock.arm(false);   // its pending callouts must now wake the outer kqueue's sleepers
-        inner.unlock();
+        try {
+            inner.clock.arm(false);   // its pending callouts must now wake the outer kqueue's sleepers
+        } finally {
+            inner.unlock();
+        }
         return 0;
     }
 }

@@ -7,7 +7,9 @@ import io.jkqueue.Errno;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueueException;
 import io.jkqueue.filters.SystemFilters;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.function.Supplier;
@@ -18,9 +20,21 @@ import java.util.function.Supplier;
  * scattering, after which every knote is still found under its key.
  */
 class KnoteTableTest {
+    private KqueueImpl kq;
+
     @BeforeAll
     static void boot() {
         SystemFilters.install();
+    }
+
+    @BeforeEach
+    void open() throws KQueueException {
+        kq = KqueueImpl.open();
+    }
+
+    @AfterEach
+    void close() {
+        kq.close();
     }
 
     /** Adds an EVFILT_USER knote under each ident (any filter but the descriptors' is hashed alike). */
@@ -65,17 +79,12 @@ class KnoteTableTest {
         for (int i = 0; i < idents.length; i++) {
             idents[i] = 7_000_000_000L + i;
         }
-        KqueueImpl kq = KqueueImpl.open();
-        try {
-            addKnotes(kq, idents);
-            assertThat(locked(kq, kq.table::scatters)).isFalse();
-            assertThat(locked(kq, kq.table::longestChain)).isEqualTo(1);
-            assertThat(deleteEach(kq, idents)).containsOnly(0L);
-            assertThat(deleteEach(kq, new long[] {idents[0], idents[idents.length - 1]}))
-                    .containsOnly((long) Errno.ENOENT.code());
-        } finally {
-            kq.close();
-        }
+        addKnotes(kq, idents);
+        assertThat(locked(kq, kq.table::scatters)).isFalse();
+        assertThat(locked(kq, kq.table::longestChain)).isEqualTo(1);
+        assertThat(deleteEach(kq, idents)).containsOnly(0L);
+        assertThat(deleteEach(kq, new long[] {idents[0], idents[idents.length - 1]}))
+                .containsOnly((long) Errno.ENOENT.code());
     }
 
     @Test
@@ -84,15 +93,10 @@ class KnoteTableTest {
         for (int i = 0; i < idents.length; i++) {
             idents[i] = (long) i << 20;   // folding leaves their low bits alike
         }
-        KqueueImpl kq = KqueueImpl.open();
-        try {
-            addKnotes(kq, idents);
-            assertThat(locked(kq, kq.table::scatters)).isTrue();
-            assertThat(locked(kq, kq.table::longestChain)).isLessThan(KnoteTable.LONG_CHAIN);
-            assertThat(deleteEach(kq, idents)).containsOnly(0L);
-            assertThat(deleteEach(kq, idents)).containsOnly((long) Errno.ENOENT.code());
-        } finally {
-            kq.close();
-        }
+        addKnotes(kq, idents);
+        assertThat(locked(kq, kq.table::scatters)).isTrue();
+        assertThat(locked(kq, kq.table::longestChain)).isLessThan(KnoteTable.LONG_CHAIN);
+        assertThat(deleteEach(kq, idents)).containsOnly(0L);
+        assertThat(deleteEach(kq, idents)).containsOnly((long) Errno.ENOENT.code());
     }
 }
