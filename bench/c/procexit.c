@@ -14,6 +14,11 @@
  * mode reaper: the second thread reaps the child (waitpid, as the JDK's "process reaper"
  *   thread does for a ProcessBuilder child) and the status comes from the pidfd's record
  *   of the exit (PIDFD_GET_INFO, Linux 6.15), as jkqueue reads it.
+ * Usage: procexit parent: no samples of its own; the parent of the JVM's samples of a
+ *   process it did not start, so that no JDK reaper is woken by the exit. Per line read
+ *   on stdin, it starts sh -c 'echo $$; read x' with its own stdin and stdout (the child
+ *   prints its pid, then reads the next line the JVM writes, and exits) and reaps it with
+ *   waitpid, as the reaper of C+reaper does; end of file ends it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -156,7 +161,32 @@ static int64_t sample(int ep, int mode) {
     return t1 - t0;
 }
 
+/* procexit parent: reads a line itself only between children, so that each child reads the JVM's trigger. */
+static int serve(void) {
+    for (;;) {
+        char c;
+        ssize_t r;
+        while ((r = read(0, &c, 1)) == 1 && c != '\n') {
+        }
+        if (r == 0) return 0;
+        if (r < 0) die("read");
+        pid_t pid = fork();
+        if (pid < 0) die("fork");
+        if (pid == 0) {
+            execl("/bin/sh", "sh", "-c", "echo $$; read x", (char *) NULL);
+            _exit(127);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) != pid) die("waitpid");
+        if (status != 0) {
+            fprintf(stderr, "procexit parent: unexpected wait status %#x\n", status);
+            return 1;
+        }
+    }
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "parent")) return serve();
     int n = argc > 1 ? atoi(argv[1]) : 15;
     const char *m = argc > 2 ? argv[2] : "plain";
     int mode = !strcmp(m, "plain") ? PLAIN : !strcmp(m, "waiter") ? WAITER : !strcmp(m, "reaper") ? REAPER : -1;

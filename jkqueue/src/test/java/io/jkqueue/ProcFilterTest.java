@@ -3,10 +3,14 @@ package io.jkqueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,6 +74,34 @@ class ProcFilterTest {
         KEvent ev = waitExit(kq);
         assertThat(ev.fflags() & NOTE_EXIT).isEqualTo(NOTE_EXIT);
         assertThat(ev.data()).isEqualTo(3 << 8);
+    }
+
+    /**
+     * A process whose parent never reaps it, exiting after the registration:
+     * only the zombie's /proc stat line holds its status. Its name holds
+     * ") R 1 (", so that a parse from the first parenthesis would read the
+     * wrong state and fields.
+     */
+    @Test
+    void theStatusOfAZombieItsParentNeverReaps(KQueue kq, @TempDir Path dir) throws Exception {
+        Path shell = Files.copy(Path.of("/bin/sh"), dir.resolve("s) R 1 (x"), StandardCopyOption.COPY_ATTRIBUTES);
+        Path go = dir.resolve("go");
+        // the outer shell becomes sleep, which never reaps the odd-named shell it started
+        Process p = new ProcessBuilder("sh", "-c", "\"$0\" -c 'until grep -qx sleep /proc/$PPID/comm; do sleep 0.01; done; "
+                + "until [ -e \"$0\" ]; do sleep 0.01; done; exit 7' \"$1\" & echo $!; exec sleep 60",
+                shell.toString(), go.toString()).start();
+        try {
+            long pid = Long.parseLong(new BufferedReader(new InputStreamReader(p.getInputStream())).readLine());
+            kq.kevent(new KEvent[] {KEvent.of(pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, null)}, null, null);
+            assertThat(kq.kevent(null, new KEvent[1], Duration.ZERO)).as("still running").isZero();
+            Files.createFile(go);
+            KEvent ev = waitExit(kq);
+            assertThat(ev.fflags() & NOTE_EXIT).isEqualTo(NOTE_EXIT);
+            assertThat(ev.data()).as("wait(2) status of exit(7)").isEqualTo(7 << 8);
+            assertThat(Files.readString(Path.of("/proc/" + pid + "/stat"))).as("not reaped").contains("(x) Z ");
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
     }
 
     /**

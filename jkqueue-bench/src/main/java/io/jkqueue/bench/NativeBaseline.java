@@ -36,6 +36,14 @@ final class NativeBaseline {
         return Double.parseDouble(runLine(Long.toString(iterations)));
     }
 
+    /** Starts the binary with {@code args} as a helper that serves this JVM until its stdin closes. */
+    Process start(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary);
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
     /** Runs the binary with {@code args}; returns the last line it printed. */
     String runLine(String... args) {
         List<String> cmd = new ArrayList<>();

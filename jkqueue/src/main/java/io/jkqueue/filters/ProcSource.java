@@ -6,13 +6,11 @@ import io.jkqueue.linux.Libc;
 import io.jkqueue.linux.LinuxErrno;
 import io.jkqueue.linux.PidFd;
 import io.jkqueue.linux.Poll;
+import io.jkqueue.linux.ProcStat;
 import io.jkqueue.spi.DescriptorSource;
 import io.jkqueue.spi.KnList;
 import io.jkqueue.spi.Knote;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
@@ -383,11 +381,12 @@ final class ProcSource implements DescriptorSource {
     private int keptOrZombieStatus() {
         long deadline = System.nanoTime() + REAP_WAIT_NANOS;
         for (;;) {
-            boolean gone = reaped();
-            int status = PidFd.exitStatus(pidfd);
-            if (status < 0 && !gone) {
-                status = zombieStatus();
+            int status = zombieStatus();   // not reaped yet: the parent is not ours, or not done
+            if (status >= 0) {
+                return status;
             }
+            boolean gone = reaped();
+            status = PidFd.exitStatus(pidfd);
             if (status >= 0) {
                 return status;
             }
@@ -425,15 +424,7 @@ final class ProcSource implements DescriptorSource {
     }
 
     private static int zombieStatus(int pid, int pidfd) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            if (!fields[0].equals("Z") || reaped(pidfd)) {
-                return -1;
-            }
-            return Integer.parseInt(fields[49].trim());
-        } catch (IOException | RuntimeException gone) {
-            return -1;
-        }
+        int status = ProcStat.zombieExitCode(pid);
+        return status < 0 || reaped(pidfd) ? -1 : status;
     }
 }
