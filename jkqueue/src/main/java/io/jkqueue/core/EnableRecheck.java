@@ -109,7 +109,7 @@ final class EnableRecheck {
                 kq.epoll.reporting = look;
                 if (kn.knlist == knl && (kn.status & (KN_DISABLED | KN_DETACHED)) == 0
                         && (!kn.inFlux() || (kn.status & KN_SCAN) != 0) && kn.event(hint)) {
-                    kq.activate(kn);
+                    kq.activateLocked(kn);
                 }
             } finally {
                 kq.unlock();

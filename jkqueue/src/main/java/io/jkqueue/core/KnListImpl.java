@@ -172,7 +172,7 @@ public final class KnListImpl implements KnList {
                 continue;
             }
             if (kn.event(hint)) {
-                kn.kq.activate(kn);
+                kn.kq.activateLocked(kn);
             }
         }
     }
@@ -193,7 +193,7 @@ public final class KnListImpl implements KnList {
                     continue;
                 }
                 if (kn.event(hint)) {
-                    kq.activate(kn);
+                    kq.activateLocked(kn);
                 }
             } finally {
                 kq.unlock();
@@ -220,7 +220,7 @@ public final class KnListImpl implements KnList {
                 }
                 if ((kn.sfflags & KEvent.NOTE_TRACK) == 0) {
                     if (kn.event(KEvent.NOTE_FORK)) {
-                        kq.activate(kn);
+                        kq.activateLocked(kn);
                     }
                     kq.unlock();
                     continue;
@@ -243,7 +243,7 @@ public final class KnListImpl implements KnList {
                         kn.fflags |= KEvent.NOTE_TRACKERR;
                     }
                     if (kn.event(KEvent.NOTE_FORK)) {
-                        kq.activate(kn);
+                        kq.activateLocked(kn);
                     }
                     kn.leaveFlux();
                     kq.fluxWakeup();

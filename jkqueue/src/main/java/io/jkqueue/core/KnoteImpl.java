@@ -278,7 +278,11 @@ public sealed class KnoteImpl implements Knote permits FdKnote {
 
     @Override
     public void activate() {
-        kq.activate(this);
+        if (kq.ownsLock()) {
+            kq.activateLocked(this);   // a callout, or f_event under knote(): no reentrant lock and unlock
+        } else {
+            kq.activate(this);
+        }
     }
 
     @Override

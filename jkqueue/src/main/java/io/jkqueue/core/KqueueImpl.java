@@ -318,16 +318,22 @@ public final class KqueueImpl {
         unqueued(kn);
     }
 
-    /** KNOTE_ACTIVATE. */
+    /** KNOTE_ACTIVATE(kn, 0). */
     void activate(KnoteImpl kn) {
         lock();
         try {
-            kn.status |= KN_ACTIVE;
-            if ((kn.status & (KN_QUEUED | KN_DISABLED)) == 0) {
-                enqueue(kn);
-            }
+            activateLocked(kn);
         } finally {
             unlock();
+        }
+    }
+
+    /** KNOTE_ACTIVATE(kn, 1): the kq lock is held. */
+    void activateLocked(KnoteImpl kn) {
+        assert ownsLock();
+        kn.status |= KN_ACTIVE;
+        if ((kn.status & (KN_QUEUED | KN_DISABLED)) == 0) {
+            enqueue(kn);
         }
     }
 

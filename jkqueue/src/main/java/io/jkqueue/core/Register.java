@@ -232,7 +232,7 @@ final class Register {
         KEventList kev = c.kev;
         if ((flags & EV_FORCEONESHOT) != 0) {
             kn.flags |= EV_ONESHOT;
-            kq.activate(kn);
+            kq.activateLocked(kn);
         }
         kn.status |= KN_SCAN;
         kn.enterFlux();
