@@ -12,7 +12,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -34,6 +38,7 @@ import java.util.Map;
  */
 public final class EchoBench {
     static final int REQ = 16;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     /** One thread's worth of client connections to one server. */
     static final class LoadGen implements AutoCloseable {
@@ -106,10 +111,16 @@ public final class EchoBench {
             key.cancel();
         }
 
+        /** Per turn: the share of the turn the load generator's thread was on a CPU, and the rest of the process. */
+        final List<Double> clientBusy = new ArrayList<>();
+        final List<Double> restBusy = new ArrayList<>();
+
         /** Requests per second over one turn of {@code ms}. */
         double turn(long ms) throws IOException {
             completed = 0;
             sending = true;
+            long client0 = THREADS.getCurrentThreadCpuTime();
+            long process0 = Timers.processCpuNanos();
             long t0 = System.nanoTime();
             long end = t0 + ms * 1_000_000;
             for (int i = 0; i < conns.length; i++) {
@@ -118,7 +129,11 @@ public final class EchoBench {
             while (System.nanoTime() < end) {
                 sel.select(this::onReadable, 10);
             }
-            double rate = completed / ((System.nanoTime() - t0) / 1e9);
+            long wall = System.nanoTime() - t0;
+            double rate = completed / (wall / 1e9);
+            long client = THREADS.getCurrentThreadCpuTime() - client0;
+            clientBusy.add(client / (double) wall);
+            restBusy.add((Timers.processCpuNanos() - process0 - client) / (double) wall);
             sending = false;                                    // drain the requests in flight
             long drainEnd = System.nanoTime() + 5_000_000_000L;
             while (outstanding > 0 && System.nanoTime() < drainEnd) {
@@ -168,6 +183,13 @@ public final class EchoBench {
             loads.forEach((v, load) -> {
                 System.out.printf(Locale.ROOT, "  %-8s req/s: %s, errors %d%n", v, Rounds.describe(r.values(v), "%.0f"),
                         load.errors);
+                // a load generator near 100% busy caps every server's rate: no server can be faster than it
+                double[] client = load.clientBusy.stream().skip(warmup).mapToDouble(Double::doubleValue).toArray();
+                double[] rest = load.restBusy.stream().skip(warmup).mapToDouble(Double::doubleValue).toArray();
+                System.out.printf(Locale.ROOT, "  %-8s CPU busy: load generator thread %s, servers and the rest %s (of one CPU)%n",
+                        v, Rounds.describe(client, "%.2f"), Rounds.describe(rest, "%.2f"));
+                Rounds.summary("echo " + v + " CPU busy, load generator / rest", Rounds.brief(client, "%.2f") + " / "
+                        + Rounds.brief(rest, "%.2f"), "", "");
                 Rounds.summary("echo " + v + " req/s", Rounds.brief(r.values(v), "%.0f") + ", errors " + load.errors,
                         "errors 0", Rounds.verdict(load.errors == 0));
             });
