@@ -36,7 +36,7 @@ final class NativeBaseline {
         return Double.parseDouble(runLine(Long.toString(iterations)));
     }
 
-    /** Starts the binary with {@code args} as a helper that serves this JVM until its stdin closes. */
+    /** Starts the binary with {@code args}, its stderr on ours: a run of its own, or a helper serving this JVM. */
     Process start(String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary);
@@ -46,11 +46,8 @@ final class NativeBaseline {
 
     /** Runs the binary with {@code args}; returns the last line it printed. */
     String runLine(String... args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(binary);
-        cmd.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process p = start(args);
             String last = null;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII))) {
                 for (String line; (line = r.readLine()) != null; ) {
