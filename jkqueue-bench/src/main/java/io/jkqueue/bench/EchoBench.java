@@ -120,7 +120,7 @@ public final class EchoBench {
             completed = 0;
             sending = true;
             long client0 = THREADS.getCurrentThreadCpuTime();
-            long process0 = Timers.processCpuNanos();
+            long process0 = Support.processCpuNanos();
             long t0 = System.nanoTime();
             long end = t0 + ms * 1_000_000;
             for (int i = 0; i < conns.length; i++) {
@@ -133,7 +133,7 @@ public final class EchoBench {
             double rate = completed / (wall / 1e9);
             long client = THREADS.getCurrentThreadCpuTime() - client0;
             clientBusy.add(client / (double) wall);
-            restBusy.add((Timers.processCpuNanos() - process0 - client) / (double) wall);
+            restBusy.add((Support.processCpuNanos() - process0 - client) / (double) wall);
             sending = false;                                    // drain the requests in flight
             long drainEnd = System.nanoTime() + 5_000_000_000L;
             while (outstanding > 0 && System.nanoTime() < drainEnd) {

@@ -2,6 +2,7 @@ package io.jkqueue.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -16,6 +17,11 @@ import java.util.function.DoubleSupplier;
 /** Helpers shared by the I/O harnesses (LibeventBench, Idle, Churn, VnodeLatency, ProcExit). */
 final class Support {
     private Support() {}
+
+    /** CPU time of the whole process (every thread: the JIT's and the GC's too), in ns. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
 
     /**
      * {@code pairs} connected AF_UNIX stream socket pairs (what libevent's bench

@@ -50,7 +50,7 @@ public final class Timers {
             KEventList changes = new KEventList(BATCH);
             KEventList none = new KEventList(0);
             KEventList events = new KEventList(BATCH);
-            long cpu0 = processCpuNanos();
+            long cpu0 = Support.processCpuNanos();
             long t0 = System.nanoTime();
             addAll(kq, changes, none, extraMs);
             long tAdded = System.nanoTime();
@@ -65,7 +65,7 @@ public final class Timers {
                 fired += n;
             }
             long t1 = System.nanoTime();
-            long cpu1 = processCpuNanos();
+            long cpu1 = Support.processCpuNanos();
             return new double[] {(t1 - t0) / 1e6, (cpu1 - cpu0) / 1e6, (tAdded - t0) / 1e6};
         }
     }
@@ -82,13 +82,13 @@ public final class Timers {
             KEventList events = new KEventList(BATCH);
             addAll(kq, changes, none, 0);
             Thread.sleep(1_100);
-            long cpu0 = processCpuNanos();
+            long cpu0 = Support.processCpuNanos();
             long t0 = System.nanoTime();
             long fired = 0;
             while (fired < count) {
                 fired += kq.kevent(none, events, -1);
             }
-            return new double[] {(processCpuNanos() - cpu0) / 1e6, (System.nanoTime() - t0) / 1e6};
+            return new double[] {(Support.processCpuNanos() - cpu0) / 1e6, (System.nanoTime() - t0) / 1e6};
         }
     }
 
@@ -110,7 +110,7 @@ public final class Timers {
         try {
             CountDownLatch done = new CountDownLatch(count);
             Runnable task = done::countDown;
-            long cpu0 = processCpuNanos();
+            long cpu0 = Support.processCpuNanos();
             long t0 = System.nanoTime();
             for (int i = 0; i < count; i++) {
                 ex.schedule(task, delayMs[i], TimeUnit.MILLISECONDS);
@@ -118,16 +118,12 @@ public final class Timers {
             long tAdded = System.nanoTime();
             done.await();
             long t1 = System.nanoTime();
-            long cpu1 = processCpuNanos();
+            long cpu1 = Support.processCpuNanos();
             return new double[] {(t1 - t0) / 1e6, (cpu1 - cpu0) / 1e6, (tAdded - t0) / 1e6};
         } finally {
             ex.shutdownNow();
             ex.awaitTermination(10, TimeUnit.SECONDS);
         }
-    }
-
-    static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static long heapUsedAfterGc() {
