@@ -17,7 +17,10 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static io.jkqueue.KEvent.*;
 import static io.jkqueue.Kq.*;
@@ -609,6 +612,39 @@ class SocketTest {
                 s.read(ByteBuffer.allocate(1));
                 assertThat(poll(kq, 16)).isEmpty();
                 assertThat(waitFor(kq, 16, Duration.ofMillis(50))).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aListSmallerThanTheReadySocketsGetsEachInTurnAndNoneTwiceInACall() throws Exception {
+        // five readable level-triggered sockets, two per call: those a call leaves queued come out before
+        // what the next call's look reports again, so each socket is handed out within three calls
+        List<Conn> conns = new ArrayList<>();
+        try {
+            Set<Long> fds = new HashSet<>();
+            for (int i = 0; i < 5; i++) {
+                Conn c = Conn.tcp();
+                conns.add(c);
+                int fd = Fd.of(c.peer());
+                fds.add((long) fd);
+                add(kq, fd, EVFILT_READ, EV_ADD);
+                write(c.client(), 1);
+                awaitReadable(fd, 1);
+            }
+            KEventList out = new KEventList(2);
+            Set<Long> seen = new HashSet<>();
+            for (int call = 0; call < 3; call++) {
+                assertThat(kq.kevent(null, out, 0)).as("call %d", call).isEqualTo(2);
+                assertThat(out.ident(0)).as("call %d: no socket twice", call).isNotEqualTo(out.ident(1));
+                assertThat(out.data(0) + out.data(1)).as("call %d: one byte each", call).isEqualTo(2);
+                seen.add(out.ident(0));
+                seen.add(out.ident(1));
+            }
+            assertThat(seen).isEqualTo(fds);
+        } finally {
+            for (Conn c : conns) {
+                c.close();
             }
         }
     }

@@ -160,10 +160,11 @@ public final class KnListImpl implements KnList {
 
     /**
      * knoteLocked for a caller that already holds the lock of the one kqueue
-     * whose knotes are on this list (a scan's look at its descriptors): no
-     * relock per knote.
+     * whose knotes are on this list (a look at its descriptors): no relock
+     * per knote. A knote the scan that looks can take at once goes straight
+     * to its list ({@link Scan#handOff}) instead of the queue.
      */
-    void knoteKqLocked(long hint) {
+    void knoteKqLocked(long hint, WaitPath.ScanContext ctx) {
         assert lock.isHeldByCurrentThread();
         for (KnoteImpl kn = first, next; kn != null; kn = next) {
             next = kn.selNext;
@@ -171,7 +172,7 @@ public final class KnListImpl implements KnList {
             if (kn.inFlux() && (kn.status & KnoteImpl.KN_SCAN) == 0) {
                 continue;
             }
-            if (kn.event(hint)) {
+            if (kn.event(hint) && !Scan.handOff(kn, ctx)) {
                 kn.kq.activateLocked(kn);
             }
         }

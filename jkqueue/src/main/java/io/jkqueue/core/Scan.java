@@ -60,11 +60,15 @@ final class Scan {
                     // look at the descriptors before answering, so that queued
                     // in-JVM events never starve them (and take the eventfd's
                     // edge, so that an outside poller sees an emptied queue)
-                    ctx = ctx == null ? kq.wait.takeContext() : ctx;
+                    ctx = ctx == null ? kq.wait.takeContext(out, maxevents) : ctx;
                     ctx.look = ++kq.epoll.looks;
                     kq.wait.waitForEvents(ctx, 0);
                     looked = true;
                     continue;
+                }
+                int handed = ctx == null ? 0 : ctx.handed;
+                if (kq.count() == 0 && handed > 0) {
+                    return handed;   // all a look found went straight to the list
                 }
                 if (kq.count() == 0) {
                     if (poll) {
@@ -89,14 +93,14 @@ final class Scan {
                         kq.wait.awaitInterruptsTaken(deadline);
                         continue;
                     }
-                    ctx = ctx == null ? kq.wait.takeContext() : ctx;
+                    ctx = ctx == null ? kq.wait.takeContext(out, maxevents) : ctx;
                     ctx.look = ++kq.epoll.looks;
                     kq.wait.waitForEvents(ctx, waitNanos);
                     looked = true;
                     continue;
                 }
-                ctx = ctx == null ? kq.wait.takeContext() : ctx;
-                int n = collect(kq, out, maxevents, ctx.marker, since);
+                ctx = ctx == null ? kq.wait.takeContext(out, maxevents) : ctx;
+                int n = collect(kq, out, handed, maxevents, ctx.marker, since);
                 if (n > 0) {
                     return n;
                 }
@@ -115,13 +119,13 @@ final class Scan {
      * The marker walk of kqueue_scan, with the kq lock held: takes knotes off
      * the queue up to {@code marker} (so that level-triggered knotes re-queued
      * behind it are not returned twice in one call), re-checks each with
-     * f_event and copies it out, applying EV_ONESHOT, EV_CLEAR and
-     * EV_DISPATCH. Returns how many it copied (0: all were stale).
+     * f_event and copies it out after the {@code nkev} entries a look handed
+     * over, applying EV_ONESHOT, EV_CLEAR and EV_DISPATCH. Returns how many
+     * entries {@code out} holds (0: all were stale).
      */
-    private static int collect(KqueueImpl kq, KEventList out, int maxevents, KnoteImpl marker, long since) {
+    private static int collect(KqueueImpl kq, KEventList out, int nkev, int maxevents, KnoteImpl marker, long since) {
         kq.insertTail(marker);
         boolean influx = false;
-        int nkev = 0;
         while (nkev < maxevents) {
             KnoteImpl kn = kq.firstQueued();
             boolean behindAnother = false;
@@ -246,6 +250,37 @@ final class Scan {
         kn.status &= ~KN_SCAN;
         kn.leaveFlux();
         KnListImpl.listUnlock(knl);
+        return true;
+    }
+
+    /**
+     * knote_enqueue and the walk's taking of the knote in one step, for a
+     * report of the look made by a scan into {@code ctx.out}, when the walk
+     * would take the knote at once and hand it out as it is:
+     * <ul>
+     * <li>nothing is queued before it (so the walk would reach it first), and the list has room;</li>
+     * <li>it is on a level-triggered epoll entry, which reports it again while it stays ready,
+     *     so that {@link #deliver} takes it off the queue after the copy out;</li>
+     * <li>only its data is left to measure, and the report counts (the look began after the
+     *     knote was last enabled: FdKnote.reportedLook), which is when deliver defers the data.</li>
+     * </ul>
+     * It ends as deliver leaves it: copied out, inactive, disabled if
+     * EV_DISPATCH. The kq lock is held throughout, so no thread sees the
+     * steps between. False: the caller activates it.
+     */
+    static boolean handOff(KnoteImpl kn, WaitPath.ScanContext ctx) {
+        assert kn.kq.ownsLock();
+        if (ctx.out == null || ctx.handed == ctx.room || kn.kq.count() != 0 || kn.inFlux()
+                || (kn.status & (KN_QUEUED | KN_DISABLED)) != 0 || (kn.flags & (EV_ONESHOT | EV_CLEAR | EV_DROP)) != 0
+                || !(kn instanceof FdKnote fk) || !fk.onLevelEntry() || fk.reportedLook != ctx.look
+                || !(kn.hook instanceof KnoteImpl.LazyData lazy) || !lazy.deferData(kn)) {
+            return false;
+        }
+        kn.copyOutDeferred(ctx.out, ctx.handed++, lazy);
+        if ((kn.flags & EV_DISPATCH) != 0) {
+            kn.status |= KN_DISABLED;
+        }
+        kn.status &= ~KN_ACTIVE;
         return true;
     }
 

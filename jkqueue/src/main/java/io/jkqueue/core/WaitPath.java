@@ -1,6 +1,7 @@
 package io.jkqueue.core;
 
 import io.jkqueue.Errno;
+import io.jkqueue.KEventList;
 import io.jkqueue.KQueueException;
 import io.jkqueue.linux.Epoll;
 import io.jkqueue.linux.EventFd;
@@ -58,6 +59,9 @@ final class WaitPath {
         final long[] readyHints = new long[WAIT_EVENTS];
         boolean nested;   // the last harvest saw a nested kqueue's epoll descriptor
         long look;        // the number of the look whose reports are in events (EpollSet.looks)
+        KEventList out;   // the scan's event list, null for a look outside a scan: Scan.handOff fills
+        int room;         // its first entries, up to room, with reports it can take at once
+        int handed;
         ScanContext next;
 
         ScanContext(KqueueImpl kq) {
@@ -183,19 +187,25 @@ final class WaitPath {
         return interrupts > 0;
     }
 
-    ScanContext takeContext() {
+    /** A context for a scan into {@code out} (up to {@code room} events), or for a look outside a scan (null, 0). */
+    ScanContext takeContext(KEventList out, int room) {
         assert kq.ownsLock();
         ScanContext ctx = freeContexts;
         if (ctx == null) {
-            return new ScanContext(kq);
+            ctx = new ScanContext(kq);
+        } else {
+            freeContexts = ctx.next;
+            ctx.next = null;
         }
-        freeContexts = ctx.next;
-        ctx.next = null;
+        ctx.out = out;
+        ctx.room = room;
+        ctx.handed = 0;
         return ctx;
     }
 
     void putContext(ScanContext ctx) {
         assert kq.ownsLock();
+        ctx.out = null;   // no reference to the caller's list while pooled
         ctx.next = freeContexts;
         freeContexts = ctx;
     }
@@ -386,7 +396,7 @@ final class WaitPath {
             ReentrantLock listLock = w.knlist.lock;
             if (w.source == null && listLock.tryLock()) {
                 try {
-                    w.knlist.knoteKqLocked(ctx.readyHints[i]);   // a descriptor's list: this kqueue's knotes only
+                    w.knlist.knoteKqLocked(ctx.readyHints[i], ctx);   // a descriptor's list: this kqueue's knotes only
                     epoll.reported(w);
                 } finally {
                     listLock.unlock();
@@ -413,7 +423,7 @@ final class WaitPath {
                     kq.lock();
                     try {
                         epoll.reporting = ctx.look;
-                        w.knlist.knoteKqLocked(ctx.readyHints[i]);   // a descriptor's list: this kqueue's knotes only
+                        w.knlist.knoteKqLocked(ctx.readyHints[i], ctx);   // a descriptor's list: this kqueue's knotes only
                         epoll.reported(w);
                     } finally {
                         kq.unlock();
@@ -481,7 +491,7 @@ final class WaitPath {
             int ready;
             kq.lock();
             try {
-                ctx = takeContext();
+                ctx = takeContext(null, 0);
                 ctx.look = ++epoll.looks;
                 n = ctx.events.epollWait(epoll.epfd, 0);
                 ready = deliverHeld(ctx, harvest(ctx, n));
