@@ -6,7 +6,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -52,16 +51,16 @@ class VnodeAllocationTest {
     }
 
     @Test
-    void aWriteAndItsNoteWriteAllocateNothing() throws IOException {
+    void aWriteAndItsNoteWriteAllocateNothing() throws Exception {
         assertNothingAllocatedPerWrite(0);
     }
 
     @Test
-    void nothingEitherWithMoreWatchesThanSmallIntegersCached() throws IOException {
+    void nothingEitherWithMoreWatchesThanSmallIntegersCached() throws Exception {
         assertNothingAllocatedPerWrite(200);   // the watched file's watch descriptor is past 127
     }
 
-    private void assertNothingAllocatedPerWrite(int others) throws IOException {
+    private void assertNothingAllocatedPerWrite(int others) throws Exception {
         for (int i = 0; i < others; i++) {
             watch(Files.write(dir.resolve("other" + i), new byte[1]), NOTE_WRITE);
         }
@@ -71,22 +70,16 @@ class VnodeAllocationTest {
         open.add(writer);
         ByteBuffer data = ByteBuffer.allocateDirect(8);
         KEventList events = new KEventList(1);
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        // the best round after the first counts: escape analysis needs the path compiled, which a loaded machine delays
-        long best = Long.MAX_VALUE;
-        for (int round = 0; round < 6 && best > 0; round++) {
-            long before = mx.getCurrentThreadAllocatedBytes();
-            int missed = 0;
-            for (int i = 0; i < WRITES; i++) {
-                writer.write(data.clear(), 0);
-                missed += kq.kevent(null, events, Kq.WAIT.toNanos()) == 1 && events.fflags(0) == NOTE_WRITE ? 0 : 1;
-            }
-            long perWrite = (mx.getCurrentThreadAllocatedBytes() - before) / WRITES;
-            assertThat(missed).as("writes without their NOTE_WRITE").isZero();
-            if (round > 0) {
-                best = Math.min(best, perWrite);
-            }
-        }
+        long best = AllocationRounds.fewestBytesPerOp("a write and its NOTE_WRITE, " + others + " other watches",
+                WRITES, 0, AllocationRounds::thisThread, () -> {
+                    int missed = 0;
+                    for (int i = 0; i < WRITES; i++) {
+                        writer.write(data.clear(), 0);
+                        int n = kq.kevent(null, events, Kq.WAIT.toNanos());
+                        missed += n == 1 && events.fflags(0) == NOTE_WRITE ? 0 : 1;
+                    }
+                    assertThat(missed).as("writes without their NOTE_WRITE").isZero();
+                });
         assertThat(best).as("bytes allocated per write and kevent in the best round after the first").isZero();
     }
 }
