@@ -67,10 +67,10 @@ final class Scan {
                     continue;
                 }
                 int handed = ctx == null ? 0 : ctx.handed;
-                if (kq.count() == 0 && handed > 0) {
-                    return handed;   // all a look found went straight to the list
-                }
                 if (kq.count() == 0) {
+                    if (handed > 0) {
+                        return handed;   // all a look found went straight to the list
+                    }
                     if (poll) {
                         return 0;
                     }
