@@ -12,6 +12,8 @@ import java.util.Arrays;
  * runs them in exact deadline order: the wheel only decides when a callout
  * is looked at. Until its heap holds {@link #WHEEL_MIN} callouts a kqueue has
  * no wheel (a few callouts cost a few heap entries, not the wheel's arrays).
+ * A bucket also holds rows of {@link TimerRows}, timers folded out of their
+ * knotes: a row is revived into its knote when it leaves the wheel.
  * Guarded by the kq lock.
  */
 final class Callwheel {
@@ -28,11 +30,17 @@ final class Callwheel {
     private static final long PRECISION = Math.max(0, Long.getLong("jkqueue.timer_slack_ns", 50_000));
 
     private final CalloutHeap near = new CalloutHeap();
+    private final TimerRows rows;
     private KnoteImpl[] callwheel;   // bucket heads, null until the heap outgrows WHEEL_MIN
+    private int[] rowHeads;          // per bucket: its first row, -1 for none
     private long[] bucketMin;        // per bucket: at or before its earliest deadline
     private long softTicks;          // cc_softticks: the first tick softclock has not looked at
     private long wheelNext = Long.MAX_VALUE;   // at or before the earliest deadline on the wheel
-    private int onWheel;
+    private int onWheel;             // knotes and rows
+
+    Callwheel(TimerRows rows) {
+        this.rows = rows;
+    }
 
     /** callout_reset: schedules {@code kn} at {@code deadline}, replacing its pending callout if any. */
     void schedule(KnoteImpl kn, long deadline) {
@@ -41,6 +49,8 @@ final class Callwheel {
         }
         if (callwheel == null && near.live() >= WHEEL_MIN) {
             callwheel = new KnoteImpl[CALLWHEEL_SIZE];
+            rowHeads = new int[CALLWHEEL_SIZE];
+            Arrays.fill(rowHeads, -1);
             bucketMin = new long[CALLWHEEL_SIZE];
             Arrays.fill(bucketMin, Long.MAX_VALUE);
             softTicks = Math.min(deadline, near.earliest()) >> TICK_SHIFT;   // what the heap holds stays there
@@ -50,7 +60,7 @@ final class Callwheel {
             return;
         }
         near.remove(kn);
-        int b = (int) (deadline >> TICK_SHIFT) & CALLWHEEL_MASK;
+        int b = bucket(deadline);
         KnoteImpl first = callwheel[b];
         kn.calloutTime = deadline;
         kn.calloutOnWheel = true;
@@ -60,6 +70,47 @@ final class Callwheel {
             first.calloutPrev = kn;
         }
         callwheel[b] = kn;
+        linked(b, deadline);
+    }
+
+    /** Puts row {@code r} (see {@link TimerRows#fold}) in place of {@code kn}'s callout on the wheel. */
+    void fold(KnoteImpl kn, int r) {
+        assert kn.calloutOnWheel && rows.when(r) == kn.calloutTime : kn;
+        unlink(kn);
+        int b = bucket(rows.when(r));
+        int first = rowHeads[b];
+        rows.setLinks(r, first, -1);
+        if (first >= 0) {
+            rows.setPrev(first, r);
+        }
+        rowHeads[b] = r;
+        linked(b, rows.when(r));
+    }
+
+    /** The knote row {@code r} holds, its callout back in place of the row's (see {@link TimerRows#revive}). */
+    KnoteImpl revive(int r) {
+        long deadline = rows.when(r);
+        unlinkRow(r);
+        KnoteImpl kn = rows.revive(r);
+        schedule(kn, deadline);
+        return kn;
+    }
+
+    /** Revives every row. */
+    void reviveAll() {
+        for (int b = 0; rows.live() > 0 && b < CALLWHEEL_SIZE; b++) {
+            while (rowHeads[b] >= 0) {
+                revive(rowHeads[b]);
+            }
+        }
+    }
+
+    private static int bucket(long deadline) {
+        return (int) (deadline >> TICK_SHIFT) & CALLWHEEL_MASK;
+    }
+
+    /** Counts a callout just linked into bucket {@code b} at {@code deadline}. */
+    private void linked(int b, long deadline) {
         bucketMin[b] = Math.min(bucketMin[b], deadline);
         wheelNext = Math.min(wheelNext, deadline);
         onWheel++;
@@ -130,7 +181,7 @@ final class Callwheel {
         return near.pop();
     }
 
-    /** Moves the callouts of bucket {@code b} due before {@code end} onto the heap. */
+    /** Moves the callouts of bucket {@code b} due before {@code end} onto the heap, reviving rows. */
     private void moveDue(int b, long end) {
         if (bucketMin[b] >= end) {
             return;
@@ -143,6 +194,16 @@ final class Callwheel {
                 near.schedule(kn, kn.calloutTime);
             } else {
                 min = Math.min(min, kn.calloutTime);
+            }
+        }
+        for (int r = rowHeads[b], next; r >= 0; r = next) {
+            next = rows.next(r);
+            long deadline = rows.when(r);
+            if (deadline < end) {
+                unlinkRow(r);
+                near.schedule(rows.revive(r), deadline);
+            } else {
+                min = Math.min(min, deadline);
             }
         }
         bucketMin[b] = min;
@@ -166,17 +227,42 @@ final class Callwheel {
         if (prev != null) {
             prev.calloutNext = next;
         } else {
-            int b = (int) (kn.calloutTime >> TICK_SHIFT) & CALLWHEEL_MASK;
+            int b = bucket(kn.calloutTime);
             callwheel[b] = next;
-            if (next == null) {
-                bucketMin[b] = Long.MAX_VALUE;
-            }
+            unlinkedFirst(b);
         }
         if (next != null) {
             next.calloutPrev = prev;
         }
         kn.calloutNext = kn.calloutPrev = null;
         kn.calloutOnWheel = false;
+        unlinked();
+    }
+
+    private void unlinkRow(int r) {
+        int prev = rows.prev(r);
+        int next = rows.next(r);
+        if (prev >= 0) {
+            rows.setNext(prev, next);
+        } else {
+            int b = bucket(rows.when(r));
+            rowHeads[b] = next;
+            unlinkedFirst(b);
+        }
+        if (next >= 0) {
+            rows.setPrev(next, prev);
+        }
+        unlinked();
+    }
+
+    /** Bucket {@code b}'s first callout left it: with none left, nothing bounds its deadlines. */
+    private void unlinkedFirst(int b) {
+        if (callwheel[b] == null && rowHeads[b] < 0) {
+            bucketMin[b] = Long.MAX_VALUE;
+        }
+    }
+
+    private void unlinked() {
         if (--onWheel == 0) {
             wheelNext = Long.MAX_VALUE;
         }

@@ -566,6 +566,7 @@ public final class KqueueImpl {
     private void drain() {
         lock();
         try {
+            clock.reviveAll();
             for (int fd = 0; fd < table.fdLimit(); fd++) {
                 dropChain(true, fd);
             }

@@ -126,6 +126,9 @@ final class Register {
                 // an internal creation of a process tracking note is never coalesced with an existing note
                 kn = filter == KEvent.EVFILT_PROC && (flags & (EV_FLAG1 | EV_FLAG2)) != 0 ? null
                         : kq.table.find(fops.isFd(), ident, filter);
+                if (kn == null && filter == KEvent.EVFILT_TIMER) {
+                    kn = kq.clock.revive(ident);   // a timer folded into a row since its EV_ADD
+                }
                 if (kn != null && (kn.status & KN_KEPT) != 0 && (flags & EV_FLAG1) == 0) {
                     kn = null;   // kept by its source between two uses: deleted, as far as a change list can tell
                 }
@@ -298,6 +301,9 @@ final class Register {
             kq.enqueue(kn);
         }
         kn.status &= ~KN_SCAN;
+        if (attached) {
+            kq.clock.fold(kn);   // a new timer waiting only for its callout becomes a row
+        }
         kn.leaveFlux();
         KnListImpl.listUnlock(knl);
         kq.fluxWakeup();

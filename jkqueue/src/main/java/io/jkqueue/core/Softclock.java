@@ -14,12 +14,15 @@ final class Softclock {
     private static final long SWEEP_PERIOD = 1_000_000_000L;
 
     private final KqueueImpl kq;
-    private final Callwheel callouts = new Callwheel();
+    private final TimerRows rows;
+    private final Callwheel callouts;
     private long sweepAt = Long.MAX_VALUE;   // when the next sweep is due; MAX_VALUE: no descriptor knote
     private boolean sweepDue;
 
     Softclock(KqueueImpl kq) {
         this.kq = kq;
+        rows = new TimerRows(kq);
+        callouts = new Callwheel(rows);
     }
 
     /** callout_reset: {@code fn} runs on {@code kn} at {@code whenNanos}, replacing its pending callout. */
@@ -35,6 +38,39 @@ final class Softclock {
         assert kq.ownsLock();
         callouts.remove(kn);
         kn.callout = null;
+    }
+
+    /**
+     * Folds {@code kn}, a knote just added and still in flux, into a row of
+     * {@link TimerRows} if it is a timer waiting only for its callout on the
+     * wheel; the knote object is then forgotten.
+     */
+    void fold(KnoteImpl kn) {
+        assert kq.ownsLock();
+        if (kn.calloutOnWheel && rows.canFold(kn)) {
+            callouts.fold(kn, rows.fold(kn));
+            kn.callout = null;
+        }
+    }
+
+    /** The knote of timer {@code ident} if a row holds it (revived, back in the table), else null. */
+    KnoteImpl revive(long ident) {
+        assert kq.ownsLock();
+        int r = rows.find(ident);
+        return r < 0 ? null : callouts.revive(r);
+    }
+
+    /** The rows (for tests). */
+    TimerRows rows() {
+        return rows;
+    }
+
+    /** Revives every row: kqueue_drain finds all the knotes in the table. */
+    void reviveAll() {
+        assert kq.ownsLock();
+        if (rows.live() > 0) {
+            callouts.reviveAll();
+        }
     }
 
     /**

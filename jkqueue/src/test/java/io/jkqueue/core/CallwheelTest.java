@@ -22,7 +22,7 @@ class CallwheelTest {
     private static final long TURN = (long) CALLWHEEL_SIZE << TICK_SHIFT;   // one turn of the wheel, ns
     private static final long MS = 1_000_000;
 
-    private final Callwheel wheel = new Callwheel();
+    private final Callwheel wheel = new Callwheel(new TimerRows(null));
     private final Map<KnoteImpl, Long> model = new HashMap<>();
     private long now = 1_000_000 * MS;
 

@@ -1,0 +1,255 @@
+package io.jkqueue.core;
+
+import io.jkqueue.KEvent;
+import io.jkqueue.spi.FilterOps;
+import io.jkqueue.spi.Knote;
+
+import java.util.Arrays;
+
+/**
+ * A kqueue's EVFILT_TIMER knotes that only wait for their callout, kept as
+ * rows instead of knote objects. A new timer whose attach left it with
+ * nothing but a callout on the callwheel (no event yet, not disabled, no
+ * other thread at it) is folded into a row ({@link Softclock#fold}); when
+ * its callout comes due, or a change names it, the row is revived as the
+ * knote it was ({@link #revive}): the same fields, the same callout, the
+ * same place in the table. A million pending timers so cost a million rows
+ * of 56 bytes, not a million knotes of 128 for the collector to copy. Only
+ * the timer filter's knotes fold: it keeps no reference to them, so a
+ * revived knote is as good as the one folded.
+ *
+ * <p>A row is six longs in a page of {@link #PAGE_ROWS} rows (so that what
+ * a revive reads shares a cache line, and no array grows into the heap's
+ * humongous objects), its udata in a page of its own, and a slot's chain in
+ * a hash by ident. The {@link Callwheel} hangs rows on its buckets through
+ * {@link #next} and {@link #prev}, as it links knotes through c_links.
+ * Guarded by the kq lock.
+ */
+final class TimerRows {
+    private static final int PAGE_SHIFT = 12;
+    static final int PAGE_ROWS = 1 << PAGE_SHIFT;
+    private static final int PAGE_MASK = PAGE_ROWS - 1;
+    // a row's longs
+    private static final int IDENT = 0;
+    private static final int SDATA = 1;
+    private static final int HOOKID = 2;
+    private static final int WHEN = 3;     // the pending callout's deadline
+    private static final int LINKS = 4;    // callwheel bucket: next << 32 | prev (-1: none); a free row: next free
+    private static final int FLAGS = 5;    // (kn_sfflags << 16 | kn_flags) << 32 | the hash chain's next
+    private static final int STRIDE = 6;
+    private static final long HIGH = -1L << 32;
+    private static final long FREE = HIGH;        // FLAGS of a free row; a row in use has FLAGS >= 0
+
+    private final KqueueImpl kq;
+    private FilterOps fop;        // the timer filter, and its callout: every row's
+    private Knote.Callout fn;
+
+    private long[][] pages = new long[0][];
+    private Object[][] udata = new Object[0][];
+    private int[] hashHead = new int[0];   // by ident, at least as many slots as rows
+    private boolean scatter;      // as KnoteTable's: idents chained up under the folding hash
+    private int used;             // rows ever taken (free ones among them chained from freeRow)
+    private int freeRow = -1;
+    private int live;
+
+    TimerRows(KqueueImpl kq) {
+        this.kq = kq;
+    }
+
+    /** Rows in use. */
+    int live() {
+        return live;
+    }
+
+    /**
+     * Whether {@code kn}, a new knote with its callout on the callwheel, is
+     * a timer with nothing else to keep: no event, not disabled or queued,
+     * nobody else at it, its flags and sfflags within 16 bits (15 for sfflags).
+     */
+    boolean canFold(KnoteImpl kn) {
+        return kn.filter == KEvent.EVFILT_TIMER && kn.getClass() == KnoteImpl.class && kn.influx == 1
+                && kn.status == 0 && kn.data == 0 && kn.fflags == 0 && kn.knlist == null && kn.hook == null
+                && (kn.flags & ~0xFFFF) == 0 && (kn.sfflags & ~0x7FFF) == 0
+                && (fn == null || kn.callout == fn && kn.fop == fop);
+    }
+
+    /** Copies {@code kn} (see {@link #canFold}) into a new row, not yet on the wheel; its table entry goes. */
+    int fold(KnoteImpl kn) {
+        assert kq.ownsLock() && canFold(kn) : kn;
+        fop = kn.fop;
+        fn = kn.callout;
+        int r = take();
+        long[] p = pages[r >>> PAGE_SHIFT];
+        int o = (r & PAGE_MASK) * STRIDE;
+        p[o + IDENT] = kn.ident;
+        p[o + SDATA] = kn.sdata;
+        p[o + HOOKID] = kn.hookId;
+        p[o + WHEN] = kn.calloutTime;
+        int slot = slot(kn.ident);
+        int chain = hashHead[slot];
+        p[o + FLAGS] = (long) (kn.sfflags << 16 | kn.flags) << 32 | chain & 0xFFFFFFFFL;
+        hashHead[slot] = r;
+        udata[r >>> PAGE_SHIFT][r & PAGE_MASK] = kn.udata;
+        kq.table.remove(kn);
+        if (chain >= 0 && !scatter && isLongChain(r)) {
+            scatter = true;
+            rehash(hashHead.length);
+        }
+        return r;
+    }
+
+    /** Whether the ident hash scatters (for tests). */
+    boolean scatters() {
+        return scatter;
+    }
+
+    /** Whether the hash chain from row {@code r} has {@link KnoteTable#LONG_CHAIN} rows. */
+    private boolean isLongChain(int r) {
+        int n = 1;
+        for (int q = (int) get(r, FLAGS); q >= 0 && n < KnoteTable.LONG_CHAIN; q = (int) get(q, FLAGS)) {
+            n++;
+        }
+        return n == KnoteTable.LONG_CHAIN;
+    }
+
+    /** The row of timer {@code id}, or -1. */
+    int find(long id) {
+        assert kq.ownsLock();
+        if (live == 0) {
+            return -1;
+        }
+        int r = hashHead[slot(id)];
+        while (r >= 0 && get(r, IDENT) != id) {
+            r = (int) get(r, FLAGS);
+        }
+        return r;
+    }
+
+    /**
+     * The knote row {@code r} holds, back in the table with its callout
+     * function, and the row freed; the caller puts the callout back at
+     * {@link #when}, which it read before, and has taken the row off the wheel.
+     */
+    KnoteImpl revive(int r) {
+        assert kq.ownsLock() && get(r, FLAGS) >= 0;
+        long[] p = pages[r >>> PAGE_SHIFT];
+        int o = (r & PAGE_MASK) * STRIDE;
+        int f = (int) (p[o + FLAGS] >>> 32);
+        KnoteImpl kn = new KnoteImpl(kq);
+        kn.fop = fop;
+        kn.ident = p[o + IDENT];
+        kn.filter = (short) KEvent.EVFILT_TIMER;
+        kn.flags = f & 0xFFFF;
+        kn.sfflags = f >>> 16;
+        kn.sdata = p[o + SDATA];
+        kn.hookId = p[o + HOOKID];
+        kn.udata = udata[r >>> PAGE_SHIFT][r & PAGE_MASK];
+        kn.callout = fn;
+        kq.table.insert(kn, null, 0, 0);
+        release(r);
+        return kn;
+    }
+
+    long when(int r) {
+        return get(r, WHEN);
+    }
+
+    /** The next row in r's callwheel bucket, or -1. */
+    int next(int r) {
+        return (int) (get(r, LINKS) >> 32);
+    }
+
+    int prev(int r) {
+        return (int) get(r, LINKS);
+    }
+
+    void setLinks(int r, int next, int prev) {
+        pages[r >>> PAGE_SHIFT][(r & PAGE_MASK) * STRIDE + LINKS] = (long) next << 32 | prev & 0xFFFFFFFFL;
+    }
+
+    void setNext(int r, int next) {
+        setLinks(r, next, prev(r));
+    }
+
+    void setPrev(int r, int prev) {
+        setLinks(r, next(r), prev);
+    }
+
+    private long get(int r, int field) {
+        return pages[r >>> PAGE_SHIFT][(r & PAGE_MASK) * STRIDE + field];
+    }
+
+    private void set(int r, int field, long v) {
+        pages[r >>> PAGE_SHIFT][(r & PAGE_MASK) * STRIDE + field] = v;
+    }
+
+    /** KnoteTable's hash: idents in a row take slots in a row, until a long chain turns it to scattering. */
+    private int slot(long id) {
+        int h = scatter ? (int) ((id * 0x9E3779B97F4A7C15L) >>> 40)
+                : (int) (id ^ (id >>> 16) ^ (id >>> 32) ^ (id >>> 48));
+        return h & (hashHead.length - 1);
+    }
+
+    private int take() {
+        if (freeRow < 0) {
+            if ((used & PAGE_MASK) == 0) {
+                int n = used >>> PAGE_SHIFT;
+                pages = Arrays.copyOf(pages, n + 1);
+                udata = Arrays.copyOf(udata, n + 1);
+                pages[n] = new long[PAGE_ROWS * STRIDE];
+                udata[n] = new Object[PAGE_ROWS];
+            }
+            freeRow = used++;
+            setLinks(freeRow, -1, -1);
+            set(freeRow, FLAGS, FREE);   // until fold fills it: not a row for rehash to chain
+        }
+        int r = freeRow;
+        freeRow = next(r);
+        if (++live > hashHead.length) {
+            rehash(Math.max(PAGE_ROWS, hashHead.length * 2));
+        }
+        return r;
+    }
+
+    private void release(int r) {
+        int slot = slot(get(r, IDENT));
+        int chain = (int) get(r, FLAGS);
+        if (hashHead[slot] == r) {
+            hashHead[slot] = chain;
+        } else {
+            int p = hashHead[slot];
+            int q;
+            while ((q = (int) get(p, FLAGS)) != r) {
+                p = q;
+            }
+            set(p, FLAGS, get(p, FLAGS) & HIGH | chain & 0xFFFFFFFFL);
+        }
+        udata[r >>> PAGE_SHIFT][r & PAGE_MASK] = null;
+        set(r, FLAGS, FREE);
+        if (--live == 0) {   // the last one: a burst of timers leaves no pages behind
+            pages = new long[0][];
+            udata = new Object[0][];
+            hashHead = new int[0];
+            scatter = false;
+            used = 0;
+            freeRow = -1;
+            return;
+        }
+        setLinks(r, freeRow, -1);
+        freeRow = r;
+    }
+
+    /** Rehashes the rows in use into {@code size} slots. */
+    private void rehash(int size) {
+        hashHead = new int[size];
+        Arrays.fill(hashHead, -1);
+        for (int r = 0; r < used; r++) {
+            long f = get(r, FLAGS);
+            if (f >= 0) {
+                int slot = slot(get(r, IDENT));
+                set(r, FLAGS, f & HIGH | hashHead[slot] & 0xFFFFFFFFL);
+                hashHead[slot] = r;
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package io.jkqueue.core;
+
+import static io.jkqueue.KEvent.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jkqueue.Errno;
+import io.jkqueue.KEventList;
+import io.jkqueue.KQueueException;
+import io.jkqueue.filters.SystemFilters;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.function.Supplier;
+
+/**
+ * Timers folded into rows: a timer waiting on the callwheel is a row and no
+ * knote in the table; a change that names it, or its callout coming due,
+ * revives it as the knote it was (ident, flags, udata); idents with a stride
+ * still find their rows once the rows' hash scatters. TimerFilterTest's
+ * scenarios run among rows in TimerFilterAmongRowsTest.
+ */
+class TimerRowsTest {
+    private static final long HOUR_MS = 3_600_000;
+
+    private KqueueImpl kq;
+
+    @BeforeAll
+    static void boot() {
+        SystemFilters.install();
+    }
+
+    @BeforeEach
+    void open() throws KQueueException {
+        kq = KqueueImpl.open();
+    }
+
+    @AfterEach
+    void close() {
+        kq.close();
+    }
+
+    private static <T> T locked(KqueueImpl kq, Supplier<T> f) {
+        kq.lock();
+        try {
+            return f.get();
+        } finally {
+            kq.unlock();
+        }
+    }
+
+    private int rows() {
+        return locked(kq, () -> kq.clock.rows().live());
+    }
+
+    private boolean inTable(long ident) {
+        return locked(kq, () -> kq.table.find(false, ident, EVFILT_TIMER) != null);
+    }
+
+    /** Adds a timer under each ident, {@code ms} milliseconds off, udata "u" + ident. */
+    private void add(long[] idents, int flags, long ms) throws KQueueException {
+        KEventList changes = new KEventList(1024);
+        for (int i = 0; i < idents.length; i++) {
+            changes.add(idents[i], EVFILT_TIMER, EV_ADD | flags, 0, ms, "u" + idents[i]);
+            if (changes.size() == changes.capacity() || i == idents.length - 1) {
+                assertThat(kq.kevent(changes, null, 0)).isZero();
+                changes.clear();
+            }
+        }
+    }
+
+    private long delete(long ident) throws KQueueException {
+        KEventList change = new KEventList(1);
+        KEventList receipt = new KEventList(1);
+        change.add(ident, EVFILT_TIMER, EV_DELETE | EV_RECEIPT, 0, 0, null);
+        assertThat(kq.kevent(change, receipt, 0)).isEqualTo(1);
+        return receipt.data(0);
+    }
+
+    private static long[] range(long first, int n, int shift) {
+        long[] idents = new long[n];
+        for (int i = 0; i < n; i++) {
+            idents[i] = first + ((long) i << shift);
+        }
+        return idents;
+    }
+
+    @Test
+    void timersOnTheWheelAreRowsAndAChangeRevivesTheOneItNames() throws KQueueException {
+        long[] idents = range(1, 1000, 0);
+        add(idents, 0, HOUR_MS);
+        // the first WHEEL_MIN wait on the heap as knotes; the wheel's are rows
+        assertThat(rows()).isEqualTo(1000 - Callwheel.WHEEL_MIN);
+        assertThat(inTable(1)).isTrue();
+        assertThat(inTable(1000)).isFalse();
+
+        // EV_ADD of an existing timer revives it: the change (a new period, udata) applies to its knote
+        KEventList change = new KEventList(1);
+        change.add(1000, EVFILT_TIMER, EV_ADD, 0, 10, "new");
+        assertThat(kq.kevent(change, null, 0)).isZero();
+        assertThat(inTable(1000)).isTrue();
+        assertThat(rows()).isEqualTo(1000 - Callwheel.WHEEL_MIN - 1);
+        KEventList out = new KEventList(4);
+        assertThat(kq.kevent(null, out, 30_000_000_000L)).isEqualTo(1);
+        assertThat(out.ident(0)).isEqualTo(1000);
+        assertThat(out.flags(0)).isEqualTo(EV_CLEAR);
+        assertThat(out.data(0)).isGreaterThanOrEqualTo(1);
+        assertThat(out.udata(0)).isEqualTo("new");
+
+        // EV_DELETE of a row finds it once
+        assertThat(delete(999)).isZero();
+        assertThat(delete(999)).isEqualTo(Errno.ENOENT.code());
+        assertThat(rows()).isEqualTo(1000 - Callwheel.WHEEL_MIN - 2);
+        for (long ident : idents) {
+            if (ident != 999) {
+                assertThat(delete(ident)).as("ident %d", ident).isZero();
+            }
+        }
+        assertThat(rows()).isZero();
+    }
+
+    @Test
+    void rowsFireOnceEachAsTheKnotesTheyWereInDeadlineOrder() throws KQueueException {
+        int n = 2000;
+        long base = System.currentTimeMillis() + 50;
+        KEventList changes = new KEventList(n);
+        for (int i = 0; i < n; i++) {
+            // wall-clock deadlines over 200 ms, ten timers each, registered out of order
+            long deadline = base + (i * 2654435761L) % 200;
+            changes.add(i, EVFILT_TIMER, EV_ADD | EV_ONESHOT | EV_DISPATCH, NOTE_ABSTIME, deadline, deadline);
+        }
+        assertThat(kq.kevent(changes, null, 0)).isZero();
+        assertThat(rows()).isEqualTo(n - Callwheel.WHEEL_MIN);
+        boolean[] seen = new boolean[n];
+        int fired = 0;
+        long last = 0;
+        KEventList out = new KEventList(64);
+        while (fired < n) {
+            int got = kq.kevent(null, out, 30_000_000_000L);
+            assertThat(got).as("a timer fired within the wait").isPositive();
+            for (int i = 0; i < got; i++) {
+                int ident = (int) out.ident(i);
+                assertThat(seen[ident]).as("ident %d once", ident).isFalse();
+                seen[ident] = true;
+                assertThat(out.flags(i)).isEqualTo(EV_ONESHOT | EV_DISPATCH);
+                assertThat(out.data(i)).isEqualTo(1);
+                long deadline = (Long) out.udata(i);
+                assertThat(deadline).as("deadline order").isGreaterThanOrEqualTo(last);
+                last = deadline;
+            }
+            fired += got;
+        }
+        assertThat(rows()).isZero();
+        assertThat(delete(0)).isEqualTo(Errno.ENOENT.code());
+    }
+
+    @Test
+    void stridedIdentsScatterTheRowsAndAreAllStillFound() throws KQueueException {
+        long[] idents = range(0, 3000, 24);   // folding leaves their low bits alike
+        add(idents, 0, HOUR_MS);
+        assertThat(locked(kq, () -> kq.clock.rows().scatters())).isTrue();
+        for (long ident : idents) {
+            assertThat(delete(ident)).as("ident %d", ident).isZero();
+        }
+        for (long ident : idents) {
+            assertThat(delete(ident)).as("ident %d", ident).isEqualTo(Errno.ENOENT.code());
+        }
+        assertThat(rows()).isZero();
+    }
+
+    @Test
+    void closeDropsTheRowsAsKnotes() throws KQueueException {
+        add(range(0, 3000, 0), EV_ONESHOT, HOUR_MS);
+        assertThat(rows()).isPositive();
+        kq.close();
+        // their callouts are released: the per-JVM limit (4096 by default) has room for as many again
+        try (var again = new Closer(KqueueImpl.open())) {
+            KEventList changes = new KEventList(3000);
+            for (int i = 0; i < 3000; i++) {
+                changes.add(i, EVFILT_TIMER, EV_ADD, 0, HOUR_MS, null);
+            }
+            assertThat(again.kq.kevent(changes, null, 0)).isZero();
+        }
+    }
+
+    private record Closer(KqueueImpl kq) implements AutoCloseable {
+        @Override
+        public void close() {
+            kq.close();
+        }
+    }
+}
