@@ -84,6 +84,7 @@ gcc -O2 -Wall -o "$CBIN/libevent" bench/c/libevent.c
 gcc -O2 -Wall -o "$CBIN/aio_uring" bench/c/aio_uring.c
 gcc -O2 -Wall -pthread -o "$CBIN/procexit" bench/c/procexit.c
 gcc -O2 -Wall -pthread -o "$CBIN/vnode" bench/c/vnode.c
+gcc -O2 -Wall -o "$CBIN/wakeups" bench/c/wakeups.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -147,7 +148,7 @@ run_samethread() {
 run_timers() {
     echo; echo "### (c) 1,000,000 one-shot timers vs ScheduledThreadPoolExecutor"
     harness timers "$JAVA" "${JVM[@]}" -Xms3g -Xmx3g -Djkqueue.kq_calloutmax=2000000 -cp "$JAR" \
-        io.jkqueue.bench.Timers "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+        io.jkqueue.bench.Timers "--c-wakeups=$CBIN/wakeups" "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 
 run_lateness() {

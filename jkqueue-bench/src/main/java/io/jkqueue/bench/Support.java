@@ -18,6 +18,31 @@ import java.util.function.DoubleSupplier;
 final class Support {
     private Support() {}
 
+    /**
+     * The process's voluntary context switches so far, over its live threads
+     * (/proc/self/task/N/status): each is a thread going to sleep, so a
+     * wake-up follows it.
+     */
+    static long voluntarySwitches() {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException e) {
+                    // the thread exited meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return sum;
+    }
+
     /** CPU time of the whole process (every thread: the JIT's and the GC's too), in ns. */
     static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();

@@ -25,8 +25,13 @@ import java.util.concurrent.TimeUnit;
  * bytes per pending timer for both: heap used after System.gc() with a
  * million timers pending (delays ~1000 s, so none fires) minus before.
  *
+ * <p>Each round also counts the process's voluntary context switches, the
+ * times a thread went to sleep (and was woken); with {@code --c-wakeups}
+ * (bench/c/wakeups.c) it measures what that many bare wake-ups over one
+ * second cost in C: the CPU a round spends on waking alone.
+ *
  * <p>jkqueue's per-JVM timer limit must allow it: -Djkqueue.kq_calloutmax=2000000
- * (set here when absent). Options: --rounds=N --warmup=N --timers=N --stpe-threads=N
+ * (set here when absent). Options: --rounds=N --warmup=N --timers=N --stpe-threads=N --c-wakeups=PATH
  */
 public final class Timers {
     static final int BATCH = 4096;
@@ -44,12 +49,13 @@ public final class Timers {
         }
     }
 
-    /** {wall ms, cpu ms, add ms}. */
+    /** {wall ms, cpu ms, add ms, voluntary context switches}. */
     double[] jkqueue(long extraMs) throws Exception {
         try (KQueue kq = KQueue.open()) {
             KEventList changes = new KEventList(BATCH);
             KEventList none = new KEventList(0);
             KEventList events = new KEventList(BATCH);
+            long switches0 = Support.voluntarySwitches();
             long cpu0 = Support.processCpuNanos();
             long t0 = System.nanoTime();
             addAll(kq, changes, none, extraMs);
@@ -66,7 +72,8 @@ public final class Timers {
             }
             long t1 = System.nanoTime();
             long cpu1 = Support.processCpuNanos();
-            return new double[] {(t1 - t0) / 1e6, (cpu1 - cpu0) / 1e6, (tAdded - t0) / 1e6};
+            return new double[] {(t1 - t0) / 1e6, (cpu1 - cpu0) / 1e6, (tAdded - t0) / 1e6,
+                    Support.voluntarySwitches() - switches0};
         }
     }
 
@@ -110,6 +117,7 @@ public final class Timers {
         try {
             CountDownLatch done = new CountDownLatch(count);
             Runnable task = done::countDown;
+            long switches0 = Support.voluntarySwitches();
             long cpu0 = Support.processCpuNanos();
             long t0 = System.nanoTime();
             for (int i = 0; i < count; i++) {
@@ -119,7 +127,8 @@ public final class Timers {
             done.await();
             long t1 = System.nanoTime();
             long cpu1 = Support.processCpuNanos();
-            return new double[] {(t1 - t0) / 1e6, (cpu1 - cpu0) / 1e6, (tAdded - t0) / 1e6};
+            return new double[] {(t1 - t0) / 1e6, (cpu1 - cpu0) / 1e6, (tAdded - t0) / 1e6,
+                    Support.voluntarySwitches() - switches0};
         } finally {
             ex.shutdownNow();
             ex.awaitTermination(10, TimeUnit.SECONDS);
@@ -197,6 +206,7 @@ public final class Timers {
         int warmup = (int) Rounds.opt(args, "warmup", 1);
         int count = (int) Rounds.opt(args, "timers", 1_000_000);
         int threads = (int) Rounds.opt(args, "stpe-threads", 1);
+        NativeBaseline wakeups = NativeBaseline.fromArgs(args, "c-wakeups");
         Timers t = new Timers(count, threads);
 
         System.out.printf(Locale.ROOT, "== (c) %,d one-shot timers, delays 1..1000 ms: jkqueue vs ScheduledThreadPoolExecutor(%d)%n",
@@ -208,8 +218,9 @@ public final class Timers {
             double[] a = t.jkqueue(0);
             heapUsedAfterGc();
             double[] b = t.stpe();
-            System.out.printf(Locale.ROOT, "  %s  jkqueue wall %.0f ms cpu %.0f ms add %.0f ms | STPE wall %.0f ms cpu %.0f ms add %.0f ms%n",
-                    r < 0 ? "warm-up " : String.format("round %2d", r + 1), a[0], a[1], a[2], b[0], b[1], b[2]);
+            System.out.printf(Locale.ROOT, "  %s  jkqueue wall %.0f ms cpu %.0f ms add %.0f ms switches %.0f"
+                    + " | STPE wall %.0f ms cpu %.0f ms add %.0f ms switches %.0f%n",
+                    r < 0 ? "warm-up " : String.format("round %2d", r + 1), a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
             if (r >= 0) {
                 jk.add(a);
                 st.add(b);
@@ -242,6 +253,18 @@ public final class Timers {
         for (int i = 0; i < cpuRatio.length; i++) {
             cpuRatio[i] = st.get(i)[1] / jk.get(i)[1];
         }
+        double jkSwitches = Rounds.stats(column(jk, 3, 0))[0];
+        double stSwitches = Rounds.stats(column(st, 3, 0))[0];
+        String wakeFloor = "";
+        if (wakeups != null) {
+            double jkFloor = Double.parseDouble(wakeups.runLine(Long.toString(Math.max(1, (long) jkSwitches)))) / 1e6;
+            double stFloor = Double.parseDouble(wakeups.runLine(Long.toString(Math.max(1, (long) stSwitches)))) / 1e6;
+            wakeFloor = String.format(Locale.ROOT, "; in C, as many bare wake-ups in one second take %.0f ms and %.0f ms of CPU",
+                    jkFloor, stFloor);
+        }
+        String wakes = String.format(Locale.ROOT, "voluntary context switches per round: jkqueue %.0f, STPE %.0f%s",
+                jkSwitches, stSwitches, wakeFloor);
+        System.out.println("  " + wakes);
 
         double[] overdueCpu = new double[3];
         for (int i = 0; i < overdueCpu.length; i++) {
@@ -273,6 +296,7 @@ public final class Timers {
         Rounds.summary("(c) timers STPE wall", Rounds.brief(column(st, 0, 0), "%.0f") + " ms", "", "");
         Rounds.summary("(c) timers STPE/jkqueue wall", Rounds.brief(wallRatio, "%.2f"), ">= 3", Rounds.verdict(w[0] >= 3));
         Rounds.summary("(c) timers STPE/jkqueue cpu", Rounds.brief(cpuRatio, "%.2f"), ">= 3", Rounds.verdict(c[0] >= 3));
+        Rounds.summary("(c) timers wake-ups", wakes, "", "");
         Rounds.summary("(c) timers STPE/jkqueue overrun", Rounds.brief(oratio, "%.2f")
                 + String.format(Locale.ROOT, " (jkqueue %.0f ms, STPE %.0f ms)", Rounds.stats(ox)[0], Rounds.stats(oy)[0]),
                 ">= 3", Rounds.verdict(o[0] >= 3));
