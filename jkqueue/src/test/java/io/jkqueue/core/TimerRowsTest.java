@@ -12,14 +12,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
  * Timers folded into rows: a timer waiting on the callwheel is a row and no
  * knote in the table; a change that names it, or its callout coming due,
  * revives it as the knote it was (ident, flags, udata); idents with a stride
- * still find their rows once the rows' hash scatters. TimerFilterTest's
- * scenarios run among rows in TimerFilterAmongRowsTest.
+ * still find their rows once the rows' hash scatters; racing changes never
+ * leave a row and a knote for one timer. TimerFilterTest's scenarios run
+ * among rows in TimerFilterAmongRowsTest.
  */
 class TimerRowsTest {
     private static final long HOUR_MS = 3_600_000;
@@ -165,6 +171,79 @@ class TimerRowsTest {
         }
         for (long ident : idents) {
             assertThat(delete(ident)).as("ident %d", ident).isEqualTo(Errno.ENOENT.code());
+        }
+        assertThat(rows()).isZero();
+    }
+
+    /**
+     * Threads adding, re-adding and deleting the same timers, among rows,
+     * while another collects: each ident ends with at most one registration
+     * (a second delete never finds one), and no row is left behind.
+     */
+    @Test
+    void racingChangesLeaveAtMostOneRegistrationPerIdent() throws Exception {
+        add(range(1_000_000, 200, 0), 0, HOUR_MS);   // the callwheel, and rows around the racing idents
+        int idents = 64;
+        int changesPerThread = 20_000;
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        Thread collector = new Thread(() -> {
+            KEventList out = new KEventList(64);
+            try {
+                while (!stop.get()) {
+                    kq.kevent(null, out, 1_000_000L);
+                }
+            } catch (Throwable t) {
+                failures.add(t);
+            }
+        });
+        Thread[] changers = new Thread[2];
+        for (int t = 0; t < changers.length; t++) {
+            long seed = t;
+            changers[t] = new Thread(() -> {
+                Random random = new Random(seed);
+                KEventList change = new KEventList(1);
+                KEventList receipt = new KEventList(1);
+                try {
+                    for (int i = 0; i < changesPerThread; i++) {
+                        change.clear();
+                        long ident = random.nextInt(idents);
+                        int flags = switch (random.nextInt(4)) {
+                            case 0 -> EV_DELETE;
+                            case 1 -> EV_ADD | EV_ONESHOT;
+                            case 2 -> EV_ADD | EV_DISPATCH;
+                            default -> EV_ADD;
+                        };
+                        // mostly an hour off, so that most stay rows; now and then due at once
+                        long ms = random.nextInt(8) == 0 ? 0 : HOUR_MS;
+                        change.add(ident, EVFILT_TIMER, flags | EV_RECEIPT, 0, ms, null);
+                        kq.kevent(change, receipt, 0);
+                        long error = receipt.data(0);
+                        if (error != 0 && error != Errno.ENOENT.code()) {
+                            failures.add(new AssertionError("errno " + error + " for flags " + flags));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+        }
+        collector.start();
+        for (Thread t : changers) {
+            t.start();
+        }
+        for (Thread t : changers) {
+            t.join();
+        }
+        stop.set(true);
+        collector.join();
+        assertThat(failures).isEmpty();
+        for (long ident = 0; ident < idents; ident++) {
+            assertThat(delete(ident)).as("ident %d", ident).isIn(0L, (long) Errno.ENOENT.code());
+            assertThat(delete(ident)).as("ident %d deleted twice", ident).isEqualTo(Errno.ENOENT.code());
+        }
+        for (long ident = 1_000_000; ident < 1_000_200; ident++) {
+            assertThat(delete(ident)).as("ident %d", ident).isZero();
         }
         assertThat(rows()).isZero();
     }
