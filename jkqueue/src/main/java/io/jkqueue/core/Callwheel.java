@@ -32,7 +32,6 @@ final class Callwheel {
     private final CalloutHeap near = new CalloutHeap();
     private final TimerRows rows;
     private KnoteImpl[] callwheel;   // bucket heads, null until the heap outgrows WHEEL_MIN
-    private int[] rowHeads;          // per bucket: its first row, -1 for none
     private long[] bucketMin;        // per bucket: at or before its earliest deadline
     private long softTicks;          // cc_softticks: the first tick softclock has not looked at
     private long wheelNext = Long.MAX_VALUE;   // at or before the earliest deadline on the wheel
@@ -49,8 +48,6 @@ final class Callwheel {
         }
         if (callwheel == null && near.live() >= WHEEL_MIN) {
             callwheel = new KnoteImpl[CALLWHEEL_SIZE];
-            rowHeads = new int[CALLWHEEL_SIZE];
-            Arrays.fill(rowHeads, -1);
             bucketMin = new long[CALLWHEEL_SIZE];
             Arrays.fill(bucketMin, Long.MAX_VALUE);
             softTicks = Math.min(deadline, near.earliest()) >> TICK_SHIFT;   // what the heap holds stays there
@@ -78,12 +75,7 @@ final class Callwheel {
         assert kn.calloutOnWheel && rows.when(r) == kn.calloutTime : kn;
         unlink(kn);
         int b = bucket(rows.when(r));
-        int first = rowHeads[b];
-        rows.setLinks(r, first, -1);
-        if (first >= 0) {
-            rows.setPrev(first, r);
-        }
-        rowHeads[b] = r;
+        rows.link(r, b);
         linked(b, rows.when(r));
     }
 
@@ -99,13 +91,13 @@ final class Callwheel {
     /** Revives every row. */
     void reviveAll() {
         for (int b = 0; rows.live() > 0 && b < CALLWHEEL_SIZE; b++) {
-            while (rowHeads[b] >= 0) {
-                revive(rowHeads[b]);
+            while (rows.first(b) >= 0) {
+                revive(rows.first(b));
             }
         }
     }
 
-    private static int bucket(long deadline) {
+    static int bucket(long deadline) {
         return (int) (deadline >> TICK_SHIFT) & CALLWHEEL_MASK;
     }
 
@@ -196,7 +188,7 @@ final class Callwheel {
                 min = Math.min(min, kn.calloutTime);
             }
         }
-        for (int r = rowHeads[b], next; r >= 0; r = next) {
+        for (int r = rows.first(b), next; r >= 0; r = next) {
             next = rows.next(r);
             long deadline = rows.when(r);
             if (deadline < end) {
@@ -240,24 +232,15 @@ final class Callwheel {
     }
 
     private void unlinkRow(int r) {
-        int prev = rows.prev(r);
-        int next = rows.next(r);
-        if (prev >= 0) {
-            rows.setNext(prev, next);
-        } else {
-            int b = bucket(rows.when(r));
-            rowHeads[b] = next;
-            unlinkedFirst(b);
-        }
-        if (next >= 0) {
-            rows.setPrev(next, prev);
-        }
+        int b = bucket(rows.when(r));
+        rows.unlink(r, b);
+        unlinkedFirst(b);
         unlinked();
     }
 
-    /** Bucket {@code b}'s first callout left it: with none left, nothing bounds its deadlines. */
+    /** A callout left bucket {@code b} (a knote from its head, or any row): with none left, nothing bounds its deadlines. */
     private void unlinkedFirst(int b) {
-        if (callwheel[b] == null && rowHeads[b] < 0) {
+        if (callwheel[b] == null && rows.first(b) < 0) {
             bucketMin[b] = Long.MAX_VALUE;
         }
     }

@@ -57,7 +57,12 @@ final class Softclock {
     KnoteImpl revive(long ident) {
         assert kq.ownsLock();
         int r = rows.find(ident);
-        return r < 0 ? null : callouts.revive(r);
+        if (r < 0) {
+            return null;
+        }
+        KnoteImpl kn = callouts.revive(r);
+        rows.compactIfSparse();
+        return kn;
     }
 
     /** The rows (for tests). */
@@ -103,6 +108,7 @@ final class Softclock {
             sweepDue = true;
             sweepAt = kq.table.fdKnotes() > 0 ? now + SWEEP_PERIOD : Long.MAX_VALUE;
         }
+        rows.compactIfSparse();   // after the wheel's walks
         kq.wait.calloutsRan(now);
         arm(false);
     }

@@ -21,8 +21,11 @@ import java.util.Arrays;
  * <p>A row is six longs in a page of {@link #PAGE_ROWS} rows (so that what
  * a revive reads shares a cache line, and no array grows into the heap's
  * humongous objects), its udata in a page of its own, and a slot's chain in
- * a hash by ident. The {@link Callwheel} hangs rows on its buckets through
- * {@link #next} and {@link #prev}, as it links knotes through c_links.
+ * a hash by ident. Each callwheel bucket has a list of rows, as it has one
+ * of knotes linked through c_links ({@link #first}, {@link #next}). Once
+ * three quarters of the rows taken are free again, the rows in use move
+ * down and the pages above them go ({@link #compactIfSparse}), so that a
+ * burst of timers leaves no pages behind.
  * Guarded by the kq lock.
  */
 final class TimerRows {
@@ -47,6 +50,7 @@ final class TimerRows {
     private long[][] pages = new long[0][];
     private Object[][] udata = new Object[0][];
     private int[] hashHead = new int[0];   // by ident, at least as many slots as rows
+    private int[] heads;          // per callwheel bucket: its first row, -1 for none; null until the first
     private boolean scatter;      // as KnoteTable's: idents chained up under the folding hash
     private int used;             // rows ever taken (free ones among them chained from freeRow)
     private int freeRow = -1;
@@ -112,6 +116,39 @@ final class TimerRows {
         return n == KnoteTable.LONG_CHAIN;
     }
 
+    /** The first row of callwheel bucket {@code b}, or -1. */
+    int first(int b) {
+        return heads == null ? -1 : heads[b];
+    }
+
+    /** Puts row {@code r} at the head of bucket {@code b}'s list. */
+    void link(int r, int b) {
+        if (heads == null) {
+            heads = new int[Callwheel.CALLWHEEL_SIZE];
+            Arrays.fill(heads, -1);
+        }
+        int first = heads[b];
+        setLinks(r, first, -1);
+        if (first >= 0) {
+            setPrev(first, r);
+        }
+        heads[b] = r;
+    }
+
+    /** Takes row {@code r} off bucket {@code b}'s list. */
+    void unlink(int r, int b) {
+        int prev = prev(r);
+        int next = next(r);
+        if (prev >= 0) {
+            setNext(prev, next);
+        } else {
+            heads[b] = next;
+        }
+        if (next >= 0) {
+            setPrev(next, prev);
+        }
+    }
+
     /** The row of timer {@code id}, or -1. */
     int find(long id) {
         assert kq.ownsLock();
@@ -159,20 +196,68 @@ final class TimerRows {
         return (int) (get(r, LINKS) >> 32);
     }
 
-    int prev(int r) {
+    private int prev(int r) {
         return (int) get(r, LINKS);
     }
 
-    void setLinks(int r, int next, int prev) {
-        pages[r >>> PAGE_SHIFT][(r & PAGE_MASK) * STRIDE + LINKS] = (long) next << 32 | prev & 0xFFFFFFFFL;
+    private void setLinks(int r, int next, int prev) {
+        set(r, LINKS, (long) next << 32 | prev & 0xFFFFFFFFL);
     }
 
-    void setNext(int r, int next) {
+    private void setNext(int r, int next) {
         setLinks(r, next, prev(r));
     }
 
-    void setPrev(int r, int prev) {
+    private void setPrev(int r, int prev) {
         setLinks(r, next(r), prev);
+    }
+
+    /**
+     * Once no more than a quarter of the rows taken are in use, moves those
+     * above the first {@link #live} into the free ones below and lets the
+     * pages above go. Row numbers change: not while a caller walks a bucket.
+     */
+    void compactIfSparse() {
+        assert kq.ownsLock();
+        if (used < 2 * PAGE_ROWS || live * 4 > used) {
+            return;
+        }
+        int to = 0;
+        for (int r = live; r < used; r++) {
+            if (get(r, FLAGS) >= 0) {
+                while (get(to, FLAGS) >= 0) {
+                    to++;
+                }
+                move(r, to++);
+            }
+        }
+        used = live;
+        freeRow = -1;
+        int n = (used + PAGE_MASK) >>> PAGE_SHIFT;
+        pages = Arrays.copyOf(pages, n);
+        udata = Arrays.copyOf(udata, n);
+        if (hashHead.length >= 4 * live) {
+            rehash(Math.max(PAGE_ROWS, Integer.highestOneBit(live) * 2));
+        }
+    }
+
+    /** Moves the row in use at {@code from} to the free row {@code to}: its bucket list and hash chain follow. */
+    private void move(int from, int to) {
+        System.arraycopy(pages[from >>> PAGE_SHIFT], (from & PAGE_MASK) * STRIDE,
+                pages[to >>> PAGE_SHIFT], (to & PAGE_MASK) * STRIDE, STRIDE);
+        udata[to >>> PAGE_SHIFT][to & PAGE_MASK] = udata[from >>> PAGE_SHIFT][from & PAGE_MASK];
+        udata[from >>> PAGE_SHIFT][from & PAGE_MASK] = null;
+        int prev = prev(to);
+        int next = next(to);
+        if (prev >= 0) {
+            setNext(prev, to);
+        } else {
+            heads[Callwheel.bucket(when(to))] = to;
+        }
+        if (next >= 0) {
+            setPrev(next, to);
+        }
+        relink(from, to);
     }
 
     private long get(int r, int field) {
@@ -211,25 +296,30 @@ final class TimerRows {
         return r;
     }
 
-    private void release(int r) {
-        int slot = slot(get(r, IDENT));
-        int chain = (int) get(r, FLAGS);
-        if (hashHead[slot] == r) {
-            hashHead[slot] = chain;
-        } else {
-            int p = hashHead[slot];
-            int q;
-            while ((q = (int) get(p, FLAGS)) != r) {
-                p = q;
-            }
-            set(p, FLAGS, get(p, FLAGS) & HIGH | chain & 0xFFFFFFFFL);
+    /** Makes the hash chain link that names row {@code from} name {@code to} instead. */
+    private void relink(int from, int to) {
+        int slot = slot(get(from, IDENT));
+        if (hashHead[slot] == from) {
+            hashHead[slot] = to;
+            return;
         }
+        int p = hashHead[slot];
+        int q;
+        while ((q = (int) get(p, FLAGS)) != from) {
+            p = q;
+        }
+        set(p, FLAGS, get(p, FLAGS) & HIGH | to & 0xFFFFFFFFL);
+    }
+
+    private void release(int r) {
+        relink(r, (int) get(r, FLAGS));   // out of its hash chain
         udata[r >>> PAGE_SHIFT][r & PAGE_MASK] = null;
         set(r, FLAGS, FREE);
         if (--live == 0) {   // the last one: a burst of timers leaves no pages behind
             pages = new long[0][];
             udata = new Object[0][];
             hashHead = new int[0];
+            heads = null;
             scatter = false;
             used = 0;
             freeRow = -1;
