@@ -15,6 +15,7 @@ import java.util.Arrays;
  */
 final class CalloutHeap {
     private static final int MIN_REBUILD = 1024;
+    private static final int MIN_SHRINK = 1024;
 
     private long[] when = new long[16];
     private KnoteImpl[] knotes = new KnoteImpl[16];
@@ -85,6 +86,11 @@ final class CalloutHeap {
         knotes[last] = null;
         if (last > 0) {
             siftDown(0, w, kn);
+        }
+        if (size < when.length >> 2 && when.length > MIN_SHRINK) {
+            // a burst of due callouts leaves no arrays of its size behind
+            when = Arrays.copyOf(when, when.length >> 1);
+            knotes = Arrays.copyOf(knotes, knotes.length >> 1);
         }
     }
 
