@@ -13,7 +13,8 @@ import java.nio.channels.Channel;
  * {@link Knote}; status, influx and the links belong to the core. A
  * descriptor filter's knote is an {@link FdKnote}, which alone carries the
  * descriptor's channel and epoll registration: a knote of any other filter
- * (a timer, say, of which a program may hold millions) is 128 bytes.
+ * is 128 bytes. A timer waiting for its callout, of which a program may hold
+ * millions, is not an object at all but a row of {@link TimerRows}.
  *
  * <h2>Locks</h2>
  * Guarded by the kq lock ({@link KqueueImpl#lock}): kn_status, kn_influx,

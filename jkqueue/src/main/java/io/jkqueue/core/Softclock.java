@@ -49,7 +49,6 @@ final class Softclock {
         assert kq.ownsLock();
         if (kn.calloutOnWheel && rows.canFold(kn)) {
             callouts.fold(kn, rows.fold(kn));
-            kn.callout = null;
         }
     }
 
