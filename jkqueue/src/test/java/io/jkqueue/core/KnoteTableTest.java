@@ -1,6 +1,7 @@
 package io.jkqueue.core;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.core.Locked.locked;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jkqueue.Errno;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.function.Supplier;
 
 /**
  * kq_knhash: idents numbered in a row keep the folding hash (one knote per
@@ -61,16 +61,6 @@ class KnoteTableTest {
             errors[i] = receipt.data(0);
         }
         return errors;
-    }
-
-    /** {@code f} with the kq lock held, as the table asks. */
-    private static <T> T locked(KqueueImpl kq, Supplier<T> f) {
-        kq.lock();
-        try {
-            return f.get();
-        } finally {
-            kq.unlock();
-        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.jkqueue.core;
 
 import static io.jkqueue.KEvent.*;
+import static io.jkqueue.core.Locked.locked;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jkqueue.Errno;
@@ -17,7 +18,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
  * Timers folded into rows: a timer waiting on the callwheel is a row and no
@@ -45,15 +45,6 @@ class TimerRowsTest {
     @AfterEach
     void close() {
         kq.close();
-    }
-
-    private static <T> T locked(KqueueImpl kq, Supplier<T> f) {
-        kq.lock();
-        try {
-            return f.get();
-        } finally {
-            kq.unlock();
-        }
     }
 
     private int rows() {
