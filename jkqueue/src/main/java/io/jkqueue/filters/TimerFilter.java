@@ -32,6 +32,8 @@ final class TimerFilter implements FilterOps {
     private static final AtomicInteger KQ_NCALLOUTS = new AtomicInteger();
 
     private static final Knote.Callout EXPIRE = TimerFilter::expire;
+    /** Two clock reads this close were not preempted between them. */
+    private static final long CLOCK_PAIR_GAP = 20_000;
 
     @Override
     public boolean isFd() {
@@ -132,15 +134,36 @@ final class TimerFilter implements FilterOps {
         }
         if ((kn.sfflags() & NOTE_ABSTIME) != 0) {
             // data is wall-clock time; as the seed subtracts the boot time, we move it onto the monotonic clock
-            Instant now = Instant.now();
-            long wallNow = saturatedAdd(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
-            long bootWall = wallNow - System.nanoTime();
+            long bootWall = wallAtNanoTimeZero();
             to = to == Long.MAX_VALUE ? Long.MAX_VALUE : to - bootWall;
             if (to < 0) {
                 return -1;
             }
         }
         return to;
+    }
+
+    /**
+     * The wall-clock time, in nanoseconds since the epoch, at which
+     * System.nanoTime() read 0 (the seed's boottime): the wall clock read
+     * between two reads of the monotonic one, taking the closest of three
+     * tries, so that a thread preempted between the reads does not move an
+     * absolute timer by the time it lost.
+     */
+    private static long wallAtNanoTimeZero() {
+        long bootWall = 0;
+        long gap = Long.MAX_VALUE;
+        for (int i = 0; i < 3 && gap > CLOCK_PAIR_GAP; i++) {
+            long before = System.nanoTime();
+            Instant now = Instant.now();
+            long after = System.nanoTime();
+            if (after - before < gap) {
+                gap = after - before;
+                long wall = saturatedAdd(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
+                bootWall = wall - (before + gap / 2);
+            }
+        }
+        return bootWall;
     }
 
     /** timer2sbintime, in nanoseconds, saturating; -1 when several units are given. */
