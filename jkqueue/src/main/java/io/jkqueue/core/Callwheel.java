@@ -221,7 +221,7 @@ final class Callwheel {
         } else {
             int b = bucket(kn.calloutTime);
             callwheel[b] = next;
-            unlinkedFirst(b);
+            calloutLeft(b);
         }
         if (next != null) {
             next.calloutPrev = prev;
@@ -234,12 +234,12 @@ final class Callwheel {
     private void unlinkRow(int r) {
         int b = bucket(rows.when(r));
         rows.unlink(r, b);
-        unlinkedFirst(b);
+        calloutLeft(b);
         unlinked();
     }
 
     /** A callout left bucket {@code b} (a knote from its head, or any row): with none left, nothing bounds its deadlines. */
-    private void unlinkedFirst(int b) {
+    private void calloutLeft(int b) {
         if (callwheel[b] == null && rows.first(b) < 0) {
             bucketMin[b] = Long.MAX_VALUE;
         }

@@ -40,6 +40,11 @@ final class KnoteTable {
      * Fibonacci hashing scatters them instead.
      */
     private int hashSlot(long ident, int mask) {
+        return hashSlot(ident, scatter, mask);
+    }
+
+    /** KN_HASH as above, for a table of {@code mask + 1} slots that scatters or not (TimerRows' hash too). */
+    static int hashSlot(long ident, boolean scatter, int mask) {
         if (scatter) {
             return (int) ((ident * 0x9E3779B97F4A7C15L) >>> 40) & mask;
         }

@@ -187,6 +187,7 @@ final class TimerRows {
         return kn;
     }
 
+    /** The deadline of row {@code r}'s callout. */
     long when(int r) {
         return get(r, WHEN);
     }
@@ -270,9 +271,7 @@ final class TimerRows {
 
     /** KnoteTable's hash: idents in a row take slots in a row, until a long chain turns it to scattering. */
     private int slot(long id) {
-        int h = scatter ? (int) ((id * 0x9E3779B97F4A7C15L) >>> 40)
-                : (int) (id ^ (id >>> 16) ^ (id >>> 32) ^ (id >>> 48));
-        return h & (hashHead.length - 1);
+        return KnoteTable.hashSlot(id, scatter, hashHead.length - 1);
     }
 
     private int take() {
