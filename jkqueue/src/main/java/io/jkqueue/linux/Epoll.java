@@ -49,12 +49,15 @@ public final class Epoll {
     private static final MethodHandle CREATE1 = Libc.bind("epoll_create1", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle CTL = Libc.bind("epoll_ctl",
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, PTR));
-    private static final MethodHandle WAIT = Libc.bind("epoll_wait",
+    // No errno capture on the waits (its segment slice allocates wherever the JIT fails to remove it): a
+    // failed wait is asked again, captured and not waiting, as its errors (EBADF, EINVAL, EFAULT, ENOSYS)
+    // last; after a signal's EINTR the second answer is what is ready, which a wait cut short may return
+    private static final MethodHandle WAIT = Libc.bindWithoutErrno("epoll_wait",
+            FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
+    private static final MethodHandle WAIT_ERRNO = Libc.bind("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT));
     // a zero-timeout epoll_wait never blocks: critical, like a field read; on x86-64 through syscall(2),
-    // which, unlike libc's epoll_wait, is no cancellation point (no asynchronous-cancel switch around it).
-    // No errno capture (its segment slice allocates wherever the JIT fails to remove it): a failed poll
-    // is asked again with errno, as its errors (EBADF, EINVAL, EFAULT) last
+    // which, unlike libc's epoll_wait, is no cancellation point (no asynchronous-cancel switch around it)
     private static final long SYS_EPOLL_WAIT_X86_64 = 232;
     private static final MethodHandle POLL = Libc.X86_64
             ? Libc.bindWithoutErrno("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, PTR, C_LONG, C_LONG),
@@ -63,8 +66,9 @@ public final class Epoll {
     private static final MethodHandle POLL_LIBC = Libc.X86_64 ? null : Libc.bindWithoutErrno("epoll_wait",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, C_INT), Libc.CRITICAL);
     // epoll_pwait2 (Linux 5.11, glibc 2.35) takes a nanosecond timeout; without it, milliseconds
-
-    private static final MethodHandle PWAIT2 = Libc.bindOptional("epoll_pwait2",
+    private static final MethodHandle PWAIT2 = Libc.bindOptionalWithoutErrno("epoll_pwait2",
+            FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, PTR, PTR));
+    private static final MethodHandle PWAIT2_ERRNO = Libc.bindOptional("epoll_pwait2",
             FunctionDescriptor.of(C_INT, C_INT, PTR, C_INT, PTR, PTR));
 
     /** epoll_create1(2): the epoll descriptor, or -1 with errno set. */
@@ -115,7 +119,8 @@ public final class Epoll {
 
         /**
          * epoll_wait on {@code epfd} for up to {@code timeoutNanos} (0 = poll,
-         * negative = no limit): the ready count, or -1 with errno set. Without
+         * negative = no limit): the ready count, or -1 with errno set (a wait a
+         * signal cut short returns what is ready then, perhaps 0). Without
          * epoll_pwait2 (Linux 5.11; found missing at the first ENOSYS) the
          * timeout is rounded up to whole milliseconds.
          */
@@ -126,7 +131,7 @@ public final class Epoll {
                             ? (int) (long) POLL.invokeExact(SYS_EPOLL_WAIT_X86_64, (long) epfd, events,
                                     (long) capacity, 0L)
                             : (int) POLL_LIBC.invokeExact(epfd, events, capacity, 0);
-                    return n >= 0 ? n : (int) WAIT.invokeExact(Libc.state(), epfd, events, capacity, 0);
+                    return n >= 0 ? n : pollForErrno(epfd);
                 }
                 if (nanosecondTimeouts()) {
                     MemorySegment timeout = MemorySegment.NULL;
@@ -134,17 +139,28 @@ public final class Epoll {
                         setTimespec(ts, 0, timeoutNanos);
                         timeout = ts;
                     }
-                    int n = (int) PWAIT2.invokeExact(Libc.state(), epfd, events, capacity, timeout, MemorySegment.NULL);
+                    int n = (int) PWAIT2.invokeExact(epfd, events, capacity, timeout, MemorySegment.NULL);
+                    if (n >= 0) {
+                        return n;
+                    }
+                    setTimespec(ts, 0, 0);
+                    n = (int) PWAIT2_ERRNO.invokeExact(Libc.state(), epfd, events, capacity, ts, MemorySegment.NULL);
                     if (n >= 0 || Libc.errno() != LinuxErrno.ENOSYS) {
                         return n;
                     }
                     Kernel.Feature.EPOLL_PWAIT2.markMissing();
                 }
                 int ms = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
-                return (int) WAIT.invokeExact(Libc.state(), epfd, events, capacity, ms);
+                int n = (int) WAIT.invokeExact(epfd, events, capacity, ms);
+                return n >= 0 ? n : pollForErrno(epfd);
             } catch (Throwable t) {
                 throw new AssertionError(t);
             }
+        }
+
+        /** After a failed wait: the same look, captured and not waiting (see WAIT). */
+        private int pollForErrno(int epfd) throws Throwable {
+            return (int) WAIT_ERRNO.invokeExact(Libc.state(), epfd, events, capacity, 0);
         }
 
         /** The events of entry {@code i} of the last wait. */

@@ -15,7 +15,10 @@ import static io.jkqueue.linux.Libc.PTR;
  * {@link #read} put in it. One per descriptor, used under its owner's lock.
  */
 abstract class EventRecords {
-    private static final MethodHandle READ = Libc.bind("read", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
+    // errno is not captured: nobody reads it (a failed read ends the drain, as EAGAIN does), and its
+    // segment slice allocates wherever the JIT fails to remove it
+    private static final MethodHandle READ = Libc.bindWithoutErrno("read",
+            FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
 
     final MemorySegment buf;
     private long end;
@@ -36,7 +39,7 @@ abstract class EventRecords {
     public boolean read(int fd) {
         long n;
         try {
-            n = (long) READ.invokeExact(Libc.state(), fd, buf, buf.byteSize());
+            n = (long) READ.invokeExact(fd, buf, buf.byteSize());
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -61,6 +61,11 @@ public final class Libc {
         return find(name).map(addr -> downcall(addr, fd, true, options)).orElse(null);
     }
 
+    /** {@link #bindWithoutErrno}, or null when this libc lacks {@code name}. */
+    static MethodHandle bindOptionalWithoutErrno(String name, FunctionDescriptor fd, Linker.Option... options) {
+        return find(name).map(addr -> downcall(addr, fd, false, options)).orElse(null);
+    }
+
     private static Optional<MemorySegment> find(String name) {
         return LINKER.defaultLookup().find(name);
     }

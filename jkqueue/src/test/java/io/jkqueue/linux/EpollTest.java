@@ -10,9 +10,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The zero-timeout epoll_wait the scans look with: the ready entries, the
- * errno of a failure (asked again with errno captured), and no allocation
- * even where the JIT's escape analysis does not run.
+ * The epoll_wait the scans look and wait with: the ready entries, the errno
+ * of a failure (asked again with errno captured), and no allocation even
+ * where the JIT's escape analysis does not run.
  */
 class EpollTest {
 
@@ -45,6 +45,23 @@ class EpollTest {
             Libc.close(efd);
         }
         assertThat(events.epollWait(efd, 0)).as("closed").isEqualTo(-1);
+        assertThat(Libc.errno()).isEqualTo(LinuxErrno.EBADF);
+    }
+
+    @Test
+    void aFailedWaitSetsErrno() {
+        Epoll.Events events = new Epoll.Events(4);
+        int efd = EventFd.create(0, EventFd.EFD_CLOEXEC);
+        try {
+            for (long timeout : new long[] {1_000_000, 1_500_000, -1}) {
+                assertThat(events.epollWait(efd, timeout)).as("not an epoll descriptor, timeout %d ns", timeout)
+                        .isEqualTo(-1);
+                assertThat(Libc.errno()).isEqualTo(LinuxErrno.EINVAL);
+            }
+        } finally {
+            Libc.close(efd);
+        }
+        assertThat(events.epollWait(efd, 1_000_000)).as("closed").isEqualTo(-1);
         assertThat(Libc.errno()).isEqualTo(LinuxErrno.EBADF);
     }
 
