@@ -22,7 +22,10 @@ public final class EventFd {
     // transition; and it cannot fail on a live eventfd, so neither its result nor its errno is taken
     private static final MethodHandle WRITE = Libc.bindWithoutErrno("write", FunctionDescriptor.ofVoid(C_INT, PTR, C_LONG),
             Libc.CRITICAL);
-    private static final MethodHandle READ = Libc.bind("read", FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
+    // a drain: its errno is not captured (nobody reads it; the capture's segment slice allocates wherever
+    // the JIT fails to remove it)
+    private static final MethodHandle READ = Libc.bindWithoutErrno("read",
+            FunctionDescriptor.of(C_LONG, C_INT, PTR, C_LONG));
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
     /** eventfd(2): the descriptor, or -1 with errno set. */
@@ -43,11 +46,11 @@ public final class EventFd {
         }
     }
 
-    /** read(fd, &counter, 8): the counter, which it resets to 0, or -1 with errno set (EAGAIN at 0, non-blocking). */
+    /** read(fd, &counter, 8): the counter, which it resets to 0, or -1 (at 0, non-blocking; errno not kept). */
     public static long read(int fd) {
         MemorySegment counter = Libc.scratch();
         try {
-            long n = (long) READ.invokeExact(Libc.state(), fd, counter, 8L);
+            long n = (long) READ.invokeExact(fd, counter, 8L);
             return n == 8 ? counter.get(ValueLayout.JAVA_LONG, 0) : -1;
         } catch (Throwable t) {
             throw new AssertionError(t);
