@@ -22,7 +22,10 @@ import java.util.Arrays;
  * a revive reads shares a cache line, and no array grows into the heap's
  * humongous objects), its udata in a page of its own, and a slot's chain in
  * a hash by ident. Each callwheel bucket has a list of rows, as it has one
- * of knotes linked through c_links ({@link #first}, {@link #next}). Once
+ * of knotes linked through c_links ({@link #first}, {@link #next}); a
+ * bucket that holds rows takes new ones {@link #CHUNK_ROWS} at a time, side
+ * by side (its chunk), so that softclock's walk of the bucket reads memory
+ * in order instead of missing the cache once per row. Once
  * three quarters of the rows taken are free again, the rows in use move
  * down and the pages above them go ({@link #compactIfSparse}), so that a
  * burst of timers leaves no pages behind.
@@ -40,6 +43,7 @@ final class TimerRows {
     private static final int LINKS = 4;    // callwheel bucket: next << 32 | prev (-1: none); a free row: next free
     private static final int FLAGS = 5;    // (kn_sfflags << 16 | kn_flags) << 32 | the hash chain's next
     private static final int STRIDE = 6;
+    private static final int CHUNK_ROWS = 16;   // rows taken at once for one bucket
     private static final long HIGH = -1L << 32;
     private static final long FREE = HIGH;        // FLAGS of a free row; a row in use has FLAGS >= 0
 
@@ -52,9 +56,11 @@ final class TimerRows {
     private int[] hashHead = new int[0];   // by ident, at least as many slots as rows
     private int[] heads;          // per callwheel bucket: its first row, -1 for none; null until the first
     private boolean scatter;      // as KnoteTable's: idents chained up under the folding hash
-    private int used;             // rows ever taken (free ones among them chained from freeRow)
+    private int used;             // rows ever taken or held in a chunk (the free ones chained from freeRow or in a chunk)
     private int freeRow = -1;
     private int live;
+    private int[] chunkNext;      // per callwheel bucket: the next row of its chunk, null until the first
+    private int[] chunkEnd;       // per callwheel bucket: the end of its chunk (chunkNext == chunkEnd: none)
 
     TimerRows(KqueueImpl kq) {
         this.kq = kq;
@@ -82,7 +88,7 @@ final class TimerRows {
         assert kq.ownsLock() && canFold(kn) : kn;
         fop = kn.fop;
         fn = kn.callout;
-        int r = take();
+        int r = take(Callwheel.bucket(kn.calloutTime));
         long[] p = pages[r >>> PAGE_SHIFT];
         int o = (r & PAGE_MASK) * STRIDE;
         p[o + IDENT] = kn.ident;
@@ -234,6 +240,7 @@ final class TimerRows {
         }
         used = live;
         freeRow = -1;
+        chunkNext = chunkEnd = null;   // the rows of every chunk were moved or let go
         int n = (used + PAGE_MASK) >>> PAGE_SHIFT;
         pages = Arrays.copyOf(pages, n);
         udata = Arrays.copyOf(udata, n);
@@ -274,25 +281,52 @@ final class TimerRows {
         return KnoteTable.hashSlot(id, scatter, hashHead.length - 1);
     }
 
-    private int take() {
-        if (freeRow < 0) {
-            if ((used & PAGE_MASK) == 0) {
-                int n = used >>> PAGE_SHIFT;
-                pages = Arrays.copyOf(pages, n + 1);
-                udata = Arrays.copyOf(udata, n + 1);
-                pages[n] = new long[PAGE_ROWS * STRIDE];
-                udata[n] = new Object[PAGE_ROWS];
+    /**
+     * A free row for a timer of callwheel bucket {@code b}: the next of the
+     * bucket's chunk, else a freed one, else a new one; a bucket that
+     * already has a row gets a new chunk of {@link #CHUNK_ROWS} instead, so
+     * that softclock's walk of a busy bucket reads its rows side by side.
+     */
+    private int take(int b) {
+        int r;
+        if (chunkNext != null && chunkNext[b] < chunkEnd[b]) {
+            r = chunkNext[b]++;
+        } else if (freeRow >= 0) {
+            r = freeRow;
+            freeRow = next(r);
+        } else {
+            int n = heads != null && heads[b] >= 0 ? CHUNK_ROWS : 1;
+            grow(n);
+            r = used;
+            used += n;
+            if (n > 1) {
+                if (chunkNext == null) {
+                    chunkNext = new int[Callwheel.CALLWHEEL_SIZE];
+                    chunkEnd = new int[Callwheel.CALLWHEEL_SIZE];
+                }
+                chunkNext[b] = r + 1;
+                chunkEnd[b] = used;
             }
-            freeRow = used++;
-            setLinks(freeRow, -1, -1);
-            set(freeRow, FLAGS, FREE);   // until fold fills it: not a row for rehash to chain
         }
-        int r = freeRow;
-        freeRow = next(r);
         if (++live > hashHead.length) {
             rehash(Math.max(PAGE_ROWS, hashHead.length * 2));
         }
         return r;
+    }
+
+    /** Pages for {@code n} rows more than {@link #used}, all free (not rows for rehash to chain). */
+    private void grow(int n) {
+        int pagesNeeded = (used + n + PAGE_MASK) >>> PAGE_SHIFT;
+        for (int p = pages.length; p < pagesNeeded; p++) {
+            pages = Arrays.copyOf(pages, p + 1);
+            udata = Arrays.copyOf(udata, p + 1);
+            pages[p] = new long[PAGE_ROWS * STRIDE];
+            udata[p] = new Object[PAGE_ROWS];
+        }
+        for (int r = used; r < used + n; r++) {
+            setLinks(r, -1, -1);
+            set(r, FLAGS, FREE);
+        }
     }
 
     /** Makes the hash chain link that names row {@code from} name {@code to} instead. */
@@ -319,6 +353,7 @@ final class TimerRows {
             udata = new Object[0][];
             hashHead = new int[0];
             heads = null;
+            chunkNext = chunkEnd = null;
             scatter = false;
             used = 0;
             freeRow = -1;

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Timers folded into rows: a timer waiting on the callwheel is a row and no
  * knote in the table; a change that names it, or its callout coming due,
  * revives it as the knote it was (ident, flags, udata); idents with a stride
- * still find their rows once the rows' hash scatters; racing changes never
+ * still find their rows once the rows' hash scatters; the rows of a busy
+ * bucket lie side by side; racing changes never
  * leave a row and a knote for one timer. TimerFilterTest's scenarios run
  * among rows in TimerFilterAmongRowsTest.
  */
@@ -150,6 +151,36 @@ class TimerRowsTest {
         }
         assertThat(rows()).isZero();
         assertThat(delete(0)).isEqualTo(Errno.ENOENT.code());
+    }
+
+    @Test
+    void aBusyBucketsRowsLieSideBySideThoughItsAddsAlternateWithAnothers() throws KQueueException {
+        KEventList changes = new KEventList(1024);
+        for (int i = 0; i < 1024; i++) {   // even idents an hour off, odd ones 100 ms later: two buckets (or so)
+            changes.add(i, EVFILT_TIMER, EV_ADD, 0, HOUR_MS + (i % 2) * 100, null);
+        }
+        assertThat(kq.kevent(changes, null, 0)).isZero();
+        int[] rowsAndGaps = locked(kq, () -> {
+            TimerRows rows = kq.clock.rows();
+            int n = 0;
+            int gaps = 0;
+            for (int b = 0; b < Callwheel.CALLWHEEL_SIZE; b++) {
+                List<Integer> bucket = new ArrayList<>();
+                for (int r = rows.first(b); r >= 0; r = rows.next(r)) {
+                    bucket.add(r);
+                }
+                Collections.sort(bucket);
+                for (int i = 1; i < bucket.size(); i++) {
+                    gaps += bucket.get(i) == bucket.get(i - 1) + 1 ? 0 : 1;
+                }
+                n += bucket.size();
+            }
+            return new int[] {n, gaps};
+        });
+        assertThat(rowsAndGaps[0]).as("rows (the first WHEEL_MIN timers stay knotes on the heap)")
+                .isEqualTo(1024 - Callwheel.WHEEL_MIN);
+        // alternating adds that took the next free row would leave a gap after nearly every row
+        assertThat(rowsAndGaps[1]).as("gaps between the rows of a bucket, in order").isLessThanOrEqualTo(1024 / 8);
     }
 
     @Test
