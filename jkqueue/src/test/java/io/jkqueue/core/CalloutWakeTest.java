@@ -4,15 +4,12 @@ import static io.jkqueue.KEvent.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jkqueue.KEventList;
-import io.jkqueue.filters.SystemFilters;
 import io.jkqueue.linux.Poll;
 
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The timerfd is armed for a callout only while someone may wait for it: a
@@ -21,25 +18,18 @@ import org.junit.jupiter.api.Test;
  * must still be woken by it; a sleeper is woken late by at most the slack,
  * never early, and takes every callout due by then.
  */
+@ExtendWith(CoreKqExtension.class)
 class CalloutWakeTest {
     private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-    private KqueueImpl kq;
+    private final KqueueImpl kq;
 
-    @BeforeAll
-    static void boot() {
-        SystemFilters.install();
+    CalloutWakeTest(KqueueImpl kq) {
+        this.kq = kq;
     }
 
-    @BeforeEach
-    void setUp() throws Exception {
-        kq = KqueueImpl.open();
-    }
 
-    @AfterEach
-    void tearDown() {
-        kq.close();
-    }
+
 
     private static void addTimer(KqueueImpl k, long ident, int flags, int unit, long data) throws Exception {
         KEventList kev = new KEventList(1);

@@ -7,11 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jkqueue.Errno;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueueException;
-import io.jkqueue.filters.SystemFilters;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 
 /**
@@ -19,23 +16,16 @@ import org.junit.jupiter.api.Test;
  * slot); idents with a stride that folding chains up switch the table to
  * scattering, after which every knote is still found under its key.
  */
+@ExtendWith(CoreKqExtension.class)
 class KnoteTableTest {
-    private KqueueImpl kq;
+    private final KqueueImpl kq;
 
-    @BeforeAll
-    static void boot() {
-        SystemFilters.install();
+    KnoteTableTest(KqueueImpl kq) {
+        this.kq = kq;
     }
 
-    @BeforeEach
-    void open() throws KQueueException {
-        kq = KqueueImpl.open();
-    }
 
-    @AfterEach
-    void close() {
-        kq.close();
-    }
+
 
     /** Adds an EVFILT_USER knote under each ident (any filter but the descriptors' is hashed alike). */
     private static void addKnotes(KqueueImpl kq, long[] idents) throws KQueueException {

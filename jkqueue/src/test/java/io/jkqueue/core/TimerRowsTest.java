@@ -7,11 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jkqueue.Errno;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueueException;
-import io.jkqueue.filters.SystemFilters;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,25 +25,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * leave a row and a knote for one timer. TimerFilterTest's scenarios run
  * among rows in TimerFilterAmongRowsTest.
  */
+@ExtendWith(CoreKqExtension.class)
 class TimerRowsTest {
     private static final long HOUR_MS = 3_600_000;
 
-    private KqueueImpl kq;
+    private final KqueueImpl kq;
 
-    @BeforeAll
-    static void boot() {
-        SystemFilters.install();
+    TimerRowsTest(KqueueImpl kq) {
+        this.kq = kq;
     }
 
-    @BeforeEach
-    void open() throws KQueueException {
-        kq = KqueueImpl.open();
-    }
 
-    @AfterEach
-    void close() {
-        kq.close();
-    }
+
 
     private int rows() {
         return locked(kq, () -> kq.clock.rows().live());
