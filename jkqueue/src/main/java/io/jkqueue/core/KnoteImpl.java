@@ -38,6 +38,8 @@ import java.nio.channels.Channel;
  * Nobody else changes it meanwhile: register and drain wait for it to leave
  * flux (msleep "kqflxwt"), scan waits at it, and knote() skips it unless the
  * scan that holds it also holds its list lock (KN_SCAN) and will re-check it.
+ * A system timer is attached and dropped in flux too, but with the kq lock
+ * held throughout ({@link KqueueImpl#opsRunLocked}): nobody sees it in flux.
  */
 public sealed class KnoteImpl implements Knote permits FdKnote {
     private static final System.Logger LOG = System.getLogger("io.jkqueue");

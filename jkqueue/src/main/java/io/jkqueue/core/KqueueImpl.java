@@ -350,6 +350,10 @@ public final class KqueueImpl {
     }
 
     void setDetached(KnoteImpl kn, boolean detached) {
+        if (ownsLock()) {   // a drop under the scan's hold (dropLocked): no reentrant lock and unlock
+            kn.status = detached ? kn.status | KN_DETACHED : kn.status & ~KN_DETACHED;
+            return;
+        }
         lock();
         try {
             kn.status = detached ? kn.status | KN_DETACHED : kn.status & ~KN_DETACHED;
@@ -444,17 +448,31 @@ public final class KqueueImpl {
         dropDetached(kn);
     }
 
+    /**
+     * Whether {@code kn}'s f_attach and f_detach may run with the kq lock
+     * held: a system timer's take no lock but this one (callout_reset or
+     * callout_stop, and the detached mark), so that a timer is added and
+     * dropped without letting the lock go and taking it again for each step.
+     */
+    static boolean opsRunLocked(KnoteImpl kn) {
+        return kn.filter == KEvent.EVFILT_TIMER && kn.getClass() == KnoteImpl.class;
+    }
+
+    /** knote_drop with the kq lock held, for a knote whose ops may run so ({@link #opsRunLocked}). */
+    void dropLocked(KnoteImpl kn) {
+        assert ownsLock() && kn.inFlux() && opsRunLocked(kn) : kn;
+        if ((kn.status & KN_DETACHED) == 0) {
+            kn.detachFilter();
+        }
+        unhook(kn);
+        kn.fop = null;   // a system filter: no reference to release
+    }
+
     /** knote_drop_detached. */
     void dropDetached(KnoteImpl kn) {
         lock();
         try {
-            assert kn.inFlux() : kn;
-            table.remove(kn);
-            if ((kn.status & KN_QUEUED) != 0) {
-                dequeue(kn);
-            }
-            clock.stop(kn);
-            fluxWakeup();
+            unhook(kn);
         } finally {
             unlock();
         }
@@ -462,9 +480,24 @@ public final class KqueueImpl {
         kn.fop = null;
     }
 
+    /** knote_drop_detached's part under the kq lock: out of the table, the queue and the callouts. */
+    private void unhook(KnoteImpl kn) {
+        assert ownsLock() && kn.inFlux() : kn;
+        table.remove(kn);
+        if ((kn.status & KN_QUEUED) != 0) {
+            dequeue(kn);
+        }
+        clock.stop(kn);
+        fluxWakeup();
+    }
+
     // ---- callouts and the sweep -----------------------------------------
 
     void calloutReset(KnoteImpl kn, long whenNanos, Knote.Callout fn) {
+        if (ownsLock()) {   // a callout re-arming itself: no reentrant lock and unlock
+            clock.schedule(kn, whenNanos, fn);
+            return;
+        }
         lock();
         try {
             clock.schedule(kn, whenNanos, fn);
@@ -474,6 +507,10 @@ public final class KqueueImpl {
     }
 
     void calloutStop(KnoteImpl kn) {
+        if (ownsLock()) {   // a drop under the scan's hold (dropLocked)
+            clock.stop(kn);
+            return;
+        }
         lock();
         try {
             clock.stop(kn);

@@ -192,7 +192,8 @@ final class Register {
 
     /**
      * kqueue_register for a change that adds a knote: links it in, attaches
-     * it (f_attach, without the kq lock, the knote in flux), then done_ev_add.
+     * it (f_attach, without the kq lock unless the ops may run with it, the
+     * knote in flux), then done_ev_add.
      * Entered with the kq lock held; returns without it.
      */
     private static int attachNew(KqueueImpl kq, Copyin c, int flags, FilterOps fops) {
@@ -214,13 +215,21 @@ final class Register {
         if (kq.table.insert(kn, c.channel, c.dev, c.ino)) {
             kq.clock.startSweep();   // the first descriptor knote
         }
-        kq.unlock();
+        boolean locked = KqueueImpl.opsRunLocked(kn);
+        if (!locked) {
+            kq.unlock();
+        }
         int error = kn.attachFilter();
         if (error != 0) {
-            kq.dropDetached(kn);
+            if (locked) {
+                kq.dropLocked(kn);
+                kq.unlock();
+            } else {
+                kq.dropDetached(kn);
+            }
             return error;
         }
-        doneEvAdd(kq, kn, KnListImpl.listLock(kn), flags, false, true, null);
+        doneEvAdd(kq, kn, KnListImpl.listLock(kn), flags, locked, true, null);
         return 0;
     }
 

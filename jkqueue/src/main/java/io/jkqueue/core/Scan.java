@@ -158,12 +158,19 @@ final class Scan {
             influx = true;
             if ((kn.flags & (EV_DROP | EV_ONESHOT)) != 0) {
                 kq.unqueued(kn);
-                kq.unlock();
+                boolean locked = KqueueImpl.opsRunLocked(kn);
+                if (!locked) {
+                    kq.unlock();
+                }
                 if ((kn.flags & EV_DROP) == 0) {
                     kn.copyOut(out, nkev++);
                 }
-                kq.drop(kn);
-                kq.lock();
+                if (locked) {
+                    kq.dropLocked(kn);
+                } else {
+                    kq.drop(kn);
+                    kq.lock();
+                }
             } else if (deliver(kq, kn, out, nkev, since)) {
                 nkev++;
             }
