@@ -129,16 +129,16 @@ final class Callwheel {
 
     /**
      * softclock: whether a callout is due by {@code now}, moving the wheel's
-     * callouts onto the near-term heap one tick at a time until the heap's
-     * earliest is earlier than anything left on the wheel (so the heap stays
-     * the size of a tick, and callouts run in deadline order). When true,
+     * callouts to the near term one tick at a time until the near term's
+     * earliest is earlier than anything left on the wheel (so the near term
+     * holds about a tick, and callouts run in deadline order). When true,
      * {@link #earliest()} and {@link #pop()} give that callout.
      */
     boolean due(long now) {
         long nowTick = now >> TICK_SHIFT;
         while (onWheel > 0 && softTicks <= nowTick && wheelNext <= now) {
             if (near.hasLive() && near.earliest() < softTicks << TICK_SHIFT) {
-                break;   // the heap's earliest comes before the wheel's next tick
+                break;   // the near term's earliest comes before the wheel's next tick
             }
             if (nowTick - softTicks >= CALLWHEEL_SIZE) {
                 for (int b = 0; b < CALLWHEEL_SIZE; b++) {   // a whole turn (or more) passed: every bucket
@@ -173,7 +173,7 @@ final class Callwheel {
         return near.pop();
     }
 
-    /** Moves the callouts of bucket {@code b} due before {@code end} onto the heap, reviving rows. */
+    /** Moves the callouts of bucket {@code b} due before {@code end} to the near term as one batch, reviving rows. */
     private void moveDue(int b, long end) {
         if (bucketMin[b] >= end) {
             return;
@@ -183,7 +183,7 @@ final class Callwheel {
             next = kn.calloutNext;
             if (kn.calloutTime < end) {
                 unlink(kn);
-                near.schedule(kn, kn.calloutTime);
+                near.addToBatch(kn, kn.calloutTime);
             } else {
                 min = Math.min(min, kn.calloutTime);
             }
@@ -193,12 +193,13 @@ final class Callwheel {
             long deadline = rows.when(r);
             if (deadline < end) {
                 unlinkRow(r);
-                near.schedule(rows.revive(r), deadline);
+                near.addToBatch(rows.revive(r), deadline);
             } else {
                 min = Math.min(min, deadline);
             }
         }
         bucketMin[b] = min;
+        near.endBatch();
     }
 
     /** When softclock must look again: at or before the earliest pending deadline; MAX_VALUE for none. */
