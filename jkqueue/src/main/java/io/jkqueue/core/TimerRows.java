@@ -23,9 +23,10 @@ import java.util.Arrays;
  * humongous objects), its udata in a page of its own, and a slot's chain in
  * a hash by ident. Each callwheel bucket has a list of rows, as it has one
  * of knotes linked through c_links ({@link #first}, {@link #next}); a
- * bucket that holds rows takes new ones {@link #CHUNK_ROWS} at a time, side
- * by side (its chunk), so that softclock's walk of the bucket reads memory
- * in order instead of missing the cache once per row. Once
+ * bucket that holds rows takes new ones as many at a time as it holds, up
+ * to {@link #CHUNK_ROWS}, side by side (its chunk), so that softclock's walk
+ * of a busy bucket reads memory in order instead of missing the cache once
+ * per row, while a thin one reserves no more rows than it uses. Once
  * three quarters of the rows taken are free again, the rows in use move
  * down and the pages above them go ({@link #compactIfSparse}), so that a
  * burst of timers leaves no pages behind.
@@ -55,6 +56,7 @@ final class TimerRows {
     private Object[][] udata = new Object[0][];
     private int[] hashHead = new int[0];   // by ident, at least as many slots as rows
     private int[] heads;          // per callwheel bucket: its first row, -1 for none; null until the first
+    private int[] bucketRows;     // per callwheel bucket: how many rows it holds
     private boolean scatter;      // as KnoteTable's: idents chained up under the folding hash
     private int used;             // rows ever taken or held in a chunk (the free ones chained from freeRow or in a chunk)
     private int freeRow = -1;
@@ -69,6 +71,11 @@ final class TimerRows {
     /** Rows in use. */
     int live() {
         return live;
+    }
+
+    /** Rows taken: in use, freed, or held in a chunk (for tests). */
+    int taken() {
+        return used;
     }
 
     /**
@@ -132,7 +139,9 @@ final class TimerRows {
         if (heads == null) {
             heads = new int[Callwheel.CALLWHEEL_SIZE];
             Arrays.fill(heads, -1);
+            bucketRows = new int[Callwheel.CALLWHEEL_SIZE];
         }
+        bucketRows[b]++;
         int first = heads[b];
         setLinks(r, first, -1);
         if (first >= 0) {
@@ -143,6 +152,7 @@ final class TimerRows {
 
     /** Takes row {@code r} off bucket {@code b}'s list. */
     void unlink(int r, int b) {
+        bucketRows[b]--;
         int prev = prev(r);
         int next = next(r);
         if (prev >= 0) {
@@ -284,8 +294,8 @@ final class TimerRows {
     /**
      * A free row for a timer of callwheel bucket {@code b}: the next of the
      * bucket's chunk, else a freed one, else a new one; a bucket that
-     * already has a row gets a new chunk of {@link #CHUNK_ROWS} instead, so
-     * that softclock's walk of a busy bucket reads its rows side by side.
+     * already has rows gets a new chunk of as many (up to {@link #CHUNK_ROWS})
+     * instead, so that softclock's walk of a busy bucket reads its rows side by side.
      */
     private int take(int b) {
         int r;
@@ -295,7 +305,7 @@ final class TimerRows {
             r = freeRow;
             freeRow = next(r);
         } else {
-            int n = heads != null && heads[b] >= 0 ? CHUNK_ROWS : 1;
+            int n = heads == null ? 1 : Math.clamp(bucketRows[b], 1, CHUNK_ROWS);   // as many as it holds, up to a chunk
             grow(n);
             r = used;
             used += n;
@@ -353,6 +363,7 @@ final class TimerRows {
             udata = new Object[0][];
             hashHead = new int[0];
             heads = null;
+            bucketRows = null;
             chunkNext = chunkEnd = null;
             scatter = false;
             used = 0;

@@ -174,6 +174,19 @@ class TimerRowsTest {
     }
 
     @Test
+    void thinBucketsReserveNoMoreRowsThanTheyUse() throws KQueueException {
+        KEventList changes = new KEventList(2048);
+        for (int i = 0; i < 2048; i++) {   // two timers a tick, over 1,024 ticks (each its own bucket)
+            changes.add(i, EVFILT_TIMER, EV_ADD, NOTE_NSECONDS, HOUR_MS * 1_000_000 + ((long) (i / 2) << 20), null);
+        }
+        assertThat(kq.kevent(changes, null, 0)).isZero();
+        int[] liveAndTaken = locked(kq, () -> new int[] {kq.clock.rows().live(), kq.clock.rows().taken()});
+        assertThat(liveAndTaken[0]).isEqualTo(2048 - Callwheel.WHEEL_MIN);
+        // a chunk of 16 for each bucket's second row would take some 17 rows for every 2
+        assertThat(liveAndTaken[1]).as("rows taken").isLessThanOrEqualTo(liveAndTaken[0] + liveAndTaken[0] / 4);
+    }
+
+    @Test
     void stridedIdentsScatterTheRowsAndAreAllStillFound() throws KQueueException {
         long[] idents = range(0, 3000, 24);   // folding leaves their low bits alike
         add(idents, 0, HOUR_MS);
