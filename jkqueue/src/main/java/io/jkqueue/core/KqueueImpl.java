@@ -350,7 +350,7 @@ public final class KqueueImpl {
     }
 
     void setDetached(KnoteImpl kn, boolean detached) {
-        if (ownsLock()) {   // a drop under the scan's hold (dropLocked): no reentrant lock and unlock
+        if (ownsLock()) {   // a timer attached or dropped under the kq lock (opsRunLocked): no reentrant lock
             kn.status = detached ? kn.status | KN_DETACHED : kn.status & ~KN_DETACHED;
             return;
         }
@@ -494,7 +494,7 @@ public final class KqueueImpl {
     // ---- callouts and the sweep -----------------------------------------
 
     void calloutReset(KnoteImpl kn, long whenNanos, Knote.Callout fn) {
-        if (ownsLock()) {   // a callout re-arming itself: no reentrant lock and unlock
+        if (ownsLock()) {   // a callout re-arming itself, a timer attached under the kq lock: no reentrant lock
             clock.schedule(kn, whenNanos, fn);
             return;
         }
@@ -507,7 +507,7 @@ public final class KqueueImpl {
     }
 
     void calloutStop(KnoteImpl kn) {
-        if (ownsLock()) {   // a drop under the scan's hold (dropLocked)
+        if (ownsLock()) {   // a timer dropped under the kq lock (opsRunLocked)
             clock.stop(kn);
             return;
         }
