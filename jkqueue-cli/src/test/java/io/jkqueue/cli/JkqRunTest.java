@@ -14,8 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
+import static io.jkqueue.cli.Launcher.awaitEnd;
 import static io.jkqueue.cli.Launcher.awaitUntil;
 import static io.jkqueue.cli.Launcher.readLines;
 import static io.jkqueue.cli.Launcher.runToEnd;
@@ -38,7 +38,7 @@ class JkqRunTest {
     /** Ends jkq as Ctrl-C or kill would; returns its status. */
     private static int end(Process jkq, String signal) throws Exception {
         assertThat(new ProcessBuilder("kill", "-s", signal, Long.toString(jkq.pid())).start().waitFor()).isZero();
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).as("jkq ended by %s", signal).isTrue();
+        awaitEnd(jkq, "jkq after SIG" + signal);
         return jkq.exitValue();
     }
 
@@ -92,7 +92,7 @@ class JkqRunTest {
         } finally {
             jkq.destroy();
         }
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        awaitEnd(jkq, "jkq after destroy()");
     }
 
     /** A run's view of {@code file}: the command copies it to {@code seen} (renamed into place, never half written). */
@@ -118,7 +118,7 @@ class JkqRunTest {
         } finally {
             jkq.destroy();
         }
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        awaitEnd(jkq, "jkq after destroy()");
     }
 
     @Test
@@ -138,7 +138,7 @@ class JkqRunTest {
         } finally {
             jkq.destroy();
         }
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        awaitEnd(jkq, "jkq after destroy()");
     }
 
     @Test
@@ -168,7 +168,7 @@ class JkqRunTest {
         } finally {
             jkq.destroy();
         }
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        awaitEnd(jkq, "jkq after destroy()");
         assertThat(readLines(runs)).hasSize(2);
     }
 
@@ -198,7 +198,7 @@ class JkqRunTest {
         } finally {
             jkq.destroy();
         }
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        awaitEnd(jkq, "jkq after destroy()");
     }
 
     @Test
@@ -265,7 +265,7 @@ class JkqRunTest {
         } finally {
             jkq.destroy();
         }
-        assertThat(jkq.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        awaitEnd(jkq, "jkq after destroy()");
     }
 
     @Test

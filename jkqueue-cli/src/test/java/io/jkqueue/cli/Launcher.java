@@ -114,6 +114,38 @@ final class Launcher {
         }
     }
 
+    /**
+     * Waits for {@code jkq} to end; after 60 s fails with what its threads
+     * were doing: each one's name, state and kernel wait channel from /proc,
+     * and the JVM's own thread dump (jstack, itself bounded).
+     */
+    static void awaitEnd(Process jkq, String what) throws Exception {
+        if (jkq.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)) {
+            return;
+        }
+        fail("%s: still running after %d s%n%s", what, WAIT_SECONDS, threadsOf(jkq.pid()));
+    }
+
+    private static String threadsOf(long pid) throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.sorted().toList()) {
+                String stat = Files.readString(task.resolve("stat"));
+                out.append(task.getFileName()).append(' ').append(stat, stat.indexOf('('), stat.lastIndexOf(')') + 3)
+                        .append(' ').append(Files.readString(task.resolve("wchan"))).append('\n');
+            }
+        } catch (IOException e) {
+            out.append("/proc: ").append(e).append('\n');
+        }
+        Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
+        Process dump = new ProcessBuilder(jstack.toString(), Long.toString(pid)).redirectErrorStream(true).start();
+        byte[] text = dump.getInputStream().readNBytes(1 << 20);
+        out.append(dump.waitFor(20, TimeUnit.SECONDS) ? "" : "(jstack did not end)\n")
+                .append(new String(text, StandardCharsets.UTF_8));
+        dump.destroyForcibly();
+        return out.toString();
+    }
+
     static List<String> readLines(Path p) {
         try {
             return Files.exists(p) ? Files.readAllLines(p) : List.of();
