@@ -15,112 +15,117 @@ class CalloutHeapTest {
     @Test
     void popsLiveCalloutsInDeadlineOrderWhateverWasStopped() {
         Random rnd = new Random(42);
-        CalloutHeap heap = new CalloutHeap();
-        KnoteImpl[] knotes = new KnoteImpl[5_000];
-        for (int i = 0; i < knotes.length; i++) {
-            knotes[i] = new KnoteImpl(null);
-            knotes[i].ident = i;
-        }
-        Map<KnoteImpl, Long> model = new HashMap<>();
-        TreeMap<Long, Integer> deadlines = new TreeMap<>();
+        Model m = new Model();
         for (int step = 0; step < 400_000; step++) {
-            KnoteImpl kn = knotes[rnd.nextInt(knotes.length)];
+            KnoteImpl kn = m.knote(rnd);
             int op = rnd.nextInt(10);
             if (op < 5) {
-                long when = rnd.nextInt(1_000_000);
-                unindex(deadlines, model.put(kn, when));
-                deadlines.merge(when, 1, Integer::sum);
-                heap.schedule(kn, when);
+                m.schedule(kn, rnd.nextInt(1_000_000));
             } else if (op < 8) {
-                unindex(deadlines, model.remove(kn));
-                heap.remove(kn);
+                m.remove(kn);
             } else {
-                assertThat(heap.hasLive()).isEqualTo(!model.isEmpty());
-                if (!model.isEmpty()) {
-                    long expected = deadlines.firstKey();
-                    assertThat(heap.earliest()).isEqualTo(expected);
-                    KnoteImpl popped = heap.pop();
-                    assertThat(model.remove(popped)).isEqualTo(expected);
-                    unindex(deadlines, expected);
-                    assertThat(popped.calloutPending).isFalse();
-                }
+                m.popAndCheck();
             }
         }
-        long last = Long.MIN_VALUE;
-        while (heap.hasLive()) {
-            assertThat(heap.earliest()).isGreaterThanOrEqualTo(last);
-            last = heap.earliest();
-            assertThat(model.remove(heap.pop())).isEqualTo(last);
-        }
-        assertThat(model).isEmpty();
+        m.drainInOrder();
     }
 
     @Test
     void batchesSortedOntoTheRunAndTheHeapPopInDeadlineOrderTogether() {
         Random rnd = new Random(7);
-        CalloutHeap heap = new CalloutHeap();
-        KnoteImpl[] knotes = new KnoteImpl[5_000];
-        for (int i = 0; i < knotes.length; i++) {
-            knotes[i] = new KnoteImpl(null);
-            knotes[i].ident = i;
-        }
-        Map<KnoteImpl, Long> model = new HashMap<>();
-        TreeMap<Long, Integer> deadlines = new TreeMap<>();
+        Model m = new Model();
         long tick = 0;   // batches come a tick at a time, as softclock moves them; some out of order
         for (int step = 0; step < 200_000; step++) {
             int op = rnd.nextInt(20);
             if (op == 0) {
-                boolean inOrder = rnd.nextInt(4) != 0;
-                long base = inOrder ? (tick += 1_000) : rnd.nextInt((int) tick + 1);
+                long base = rnd.nextInt(4) != 0 ? (tick += 1_000) : rnd.nextInt((int) tick + 1);
                 int n = rnd.nextInt(300);
-                java.util.Set<KnoteImpl> inBatch = new java.util.HashSet<>();
                 for (int i = 0; i < n; i++) {
-                    KnoteImpl kn = knotes[rnd.nextInt(knotes.length)];
-                    if (!inBatch.add(kn) || model.containsKey(kn)) {
-                        continue;   // as on the wheel: a callout pending there is on no near-term entry
+                    KnoteImpl kn = m.knote(rnd);
+                    if (!kn.calloutPending) {   // as on the wheel: a callout pending there is on no near-term entry
+                        m.addToBatch(kn, base + rnd.nextInt(rnd.nextBoolean() ? 1_000 : 3));   // ties too
                     }
-                    long when = base + rnd.nextInt(rnd.nextBoolean() ? 1_000 : 3);   // ties too
-                    model.put(kn, when);
-                    deadlines.merge(when, 1, Integer::sum);
-                    heap.addToBatch(kn, when);
                 }
-                heap.endBatch();
+                m.heap.endBatch();
             } else if (op < 6) {
-                KnoteImpl kn = knotes[rnd.nextInt(knotes.length)];
-                long when = tick + rnd.nextInt(2_000) - 1_000;
-                unindex(deadlines, model.put(kn, when));
-                deadlines.merge(when, 1, Integer::sum);
-                heap.schedule(kn, when);
+                m.schedule(m.knote(rnd), tick + rnd.nextInt(2_000) - 1_000);
             } else if (op < 10) {
-                KnoteImpl kn = knotes[rnd.nextInt(knotes.length)];
-                unindex(deadlines, model.remove(kn));
-                heap.remove(kn);
+                m.remove(m.knote(rnd));
             } else {
-                assertThat(heap.hasLive()).isEqualTo(!model.isEmpty());
-                assertThat(heap.live()).isGreaterThanOrEqualTo(model.size());
-                if (!model.isEmpty()) {
-                    long expected = deadlines.firstKey();
-                    assertThat(heap.earliest()).isEqualTo(expected);
-                    KnoteImpl popped = heap.pop();
-                    assertThat(model.remove(popped)).isEqualTo(expected);
-                    unindex(deadlines, expected);
-                    assertThat(popped.calloutPending).isFalse();
-                }
+                m.popAndCheck();
             }
         }
-        long last = Long.MIN_VALUE;
-        while (heap.hasLive()) {
-            assertThat(heap.earliest()).isGreaterThanOrEqualTo(last);
-            last = heap.earliest();
-            assertThat(model.remove(heap.pop())).isEqualTo(last);
-        }
-        assertThat(model).isEmpty();
-        assertThat(heap.live()).isZero();
+        m.drainInOrder();
     }
 
-    private static void unindex(TreeMap<Long, Integer> deadlines, Long when) {
-        if (when != null) {
-            deadlines.computeIfPresent(when, (k, n) -> n == 1 ? null : n - 1);
+    /** A CalloutHeap and what it should hold: each knote's pending deadline, and how many knotes are due at each. */
+    private static final class Model {
+        final CalloutHeap heap = new CalloutHeap();
+        private final KnoteImpl[] knotes = new KnoteImpl[5_000];
+        private final Map<KnoteImpl, Long> pending = new HashMap<>();
+        private final TreeMap<Long, Integer> deadlines = new TreeMap<>();
+
+        Model() {
+            for (int i = 0; i < knotes.length; i++) {
+                knotes[i] = new KnoteImpl(null);
+                knotes[i].ident = i;
+            }
+        }
+
+        KnoteImpl knote(Random rnd) {
+            return knotes[rnd.nextInt(knotes.length)];
+        }
+
+        void schedule(KnoteImpl kn, long when) {
+            expect(kn, when);
+            heap.schedule(kn, when);
+        }
+
+        void addToBatch(KnoteImpl kn, long when) {
+            expect(kn, when);
+            heap.addToBatch(kn, when);
+        }
+
+        void remove(KnoteImpl kn) {
+            unindex(pending.remove(kn));
+            heap.remove(kn);
+        }
+
+        /** hasLive, and the earliest and pop against the model's earliest. */
+        void popAndCheck() {
+            assertThat(heap.hasLive()).isEqualTo(!pending.isEmpty());
+            assertThat(heap.live()).isGreaterThanOrEqualTo(pending.size());
+            if (!pending.isEmpty()) {
+                long expected = deadlines.firstKey();
+                assertThat(heap.earliest()).isEqualTo(expected);
+                KnoteImpl popped = heap.pop();
+                assertThat(pending.remove(popped)).isEqualTo(expected);
+                unindex(expected);
+                assertThat(popped.calloutPending).isFalse();
+            }
+        }
+
+        /** Pops everything left: in deadline order, each as the model has it, nothing live after. */
+        void drainInOrder() {
+            long last = Long.MIN_VALUE;
+            while (heap.hasLive()) {
+                assertThat(heap.earliest()).isGreaterThanOrEqualTo(last);
+                last = heap.earliest();
+                assertThat(pending.remove(heap.pop())).isEqualTo(last);
+            }
+            assertThat(pending).isEmpty();
+            assertThat(heap.live()).isZero();
+        }
+
+        private void expect(KnoteImpl kn, long when) {
+            unindex(pending.put(kn, when));
+            deadlines.merge(when, 1, Integer::sum);
+        }
+
+        private void unindex(Long when) {
+            if (when != null) {
+                deadlines.computeIfPresent(when, (k, n) -> n == 1 ? null : n - 1);
+            }
         }
     }
 }
