@@ -27,13 +27,37 @@ final class Launcher {
     static final Path LAUNCHER = Path.of("..", "bin", "jkq").toAbsolutePath().normalize();
     /** How long a test waits for anything: a bound for a broken jkq, not a timing. */
     static final long WAIT_SECONDS = 60;
+    private static final boolean SIGINT_IGNORED = (ignoredSignals() & 1L << (2 - 1)) != 0;
+
+    /** This process's ignored signals (/proc's SigIgn mask: bit n-1 for signal n). */
+    private static long ignoredSignals() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    return Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+                }
+            }
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     static Process start(String... args) throws IOException {
         return builder(args).start();
     }
 
+    /**
+     * jkq as started from a terminal: with SIGINT at its default, even when
+     * these tests inherited it ignored (as a background job of a shell does,
+     * and a JVM keeps it so), through env(1) then.
+     */
     static ProcessBuilder builder(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
+        List<String> cmd = new ArrayList<>();
+        if (SIGINT_IGNORED) {
+            cmd.addAll(List.of("env", "--default-signal=INT"));
+        }
+        cmd.add(LAUNCHER.toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
