@@ -338,15 +338,23 @@ public final class KqueueImpl {
     }
 
     void deactivate(KnoteImpl kn) {
+        if (ownsLock()) {   // a touch under the kq lock (a timer re-added): no reentrant lock and unlock
+            deactivateLocked(kn);
+            return;
+        }
         lock();
         try {
-            if ((kn.status & KN_QUEUED) != 0) {
-                dequeue(kn);
-            }
-            kn.status &= ~KN_ACTIVE;
+            deactivateLocked(kn);
         } finally {
             unlock();
         }
+    }
+
+    private void deactivateLocked(KnoteImpl kn) {
+        if ((kn.status & KN_QUEUED) != 0) {
+            dequeue(kn);
+        }
+        kn.status &= ~KN_ACTIVE;
     }
 
     void setDetached(KnoteImpl kn, boolean detached) {
