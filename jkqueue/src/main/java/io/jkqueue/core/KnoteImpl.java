@@ -290,17 +290,29 @@ public sealed class KnoteImpl implements Knote permits FdKnote {
 
     @Override
     public void deactivate() {
-        kq.deactivate(this);
+        if (kq.ownsLock()) {
+            kq.deactivateLocked(this);   // a timer's touch on re-add, under the kq lock
+        } else {
+            kq.deactivate(this);
+        }
     }
 
     @Override
     public void markAttached() {
-        kq.setDetached(this, false);
+        if (kq.ownsLock()) {
+            status &= ~KN_DETACHED;   // a timer attached under the kq lock (KqueueImpl.opsRunLocked)
+        } else {
+            kq.setDetached(this, false);
+        }
     }
 
     @Override
     public void markDetached() {
-        kq.setDetached(this, true);
+        if (kq.ownsLock()) {
+            status |= KN_DETACHED;   // a timer dropped under the kq lock
+        } else {
+            kq.setDetached(this, true);
+        }
     }
 
     /** Only a descriptor filter's knote (an {@link FdKnote}) has a descriptor to watch. */
@@ -325,12 +337,20 @@ public sealed class KnoteImpl implements Knote permits FdKnote {
 
     @Override
     public void calloutReset(long whenNanos, Callout fn) {
-        kq.calloutReset(this, whenNanos, fn);
+        if (kq.ownsLock()) {
+            kq.clock.schedule(this, whenNanos, fn);   // a callout re-arming itself, a timer attached under the kq lock
+        } else {
+            kq.calloutReset(this, whenNanos, fn);
+        }
     }
 
     @Override
     public void calloutStop() {
-        kq.calloutStop(this);
+        if (kq.ownsLock()) {
+            kq.clock.stop(this);   // a timer's touch or drop under the kq lock
+        } else {
+            kq.calloutStop(this);
+        }
     }
 
     @Override

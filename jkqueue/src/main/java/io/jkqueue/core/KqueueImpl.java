@@ -338,10 +338,6 @@ public final class KqueueImpl {
     }
 
     void deactivate(KnoteImpl kn) {
-        if (ownsLock()) {   // a touch under the kq lock (a timer re-added): no reentrant lock and unlock
-            deactivateLocked(kn);
-            return;
-        }
         lock();
         try {
             deactivateLocked(kn);
@@ -350,7 +346,9 @@ public final class KqueueImpl {
         }
     }
 
-    private void deactivateLocked(KnoteImpl kn) {
+    /** The kq lock is held (a timer's touch): no reentrant lock and unlock, as activateLocked. */
+    void deactivateLocked(KnoteImpl kn) {
+        assert ownsLock();
         if ((kn.status & KN_QUEUED) != 0) {
             dequeue(kn);
         }
@@ -358,10 +356,6 @@ public final class KqueueImpl {
     }
 
     void setDetached(KnoteImpl kn, boolean detached) {
-        if (ownsLock()) {   // a timer attached or dropped under the kq lock (opsRunLocked): no reentrant lock
-            kn.status = detached ? kn.status | KN_DETACHED : kn.status & ~KN_DETACHED;
-            return;
-        }
         lock();
         try {
             kn.status = detached ? kn.status | KN_DETACHED : kn.status & ~KN_DETACHED;
@@ -502,10 +496,6 @@ public final class KqueueImpl {
     // ---- callouts and the sweep -----------------------------------------
 
     void calloutReset(KnoteImpl kn, long whenNanos, Knote.Callout fn) {
-        if (ownsLock()) {   // a callout re-arming itself, a timer attached under the kq lock: no reentrant lock
-            clock.schedule(kn, whenNanos, fn);
-            return;
-        }
         lock();
         try {
             clock.schedule(kn, whenNanos, fn);
@@ -515,10 +505,6 @@ public final class KqueueImpl {
     }
 
     void calloutStop(KnoteImpl kn) {
-        if (ownsLock()) {   // a timer dropped under the kq lock (opsRunLocked)
-            clock.stop(kn);
-            return;
-        }
         lock();
         try {
             clock.stop(kn);
