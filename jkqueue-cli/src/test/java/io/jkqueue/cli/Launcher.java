@@ -161,13 +161,20 @@ final class Launcher {
         } catch (IOException e) {
             out.append("/proc: ").append(e).append('\n');
         }
-        Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
-        Process dump = new ProcessBuilder(jstack.toString(), Long.toString(pid)).redirectErrorStream(true).start();
-        byte[] text = dump.getInputStream().readNBytes(1 << 20);
-        out.append(dump.waitFor(20, TimeUnit.SECONDS) ? "" : "(jstack did not end)\n")
-                .append(new String(text, StandardCharsets.UTF_8));
-        dump.destroyForcibly();
-        return out.toString();
+        // into a file, so that a jstack that never ends is bounded by the wait below, not by a read of its output
+        Path text = Files.createTempFile("jstack", ".txt");
+        try {
+            Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
+            Process dump = new ProcessBuilder(jstack.toString(), Long.toString(pid)).redirectErrorStream(true)
+                    .redirectOutput(text.toFile()).start();
+            if (!dump.waitFor(20, TimeUnit.SECONDS)) {
+                dump.destroyForcibly();
+                out.append("(jstack did not end within 20 s)\n");
+            }
+            return out.append(Files.readString(text)).toString();
+        } finally {
+            Files.delete(text);
+        }
     }
 
     static List<String> readLines(Path p) {
