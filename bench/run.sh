@@ -85,6 +85,7 @@ gcc -O2 -Wall -o "$CBIN/aio_uring" bench/c/aio_uring.c
 gcc -O2 -Wall -pthread -o "$CBIN/procexit" bench/c/procexit.c
 gcc -O2 -Wall -pthread -o "$CBIN/vnode" bench/c/vnode.c
 gcc -O2 -Wall -o "$CBIN/wakeups" bench/c/wakeups.c
+gcc -O2 -Wall -pthread -o "$CBIN/echo" bench/c/echo.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -182,7 +183,8 @@ run_churn() {
 
 run_echo() {
     echo; echo "### echo servers under 1,000 connections: examples EchoServer vs a Selector echo server"
-    harness echo "$JAVA" "${JVM_FD[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.EchoBench "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
+    harness echo "$JAVA" "${JVM_FD[@]}" -Xmx1g -cp "$JAR" io.jkqueue.bench.EchoBench "--c-echo=$CBIN/echo" \
+        "${ROUNDS_OPT[@]}" "${EXTRA[@]}"
 }
 
 run_vnode() {

@@ -4,7 +4,9 @@ import io.jkqueue.examples.EchoServer;
 import io.jkqueue.examples.ShardedEchoServer;
 import io.jkqueue.examples.VirtualEchoServer;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -14,11 +16,13 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Load test of the example echo servers io.jkqueue.examples.EchoServer
@@ -33,8 +37,13 @@ import java.util.Map;
  * has come back whole and correct. Turns alternate (interleaved rounds); a
  * round's result is the requests completed per second within the turn.
  * Errors (a wrong or missing echo, a closed or failed connection) must be 0.
+ * With --c-echo=PATH (bench/c/echo.c), also a C server on raw epoll with the
+ * same number of threads, in a process of its own: one read and one write
+ * per request, the fewest system calls a server can make, so that its rate
+ * under this load generator is the ceiling for every server here (its CPU
+ * is counted with the rest).
  *
- * <p>Options: --connections=1000 --workers=1 --round-ms=2000 --rounds=7 --warmup=1
+ * <p>Options: --connections=1000 --workers=1 --round-ms=2000 --rounds=7 --warmup=1 --c-echo=PATH
  */
 public final class EchoBench {
     static final int REQ = 16;
@@ -50,9 +59,15 @@ public final class EchoBench {
         private boolean sending;
         private long completed;
         private int outstanding;
+        private final LongSupplier serverCpuNanos;   // a server outside this process: its CPU, counted with the rest
         long errors;
 
         LoadGen(InetSocketAddress target, int n) throws IOException {
+            this(target, n, () -> 0);
+        }
+
+        LoadGen(InetSocketAddress target, int n, LongSupplier serverCpuNanos) throws IOException {
+            this.serverCpuNanos = serverCpuNanos;
             conns = new SocketChannel[n];
             in = new ByteBuffer[n];
             seq = new long[n];
@@ -120,7 +135,7 @@ public final class EchoBench {
             completed = 0;
             sending = true;
             long client0 = THREADS.getCurrentThreadCpuTime();
-            long process0 = Support.processCpuNanos();
+            long process0 = Support.processCpuNanos() + serverCpuNanos.getAsLong();
             long t0 = System.nanoTime();
             long end = t0 + ms * 1_000_000;
             for (int i = 0; i < conns.length; i++) {
@@ -133,7 +148,7 @@ public final class EchoBench {
             double rate = completed / (wall / 1e9);
             long client = THREADS.getCurrentThreadCpuTime() - client0;
             clientBusy.add(client / (double) wall);
-            restBusy.add((Support.processCpuNanos() - process0 - client) / (double) wall);
+            restBusy.add((Support.processCpuNanos() + serverCpuNanos.getAsLong() - process0 - client) / (double) wall);
             sending = false;                                    // drain the requests in flight
             long drainEnd = System.nanoTime() + 5_000_000_000L;
             while (outstanding > 0 && System.nanoTime() < drainEnd) {
@@ -177,6 +192,15 @@ public final class EchoBench {
             loads.put("sharded", toSharded);
             loads.put("virtual", toVirtual);
             loads.put("Selector", toNio);
+            NativeBaseline c = NativeBaseline.fromArgs(args, "c-echo");
+            Process cServer = null;
+            if (c != null) {
+                cServer = c.start(Integer.toString(workers));
+                BufferedReader out = new BufferedReader(new InputStreamReader(cServer.getInputStream(), StandardCharsets.US_ASCII));
+                int port = Integer.parseInt(out.readLine().trim());
+                long pid = cServer.pid();
+                loads.put("C epoll", new LoadGen(new InetSocketAddress(lo, port), connections, () -> Support.cpuNanosOf(pid)));
+            }
             Rounds r = new Rounds();
             loads.forEach((v, load) -> r.add(v, Support.checked(() -> load.turn(roundMs))));
             r.run(warmup, rounds, "req/s");
@@ -202,6 +226,18 @@ public final class EchoBench {
             double[] vratio = r.ratio("virtual", "jkqueue");
             System.out.println("  ratio virtual/jkqueue:  " + Rounds.describe(vratio, "%.3f"));
             Rounds.summary("echo virtual threads/EV_DISPATCH workers req/s", Rounds.brief(vratio, "%.3f"), "", "");
+            if (cServer != null) {
+                // what no server can beat under this load generator: read and write alone
+                double[] cratio = r.ratio("C epoll", "Selector");
+                System.out.println("  ceiling C epoll/Selector: " + Rounds.describe(cratio, "%.3f"));
+                Rounds.summary("echo ceiling C epoll/Selector req/s", Rounds.brief(cratio, "%.3f"), "", "");
+                double[] jc = r.ratio("jkqueue", "C epoll");
+                System.out.println("  ratio jkqueue/C epoll:  " + Rounds.describe(jc, "%.3f"));
+                Rounds.summary("echo jkqueue/C epoll req/s", Rounds.brief(jc, "%.3f"), "", "");
+                loads.get("C epoll").close();
+                cServer.getOutputStream().close();   // end of file on its stdin: it exits
+                cServer.waitFor();
+            }
         }
     }
 }

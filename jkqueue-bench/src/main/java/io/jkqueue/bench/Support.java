@@ -43,6 +43,20 @@ final class Support {
         return sum;
     }
 
+    /** CPU time of another process's threads (each one's schedstat: time on a CPU, in ns); 0 once it has gone. */
+    static long cpuNanosOf(long pid) {
+        long sum = 0;
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks) {
+                String stat = Files.readString(t.resolve("schedstat"));
+                sum += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+            }
+        } catch (IOException gone) {
+            return 0;
+        }
+        return sum;
+    }
+
     /** CPU time of the whole process (every thread: the JIT's and the GC's too), in ns. */
     static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
