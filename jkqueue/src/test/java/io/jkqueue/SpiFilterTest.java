@@ -14,8 +14,10 @@ import io.jkqueue.spi.Knote;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +49,7 @@ class SpiFilterTest {
         volatile boolean throwOnScan;
         volatile boolean throwOnAttach;
         volatile boolean watchIdentInAttach;
+        volatile Callable<?> inAttach;   // run by attach first
 
         @Override
         public boolean isFd() {
@@ -55,6 +58,13 @@ class SpiFilterTest {
 
         @Override
         public int attach(Knote kn) {
+            if (inAttach != null) {
+                try {
+                    inAttach.call();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
             if (throwOnAttach) {
                 throw new IllegalStateException("attach failed on purpose");
             }
@@ -165,6 +175,27 @@ class SpiFilterTest {
             assertThat(one(other).data()).isEqualTo(2);
         }
         assertThat(ops.detached).as("closing a kqueue detaches its knotes").hasValue(1);
+    }
+
+    /**
+     * A kevent made from inside a filter's attach, nested in a change list
+     * that already read the clock for a timer, reads it again for its own
+     * timers (Knote.uptime): its timer's delay counts from the nested call.
+     */
+    @Test
+    void aTimerAddedByAKeventInsideAttachCountsFromThatCall() throws Exception {
+        source(13);
+        AtomicLong nestedStart = new AtomicLong();
+        ops.inAttach = () -> {
+            ops.inAttach = null;
+            Thread.sleep(150);
+            nestedStart.set(System.nanoTime());
+            return kq.kevent(new KEvent[] {timer(15, EV_ADD | EV_ONESHOT, 0, 100)}, null, Duration.ZERO);
+        };
+        apply(kq, timer(14, EV_ADD | EV_ONESHOT, 0, 3_600_000), ev(13, FILTER, EV_ADD));
+        assertThat(one(kq).ident()).isEqualTo(15);
+        assertThat(System.nanoTime() - nestedStart.get()).as("ns from the nested call to its timer")
+                .isGreaterThanOrEqualTo(100_000_000L);
     }
 
     @Test

@@ -130,6 +130,21 @@ class TimerFilterTest {
         }
     }
 
+    /**
+     * The changes of one kevent call share one clock read (Knote.uptime) and
+     * the next call reads it again: a timer added after a pause counts its
+     * delay from its own call, never from the earlier one.
+     */
+    @Test
+    void aRelativeTimerCountsFromItsOwnCallNotAnEarlierOne() throws Exception {
+        apply(kq, timer(24, EV_ADD | EV_ONESHOT, 0, HOUR_MS));   // a change list that read the clock
+        Thread.sleep(150);
+        long start = System.nanoTime();
+        apply(kq, timer(25, EV_ADD | EV_ONESHOT, 0, 100));
+        assertThat(one(kq).ident()).isEqualTo(25);
+        assertThat(System.nanoTime() - start).as("ns from the second call to its timer").isGreaterThanOrEqualTo(100_000_000L);
+    }
+
     @Test
     void eachUnitFires() throws Exception {
         apply(kq,

@@ -336,6 +336,11 @@ public sealed class KnoteImpl implements Knote permits FdKnote {
     }
 
     @Override
+    public long uptime() {
+        return Register.COPYIN.get().uptime();
+    }
+
+    @Override
     public void calloutReset(long whenNanos, Callout fn) {
         if (kq.ownsLock()) {
             kq.clock.schedule(this, whenNanos, fn);   // a callout re-arming itself, a timer attached under the kq lock

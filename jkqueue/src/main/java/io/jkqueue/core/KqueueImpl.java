@@ -396,9 +396,8 @@ public final class KqueueImpl {
                 if (c == null) {
                     c = Register.COPYIN.get();
                     // a filter calling kevent from inside register (an SPI filter may) gets its own copy
-                    c = c.inUse ? new Register.Copyin() : c;
-                    c.inUse = true;
-                    c.recheck.open();
+                    c = c.inUse ? c.nested() : c;
+                    c.open();
                 }
                 int flags = changes.flags(i) & ~EV_SYSFLAGS;
                 c.kev.set(0, changes.ident(i), changes.filter(i), flags, changes.fflags(i), changes.data(i),
@@ -425,7 +424,11 @@ public final class KqueueImpl {
                 events.setSize(nerrors);
                 return nerrors;
             }
-            long since = c == null ? Long.MAX_VALUE : c.recheck.flush(this);
+            long since = Long.MAX_VALUE;
+            if (c != null) {
+                c.changesDone();
+                since = c.recheck.flush(this);
+            }
             int n = nevents == 0 ? 0 : Scan.scan(this, events, nevents, timeoutNanos, since);
             if (events != null) {
                 events.setSize(n);

@@ -46,11 +46,48 @@ final class Register {
         long ino;
         Object hook;       // registerInternal's: the object kev.data points to in the seed (aio_aqueue's job)
         final EnableRecheck recheck = new EnableRecheck();   // kevent's: its change list's enables
+        // The thread's clock read for Knote.uptime, shared by the changes of its change lists in
+        // progress, so read after each began: one that starts while this one is in use drops it (nested).
+        private boolean changing;
+        private boolean clockRead;
+        private long clock;
+
+        /** A change list starts. */
+        void open() {
+            inUse = true;
+            changing = true;
+            recheck.open();
+        }
+
+        /** The change list is applied: what follows reads the clock afresh. */
+        void changesDone() {
+            changing = false;
+            clockRead = false;
+        }
+
+        /** Knote.uptime for this thread (its own Copyin): one clock read per change list. */
+        long uptime() {
+            if (!changing) {
+                return System.nanoTime();
+            }
+            if (!clockRead) {
+                clock = System.nanoTime();
+                clockRead = true;
+            }
+            return clock;
+        }
+
+        /** For a change list that starts while this, the thread's Copyin, is in use: a copy of its own, and a clock read after it began. */
+        Copyin nested() {
+            clockRead = false;
+            return new Copyin();
+        }
 
         void clear() {
             kev.set(0, 0, 0, 0, 0, 0, null);   // let udata go
             channel = null;
             hook = null;
+            changesDone();
             inUse = false;
         }
     }
@@ -69,7 +106,7 @@ final class Register {
         }
         Copyin c = COPYIN.get();
         boolean busy = c.inUse;   // called while this thread's kevent applies a change: a copy of its own
-        c = busy ? new Copyin() : c;
+        c = busy ? c.nested() : c;
         c.inUse = true;
         c.kev.set(0, ident, filter, flags, fflags, data, udata);
         c.hook = hook;

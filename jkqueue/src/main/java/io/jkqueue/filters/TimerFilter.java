@@ -188,7 +188,7 @@ final class TimerFilter implements FilterOps {
             kn.calloutReset(to, EXPIRE);
         } else {
             kn.setHookId(to);
-            kn.calloutReset(saturatedAdd(System.nanoTime(), to), EXPIRE);
+            kn.calloutReset(saturatedAdd(kn.uptime(), to), EXPIRE);
         }
     }
 

@@ -216,6 +216,16 @@ public interface Knote {
     void unwatchSource(DescriptorSource source);
 
     /**
+     * sbinuptime: the System.nanoTime() clock, read once per kevent change
+     * list: the changes of one call that ask for it share the first read
+     * (a relative timer's delay so counts from a moment within its kevent
+     * call, never before it began); outside a change list, a fresh read.
+     *
+     * @return the time, on System.nanoTime()'s clock
+     */
+    long uptime();
+
+    /**
      * callout_reset: runs {@code fn} once at System.nanoTime() time {@code whenNanos},
      * with this knote's kqueue locked; replaces a pending callout.
      *
