@@ -169,6 +169,13 @@ public final class EchoBench {
         }
     }
 
+    /** Prints and summarizes the per-round ratio of variant {@code a}'s rate to {@code b}'s. */
+    private static void ratio(Rounds r, String a, String b, String summary) {
+        double[] ratio = r.ratio(a, b);
+        System.out.printf(Locale.ROOT, "  ratio %s/%s: %s%n", a, b, Rounds.describe(ratio, "%.3f"));
+        Rounds.summary(summary, Rounds.brief(ratio, "%.3f"), "", "");
+    }
+
     public static void main(String[] args) throws Exception {
         int connections = (int) Rounds.opt(args, "connections", 1000);
         int workers = (int) Rounds.opt(args, "workers", 1);
@@ -217,23 +224,13 @@ public final class EchoBench {
                 Rounds.summary("echo " + v + " req/s", Rounds.brief(r.values(v), "%.0f") + ", errors " + load.errors,
                         "errors 0", Rounds.verdict(load.errors == 0));
             });
-            double[] ratio = r.ratio("jkqueue", "Selector");
-            System.out.println("  ratio jkqueue/Selector: " + Rounds.describe(ratio, "%.3f"));
-            Rounds.summary("echo jkqueue/Selector req/s", Rounds.brief(ratio, "%.3f"), "", "");
-            double[] sratio = r.ratio("sharded", "Selector");
-            System.out.println("  ratio sharded/Selector: " + Rounds.describe(sratio, "%.3f"));
-            Rounds.summary("echo sharded/Selector req/s", Rounds.brief(sratio, "%.3f"), "", "");
-            double[] vratio = r.ratio("virtual", "jkqueue");
-            System.out.println("  ratio virtual/jkqueue:  " + Rounds.describe(vratio, "%.3f"));
-            Rounds.summary("echo virtual threads/EV_DISPATCH workers req/s", Rounds.brief(vratio, "%.3f"), "", "");
+            ratio(r, "jkqueue", "Selector", "echo jkqueue/Selector req/s");
+            ratio(r, "sharded", "Selector", "echo sharded/Selector req/s");
+            ratio(r, "virtual", "jkqueue", "echo virtual threads/EV_DISPATCH workers req/s");
             if (cServer != null) {
                 // what no server can beat under this load generator: read and write alone
-                double[] cratio = r.ratio("C epoll", "Selector");
-                System.out.println("  ceiling C epoll/Selector: " + Rounds.describe(cratio, "%.3f"));
-                Rounds.summary("echo ceiling C epoll/Selector req/s", Rounds.brief(cratio, "%.3f"), "", "");
-                double[] jc = r.ratio("jkqueue", "C epoll");
-                System.out.println("  ratio jkqueue/C epoll:  " + Rounds.describe(jc, "%.3f"));
-                Rounds.summary("echo jkqueue/C epoll req/s", Rounds.brief(jc, "%.3f"), "", "");
+                ratio(r, "C epoll", "Selector", "echo ceiling C epoll/Selector req/s");
+                ratio(r, "jkqueue", "C epoll", "echo jkqueue/C epoll req/s");
                 loads.get("C epoll").close();
                 cServer.getOutputStream().close();   // end of file on its stdin: it exits
                 cServer.waitFor();
