@@ -46,8 +46,8 @@ final class Register {
         long ino;
         Object hook;       // registerInternal's: the object kev.data points to in the seed (aio_aqueue's job)
         final EnableRecheck recheck = new EnableRecheck();   // kevent's: its change list's enables
-        // The thread's clock read for Knote.uptime, shared by the changes of its change lists in
-        // progress, so read after each began: one that starts while this one is in use drops it (nested).
+        // Knote.uptime's clock read, shared by the changes of this thread's change list; a list nested
+        // in it (a filter's kevent) drops it, so that it is read after every list in progress began.
         private boolean changing;
         private boolean clockRead;
         private long clock;
