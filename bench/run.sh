@@ -86,11 +86,16 @@ gcc -O2 -Wall -pthread -o "$CBIN/procexit" bench/c/procexit.c
 gcc -O2 -Wall -pthread -o "$CBIN/vnode" bench/c/vnode.c
 gcc -O2 -Wall -o "$CBIN/wakeups" bench/c/wakeups.c
 gcc -O2 -Wall -pthread -o "$CBIN/echo" bench/c/echo.c
+gcc -O2 -Wall -o "$CBIN/syscall" bench/c/syscall.c
 
 OUT="$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 SUMMARY="$OUT/summary.txt"
 : > "$SUMMARY"
+# what a system call costs here sets every ratio that counts them: recorded with each run
+SYSCALL_NS="$("$CBIN/syscall")"
+echo "this machine: one system call (getppid, in C) takes $SYSCALL_NS ns"
+echo "machine: one system call (getppid, C) | $SYSCALL_NS ns | | " >> "$SUMMARY"
 # BENCH_JVM_OPTS: more JVM options for every harness, e.g. -Djkqueue.kernel.disable=epoll_pwait2 to measure
 # the wait path of kernels before 5.11
 read -r -a EXTRA_JVM <<< "${BENCH_JVM_OPTS:-}"

@@ -73,6 +73,9 @@ public final class AioBench {
                     result += "; /C io_uring " + Rounds.brief(r.ratio(name, c), "%.2f");
                 }
                 if (name.equals("jkqueue Aio")) {
+                    if (c != null) {
+                        result += "; /C pread " + Rounds.brief(r.ratio(name, "C pread"), "%.2f");
+                    }
                     result += "; /AsynchronousFileChannel " + Rounds.brief(r.ratio(name, "AsynchronousFileChannel"), "%.2f");
                 }
                 Rounds.summary("aio QD " + qd + " " + name, result, "", "");
@@ -86,6 +89,11 @@ public final class AioBench {
         if (uring != null) {
             readers.put("C io_uring", (qd, ms) -> Double.parseDouble(
                     uring.runLine(file.toString(), Integer.toString(qd), Long.toString(ms))));
+        }
+        if (uring != null) {
+            // one system call per read, whatever the depth: the floor of an aio_read that enters the kernel each time
+            readers.put("C pread", (qd, ms) -> Double.parseDouble(
+                    uring.runLine(file.toString(), Integer.toString(qd), Long.toString(ms), "pread")));
         }
         readers.put("jkqueue Aio", (qd, ms) -> jkqueueAio(qd, ms, false));
         readers.put("AsynchronousFileChannel", this::asynchronousFileChannel);
