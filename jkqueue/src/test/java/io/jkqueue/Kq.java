@@ -33,6 +33,15 @@ public final class Kq {
      */
     public static final Duration WAIT = Duration.ofSeconds(30);
 
+    /**
+     * The seed of a randomized test: {@code -Djkqueue.test.seed} when given
+     * ({@code bin/stress} gives each round a new one), else {@code fixed}, so
+     * that the suite runs the same sequences every time.
+     */
+    public static long seed(long fixed) {
+        return Long.getLong("jkqueue.test.seed", fixed);
+    }
+
     static KEvent ev(long ident, int filter, int flags) {
         return new KEvent(ident, filter, flags, 0, 0, null);
     }

@@ -28,7 +28,7 @@ class StateMachineStressTest {
     private static final int THREADS = 4;
     private static final int PHASES = 20;
     private static final int OPS_PER_PHASE = 2_500;
-    private static final long SEED = Long.getLong("jkqueue.test.seed", System.nanoTime());
+    private static final long SEED = Kq.seed(System.nanoTime());
 
     /** The model of one knote, as the seed would hold it. */
     static final class Model {

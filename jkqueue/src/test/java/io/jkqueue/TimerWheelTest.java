@@ -40,7 +40,7 @@ class TimerWheelTest {
             int batch = 4096;
             long[] earliest = new long[n];   // each deadline lies in [earliest, latest] on System.nanoTime()'s clock
             long[] latest = new long[n];
-            Random rnd = new Random(1);
+            Random rnd = new Random(Kq.seed(1));
             try (KQueue kq = KQueue.open()) {
                 KEventList changes = new KEventList(batch);
                 KEventList none = new KEventList(0);

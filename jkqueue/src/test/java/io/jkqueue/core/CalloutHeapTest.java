@@ -1,5 +1,7 @@
 package io.jkqueue.core;
 
+import io.jkqueue.Kq;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
@@ -14,7 +16,7 @@ class CalloutHeapTest {
 
     @Test
     void popsLiveCalloutsInDeadlineOrderWhateverWasStopped() {
-        Random rnd = new Random(42);
+        Random rnd = new Random(Kq.seed(42));
         Model m = new Model();
         for (int step = 0; step < 400_000; step++) {
             KnoteImpl kn = m.knote(rnd);
@@ -32,7 +34,7 @@ class CalloutHeapTest {
 
     @Test
     void batchesSortedOntoTheRunAndTheHeapPopInDeadlineOrderTogether() {
-        Random rnd = new Random(7);
+        Random rnd = new Random(Kq.seed(7));
         Model m = new Model();
         long tick = 0;   // batches come a tick at a time, as softclock moves them; some out of order
         for (int step = 0; step < 200_000; step++) {

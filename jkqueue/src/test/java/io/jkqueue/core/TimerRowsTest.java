@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jkqueue.Errno;
 import io.jkqueue.KEventList;
 import io.jkqueue.KQueueException;
+import io.jkqueue.Kq;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -224,7 +225,7 @@ class TimerRowsTest {
         });
         Thread[] changers = new Thread[2];
         for (int t = 0; t < changers.length; t++) {
-            long seed = t;
+            long seed = Kq.seed(0) + t;
             changers[t] = new Thread(() -> {
                 Random random = new Random(seed);
                 KEventList change = new KEventList(1);

@@ -1,5 +1,7 @@
 package io.jkqueue.filters;
 
+import io.jkqueue.Kq;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -16,7 +18,7 @@ class InotifyByWdTest {
 
     @Test
     void findsEveryLiveVnodeAndNoRemovedOneWhateverTheCollisions() {
-        Random rnd = new Random(7);
+        Random rnd = new Random(Kq.seed(7));
         InotifySource.ByWd table = new InotifySource.ByWd();
         Map<Integer, InotifySource.Vnode> model = new HashMap<>();
         List<Integer> live = new ArrayList<>();
