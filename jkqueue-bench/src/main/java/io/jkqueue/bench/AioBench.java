@@ -89,8 +89,6 @@ public final class AioBench {
         if (uring != null) {
             readers.put("C io_uring", (qd, ms) -> Double.parseDouble(
                     uring.runLine(file.toString(), Integer.toString(qd), Long.toString(ms))));
-        }
-        if (uring != null) {
             // one system call per read, whatever the depth: the floor of an aio_read that enters the kernel each time
             readers.put("C pread", (qd, ms) -> Double.parseDouble(
                     uring.runLine(file.toString(), Integer.toString(qd), Long.toString(ms), "pread")));
